@@ -1,0 +1,28 @@
+"""imgkit: image processing with Numba kernels that match OpenCV.
+
+``import imgkit`` is cheap: each function is imported on first use.
+"""
+
+__version__ = "0.1.0"
+
+_API = {
+    "imread": "io", "imwrite": "io",
+    "gaussian_blur": "ops.blur", "box_blur": "ops.blur",
+    "median_blur": "ops.blur", "bilateral_filter": "ops.blur",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'imgkit' has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API))

@@ -1,0 +1,1 @@
+"""Public operations: validate, normalise dtype and channels, dispatch to a backend."""
