@@ -1,0 +1,56 @@
+"""What a batch tells its user: a progress bar and error lines on stderr, JSON lines on stdout."""
+
+import json
+import sys
+import time
+
+
+class Reporter:
+    """Reports each result as it arrives, then a summary.
+
+    Errors always reach stderr as ``imgkit: <path>: <reason>``. The progress bar appears only
+    when stderr is a terminal and there is more than one input; ``quiet`` leaves only errors;
+    ``json`` prints one object per input and a summary object on stdout.
+    """
+
+    def __init__(self, total, *, quiet=False, json=False):
+        from rich.console import Console
+        self.total, self.quiet, self.json = total, quiet, json
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.progress = None
+        self.started = time.perf_counter()
+        if total > 1 and not quiet and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), console=self.console, transient=True)
+            self.bar = self.progress.add_task("imgkit", total=total)
+
+    def __enter__(self):
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.stop()
+
+    def result(self, result):
+        if result.status == "error":
+            self.console.print(f"imgkit: {result.error}", markup=False)
+        if self.json:
+            print(json.dumps(result.record()), flush=True)
+        if self.progress:
+            self.progress.advance(self.bar)
+
+    def summary(self, results):
+        counts = {status: sum(r.status == status for r in results) for status in ("ok", "error", "skipped")}
+        seconds = time.perf_counter() - self.started
+        if self.json:
+            print(json.dumps({**counts, "total": self.total, "seconds": round(seconds, 3)}), flush=True)
+        elif not self.quiet and (self.total > 1 or counts["error"]):
+            not_run = self.total - len(results)
+            rate = len(results) / seconds if seconds > 0 else 0.0
+            line = (f"imgkit: {counts['ok']} done, {counts['error']} failed, {counts['skipped']} skipped"
+                    + (f", {not_run} not run" if not_run else "")
+                    + f" in {seconds:.2f} s ({rate:.1f} images/s)")
+            print(line, file=sys.stderr, flush=True)

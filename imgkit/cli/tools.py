@@ -1,0 +1,49 @@
+"""``imgkit warmup`` and ``imgkit bench``: commands about imgkit itself rather than images."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+
+
+@app.command()
+def warmup():
+    """Compile and cache every kernel now, so that no later command waits for the compiler."""
+    from ..warmup import warm_all
+    warm_all(report=lambda line: typer.echo(f"imgkit: {line}", err=True))
+
+
+@app.command()
+def bench(
+    ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable).", show_default=False)] = None,
+    sizes: Annotated[list[str], typer.Option("--size", help="1080p and/or 4k (repeatable).")] = ["1080p", "4k"],
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per measurement; the median is reported.")] = 15,
+    peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
+    markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file.", show_default=False)] = None,
+):
+    """Time every operation against OpenCV and scikit-image (SPEC §6)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import bench as suite
+    from ..registry import OPS
+    for name in ops or []:
+        if name not in OPS:
+            raise typer.BadParameter(f"must be one of {', '.join(OPS)}, got {name!r}", param_hint="--op")
+    for size in sizes:
+        if size not in suite.SIZES:
+            raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")
+    console = Console(stderr=True, highlight=False)
+    console.print(suite.machine())
+    rows = suite.run(ops, sizes, repeat, peers,
+                     on_row=lambda row: console.print(" · ".join(next(suite.table_rows([row])))))
+    table = Table(title="imgkit bench")
+    for column in suite.HEADER:
+        table.add_column(column)
+    for cells in suite.table_rows(rows):
+        table.add_row(*cells)
+    Console(highlight=False).print(table)
+    if markdown:
+        from ..io import write_atomic
+        write_atomic(markdown, ("# Benchmarks\n\n" + suite.markdown(rows, repeat)).encode(), overwrite=True)

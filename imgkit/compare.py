@@ -1,0 +1,93 @@
+"""``imgkit compare``: imgkit against its OpenCV reference, on accuracy and on speed.
+
+Accuracy uses the tolerances of the registry (SPEC §5); speed is the median of repeated runs
+after a first call, whose time (Numba loading or compiling its kernels) is reported apart.
+"""
+
+import json
+import statistics
+import time
+from dataclasses import replace
+
+import numpy as np
+
+
+def difference(result, reference):
+    """Max and mean absolute difference, PSNR, share of identical values and relative error."""
+    if result.shape != reference.shape:
+        raise ValueError(f"shapes differ: imgkit {result.shape}, OpenCV {reference.shape}")
+    a, b = result.astype(np.float64), reference.astype(np.float64)
+    diff = np.abs(a - b)
+    scale = max(1.0, float(np.abs(b).max(initial=0.0)))
+    peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
+    mse = float(np.mean(diff ** 2))
+    return {
+        "max_abs": float(diff.max(initial=0.0)),
+        "mean_abs": float(diff.mean()),
+        "psnr": float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse)),
+        "identical": float(np.mean(diff == 0)),
+        "relative": float(diff.max(initial=0.0)) / scale,
+    }
+
+
+def timed(function, repeat):
+    """(first call ms, median ms of ``repeat`` further calls, last result)."""
+    started = time.perf_counter()
+    result = function()
+    first = (time.perf_counter() - started) * 1e3
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - started) * 1e3)
+    return first, statistics.median(times), result
+
+
+def compare_image(job, image, repeat):
+    """Run both backends of ``job`` on ``image``; the metrics, timings and tolerance verdict."""
+    from . import registry
+    from .batch import apply
+    first, ms, ours = timed(lambda: apply(replace(job, backend="numba"), image), repeat)
+    _, reference_ms, theirs = timed(lambda: apply(replace(job, backend="opencv"), image), repeat)
+    metrics = difference(ours, theirs)
+    within = registry.get(job.op).tolerance.holds(metrics, theirs.dtype)
+    return {**metrics, "imgkit_ms": ms, "opencv_ms": reference_ms, "ratio": ms / reference_ms,
+            "first_call_ms": first, "within_tolerance": within}
+
+
+def run_compare(name, job, common, repeat):
+    """Compare over every input; exit code 1 if any input fails or falls outside tolerance."""
+    import typer
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import batch, io
+    try:
+        sources = batch.expand_inputs(common.inputs, common.recursive)
+    except batch.UsageError as error:
+        raise typer.BadParameter(str(error)) from None
+    errors = Console(stderr=True, highlight=False)
+    table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
+    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    failed = False
+    for source in sources:
+        try:
+            image = io.decode(io.read_bytes(source.path), name=source.path, gray=common.gray,
+                              max_pixels=int(common.max_pixels))
+            row = compare_image(job, image, repeat)
+        except (ValueError, TypeError, OSError) as error:
+            errors.print(f"imgkit: {error}", markup=False)
+            failed = True
+            continue
+        failed |= not row["within_tolerance"]
+        if common.json:
+            print(json.dumps({"input": source.path, **row}), flush=True)
+        else:
+            table.add_row(source.path, f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
+                          f"{row['identical']:.4%}", f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
+                          f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
+                          "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
+    if not common.json and table.row_count:
+        Console(highlight=False).print(table)
+    return 1 if failed else 0

@@ -1,0 +1,70 @@
+"""The one table of operations that ``compare``, ``bench``, ``warmup`` and the tests walk.
+
+An entry names its public function lazily (``module:function``) so that reading the table
+imports nothing heavy; ``Op.function`` resolves it on first use.
+"""
+
+from dataclasses import dataclass, field
+from importlib import import_module
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The floor below which ``imgkit compare`` exits 1 (SPEC §5).
+
+    ``max_abs`` bounds integer results; ``relative`` bounds float results as
+    max|a − b| / max(1, max|b|).
+    """
+    max_abs: float = 0.0
+    relative: float = 1e-4
+
+    def holds(self, metrics, dtype):
+        if np.dtype(dtype).kind == "f":
+            return metrics["relative"] <= self.relative
+        return metrics["max_abs"] <= self.max_abs
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str                   # the public function's name, e.g. "gaussian_blur"
+    target: str                 # "module:function" of the public API function
+    tolerance: Tolerance
+    dtypes: tuple = ("uint8", "uint16", "float32")
+    bench: dict = field(default_factory=dict)   # parameters `imgkit bench` times it with
+    peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
+    premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
+
+    @property
+    def function(self):
+        return _resolve(self.target)
+
+    @property
+    def peer_function(self):
+        return _resolve(self.peer) if self.peer else None
+
+
+def _resolve(target):
+    module, name = target.split(":")
+    return getattr(import_module(module), name)
+
+
+OPS = {op.name: op for op in [
+    Op("gaussian_blur", "imgkit.ops.blur:gaussian_blur", Tolerance(max_abs=1),
+       bench={"sigma": 2.0}, peer="imgkit.peers:gaussian_blur"),
+    Op("box_blur", "imgkit.ops.blur:box_blur", Tolerance(max_abs=1),
+       bench={"ksize": 5}, peer="imgkit.peers:box_blur"),
+    Op("median_blur", "imgkit.ops.blur:median_blur", Tolerance(max_abs=0, relative=0.0),
+       bench={"ksize": 5}, peer="imgkit.peers:median_blur"),
+    Op("bilateral_filter", "imgkit.ops.blur:bilateral_filter", Tolerance(max_abs=1),
+       dtypes=("uint8", "float32"), bench={"diameter": 9, "sigma_color": 75.0, "sigma_space": 75.0},
+       peer="imgkit.peers:bilateral_filter"),
+]}
+
+
+def get(name):
+    try:
+        return OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown operation {name!r}; known: {', '.join(OPS)}") from None

@@ -1,0 +1,64 @@
+"""Compiling Numba kernels ahead of use, and telling the user when that costs time.
+
+Kernels are compiled lazily, per operation and input dtype, and cached on disk
+(``cache=True``): the first call on a fresh install compiles, every later process loads.
+"""
+
+import sys
+import threading
+import time
+
+import numpy as np
+
+NOTICE_AFTER = 0.3   # seconds: loading from the disk cache is faster than this, compiling is not
+
+
+def sample(dtype):
+    """A tiny image that reaches the same kernel specialisations as a real one of ``dtype``."""
+    return (np.arange(8 * 8 * 3) % 251).astype(dtype).reshape(8, 8, 3)
+
+
+def compile_op(name, params=None, dtypes=None):
+    """Compile (or load from cache) the kernels of operation ``name`` for ``dtypes``."""
+    from . import registry
+    op = registry.get(name)
+    params = op.bench if params is None else params
+    for dtype in dtypes or op.dtypes:
+        op.function(sample(dtype), **params)
+
+
+def prepare(name, params, backend="numba", *, quiet=False):
+    """Check ``params`` and compile ``name`` for uint8 before a batch starts.
+
+    The operation runs once on a tiny sample, so bad parameters raise ValueError/TypeError
+    before any input is touched; if that takes longer than a cache load, stderr says the
+    kernels are being compiled.
+    """
+    said = threading.Event()
+    started = time.perf_counter()
+
+    def notice():
+        said.set()
+        print(f"imgkit: compiling {name} kernels (first run only; cached afterwards)…", file=sys.stderr, flush=True)
+
+    from . import registry
+    timer = threading.Timer(NOTICE_AFTER, notice)
+    if not quiet and backend == "numba":
+        timer.start()
+    try:
+        registry.get(name).function(sample("uint8"), **params, backend=backend)
+    finally:
+        timer.cancel()
+    if said.is_set():
+        print(f"imgkit: compiled in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def warm_all(report=print):
+    """Compile every registered operation for every dtype it accepts."""
+    from . import registry
+    total = time.perf_counter()
+    for name in registry.OPS:
+        started = time.perf_counter()
+        compile_op(name)
+        report(f"{name}: {time.perf_counter() - started:.1f} s")
+    report(f"all kernels ready in {time.perf_counter() - total:.1f} s")
