@@ -42,32 +42,15 @@ from . import blur, tools  # noqa: E402,F401  (registers the commands)
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        code = app(args=argv, prog_name="imgkit", standalone_mode=False)
-    except Interrupted:
+        app(args=argv, prog_name="imgkit")   # exits with click's codes: 0, 2 for usage errors, ours
+    except (Interrupted, KeyboardInterrupt):
         print("imgkit: interrupted", file=sys.stderr)
-        code = 130
-    except KeyboardInterrupt:
-        print("imgkit: interrupted", file=sys.stderr)
-        code = 130
-    except Exception as error:   # click's usage errors are handled below; this is the last resort
-        code = _report(error, debug)
-    sys.exit(code or 0)
-
-
-def _report(error, debug):
-    import click
-    if isinstance(error, click.exceptions.Exit):
-        return error.exit_code
-    if isinstance(error, click.ClickException):
-        error.show()
-        return 2 if isinstance(error, click.UsageError) else error.exit_code
-    if isinstance(error, click.exceptions.Abort):
-        print("imgkit: interrupted", file=sys.stderr)
-        return 130
-    if debug:
-        raise error
-    print(f"imgkit: internal error: {type(error).__name__}: {error} (run with --debug for the traceback)", file=sys.stderr)
-    return 3
+        sys.exit(130)
+    except Exception as error:
+        if "--debug" in argv:
+            raise
+        print(f"imgkit: internal error: {type(error).__name__}: {error} (--debug shows the traceback)",
+              file=sys.stderr)
+        sys.exit(1)

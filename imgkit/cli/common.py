@@ -40,7 +40,7 @@ class Common:
 
 
 def _common_options(
-    inputs: Annotated[list[str], typer.Argument(help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False)],
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False)],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
     suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
