@@ -25,9 +25,11 @@ class UsageError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Source:
-    """One input: its path (``-`` for stdin) and the relative path its output mirrors."""
+    """One input: its path (``-`` for stdin), the relative path its output mirrors, and
+    whether the user named it (rather than a directory or glob that found it)."""
     path: str
     relative: str
+    named: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def expand_inputs(patterns, recursive=False):
 
 def _expand_one(pattern, recursive):
     if pattern == STDIO:
-        return [Source(STDIO, "stdin.png")]
+        return [Source(STDIO, "stdin.png", named=True)]
     if _GLOB_MAGIC & set(pattern):
         prefix = _fixed_prefix(pattern)
         matches = [m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m) and _is_image_name(m)]
@@ -99,7 +101,7 @@ def _expand_one(pattern, recursive):
             raise UsageError(f"no images in directory {pattern!r}" + ("" if recursive else " (use -r to descend)"))
         return [Source(f, os.path.relpath(f, pattern)) for f in files]
     # A named file is decoded by its content whatever its name; a missing one fails on its own.
-    return [Source(pattern, os.path.basename(pattern))]
+    return [Source(pattern, os.path.basename(pattern), named=True)]
 
 
 def _fixed_prefix(pattern):
@@ -129,6 +131,9 @@ def _is_image_name(path):
 def plan_outputs(sources, output, *, suffix="", fmt=None):
     """One ``Task`` per source. ``output``: None (beside each input), a file, a directory or ``-``.
 
+    ``output`` is a file only for one input the user named; inputs found through a directory
+    or glob always go into a directory, however many there are.
+
     Raises UsageError where outputs would collide or the target does not fit the inputs.
     """
     from .io import format_for
@@ -136,8 +141,8 @@ def plan_outputs(sources, output, *, suffix="", fmt=None):
         if len(sources) > 1:
             raise UsageError("-o - (stdout) takes a single input")
         return [Task(sources[0], STDIO, fmt or "png")]
-    single_file = (output is not None and len(sources) == 1 and not output.endswith(("/", os.sep))
-                   and not os.path.isdir(output))
+    single_file = (output is not None and len(sources) == 1 and sources[0].named
+                   and not output.endswith(("/", os.sep)) and not os.path.isdir(output))
     if single_file:
         out_fmt = format_for(output)
         if fmt and fmt != out_fmt:
