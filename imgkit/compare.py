@@ -69,7 +69,7 @@ def run_compare(name, job, common, repeat):
     errors = Console(stderr=True, highlight=False)
     table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
     for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
-        table.add_column(column, justify="left" if column == "input" else "right")
+        table.add_column(column, justify="left" if column == "input" else "right", overflow="fold")
     failed = False
     for source in sources:
         try:

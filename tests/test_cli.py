@@ -5,7 +5,6 @@ run the real ``imgkit`` executable.
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess

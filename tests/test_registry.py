@@ -2,6 +2,7 @@
 every dtype it declares works, and ``compare`` / ``warmup`` reach it."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -41,9 +42,10 @@ def test_every_declared_dtype_is_accepted_and_kept(name):
 
 def test_compare_reports_and_exits_by_tolerance(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main(["compare", "blur", str(PHOTOS / "camera.png"), "--repeat", "2"])
+        main(["compare", "blur", str(PHOTOS / "camera.png"), "--repeat", "2", "--json"])
     assert exit_info.value.code == 0
-    assert "camera.png" in capsys.readouterr().out
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["input"] == str(PHOTOS / "camera.png") and row["within_tolerance"] and row["max_abs"] == 0
     strict = dataclasses.replace(registry.OPS["bilateral_filter"], tolerance=registry.Tolerance(max_abs=-1))
     monkeypatch.setitem(registry.OPS, "bilateral_filter", strict)
     with pytest.raises(SystemExit) as exit_info:

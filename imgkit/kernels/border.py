@@ -7,7 +7,7 @@ call (``border_map``) and gather a padded row or column through it.
 import numpy as np
 from numba import njit
 
-from ..options import (BORDER_CONSTANT, BORDER_REFLECT, BORDER_REFLECT101,
+from ..options import (BORDER_REFLECT, BORDER_REFLECT101,
                        BORDER_REPLICATE, BORDER_WRAP)
 
 

@@ -23,9 +23,12 @@ def check_image(image, name="image", dtypes=PIXEL_DTYPES):
 
 
 def as_planes(image):
-    """The (H, W, C) C-contiguous view kernels take; a gray image becomes C = 1."""
-    planes = image[:, :, None] if image.ndim == 2 else image
-    return np.ascontiguousarray(planes)
+    """The (H, W, C) C-contiguous, writeable view kernels take; a gray image becomes C = 1.
+
+    A read-only array is copied: Numba types it apart and would compile every kernel again.
+    """
+    planes = np.ascontiguousarray(image[:, :, None] if image.ndim == 2 else image)
+    return planes if planes.flags.writeable else planes.copy()
 
 
 def like_input(planes, image):

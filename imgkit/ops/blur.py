@@ -2,7 +2,8 @@
 
 Each function matches one OpenCV function and, on the default Numba backend, follows its
 fixed-point arithmetic so that the outputs are identical (see REFERENCE_NOTES §1). The output
-has the input's dtype and shape.
+has the input's dtype and shape, on both backends (cv2 drops a trailing channel axis of 1;
+the reference results are reshaped back).
 """
 
 import numpy as np
@@ -52,7 +53,7 @@ def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect
         ksize_x = ksize_y = check_odd("ksize", ksize)
     if backend == "opencv":
         from ..reference import blur as reference
-        return reference.gaussian_blur(image, ksize_x, ksize_y, sigma_x, sigma_y, code)
+        return reference.gaussian_blur(image, ksize_x, ksize_y, sigma_x, sigma_y, code).reshape(image.shape)
     from ..kernels import gaussian
     planes = gaussian.gaussian_blur(as_planes(image), ksize_x, ksize_y, sigma_x, sigma_y, code)
     return like_input(planes, image)
@@ -71,7 +72,7 @@ def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
     ksize = check_int("ksize", ksize, minimum=1)
     if backend == "opencv":
         from ..reference import blur as reference
-        return reference.box_blur(image, ksize, code)
+        return reference.box_blur(image, ksize, code).reshape(image.shape)
     from ..kernels import box
     return like_input(box.box_blur(as_planes(image), ksize, ksize, code), image)
 
@@ -91,7 +92,7 @@ def median_blur(image, ksize=3, *, backend="numba"):
         raise ValueError(f"median ksize above 5 needs a uint8 image, got {image.dtype} with ksize {ksize}")
     if backend == "opencv":
         from ..reference import blur as reference
-        return reference.median_blur(image, ksize)
+        return reference.median_blur(image, ksize).reshape(image.shape)
     from ..kernels import median
     return like_input(median.median_blur(as_planes(image), ksize), image)
 
@@ -124,7 +125,7 @@ def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
         raise ValueError(f"bilateral filter takes 1 or 3 channels, got {image.shape[2]}")
     if backend == "opencv":
         from ..reference import blur as reference
-        return reference.bilateral_filter(image, diameter, sigma_color, sigma_space, code)
+        return reference.bilateral_filter(image, diameter, sigma_color, sigma_space, code).reshape(image.shape)
     from ..kernels import bilateral
     radius = bilateral_radius(diameter, sigma_space)
     planes = bilateral.bilateral_filter(as_planes(image), radius, sigma_color, sigma_space, code)
