@@ -41,10 +41,14 @@ class Task:
 
 @dataclass(frozen=True)
 class Job:
-    """What to do with each image: a registry operation, its parameters and the backend."""
+    """What to do with each image: a registry operation, its parameters and the backend.
+
+    ``normalize`` says how a real-valued result reaches an 8-bit format (see ``to_8bit``).
+    """
     op: str
     params: dict = field(default_factory=dict)
     backend: str = "numba"
+    normalize: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,10 @@ def run_task(task, job, settings):
                 raise io.ImageError(task.output, "output exists (use --overwrite or --skip-existing)")
         image = io.decode(io.read_bytes(source.path), name=source.path, gray=settings.gray,
                           max_pixels=settings.max_pixels)
-        encoded = io.encode(apply(job, image), task.fmt, quality=settings.quality)
+        pixels = apply(job, image)
+        if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
+            pixels = to_8bit(pixels, job.normalize)
+        encoded = io.encode(pixels, task.fmt, quality=settings.quality)
         if task.output == STDIO:
             result.data = encoded
         else:
@@ -231,6 +238,20 @@ def apply(job, image):
     if op.premultiply and image.ndim == 3 and image.shape[2] == 4:
         return premultiplied(run, image)
     return run(image)
+
+
+def to_8bit(values, normalize=False):
+    """A real-valued result as uint8 for formats that cannot hold floats.
+
+    Default: ``|v|`` rounded and saturated to 0–255, as ``cv2.convertScaleAbs``. ``normalize``:
+    min–max stretched to 0–255 (a constant image gives 0).
+    """
+    import numpy as np
+    if normalize:
+        low, high = float(values.min()), float(values.max())
+        scale = 255.0 / (high - low) if high > low else 0.0
+        return np.rint((values - low) * scale).astype(np.uint8)
+    return np.clip(np.rint(np.abs(values)), 0, 255).astype(np.uint8)
 
 
 def _same_file(a, b):

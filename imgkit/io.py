@@ -34,6 +34,7 @@ _DTYPES = {
     "bmp": {np.dtype(np.uint8)},
     "tiff": {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)},
 }
+FLOAT_FORMATS = frozenset({"tiff", "npy"})   # the encodings that keep float32 results
 _QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALITY}
 
 # Keeps the stored depth and channels (gray, BGR or BGRA) like IMREAD_UNCHANGED, but unlike it

@@ -91,3 +91,15 @@ def test_difference_metrics_on_known_arrays():
     assert metrics["max_abs"] == 2 and metrics["mean_abs"] == 0.75 and metrics["identical"] == 0.5
     assert metrics["psnr"] == pytest.approx(10 * np.log10(255 ** 2 / 1.25))
     assert difference(a, a)["psnr"] == float("inf")
+
+
+def test_to_8bit_saturates_absolute_values_like_convert_scale_abs():
+    import cv2
+    values = np.array([[-300.0, -2.5, -0.4, 0.5, 1.5, 254.6, 1e6]], np.float32)
+    np.testing.assert_array_equal(batch.to_8bit(values), cv2.convertScaleAbs(values))
+
+
+def test_to_8bit_normalize_stretches_min_to_0_and_max_to_255():
+    values = np.array([[-4.0, 0.0, 4.0]], np.float32)
+    np.testing.assert_array_equal(batch.to_8bit(values, normalize=True), [[0, 128, 255]])
+    assert not batch.to_8bit(np.full((2, 2), 7.0, np.float32), normalize=True).any()
