@@ -38,6 +38,7 @@ from numba import carray, get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
 from .border import border_map
+from .scratch import stack_buffer
 
 # OpenCV returns a copy when a sigma is this small (bilateral_filter.dispatch.cpp).
 _SIGMA_EPS = 1e-6
@@ -88,24 +89,6 @@ def simd_lanes():
 
 
 _CHUNK = 1024   # pixels per pass over the taps; the sums of a chunk stay in L1
-
-
-@intrinsic
-def _stack_floats(typingctx):
-    """Pointer to float32[_CHUNK] on the stack of the calling function (an ``alloca``); wrap
-    it with ``carray`` in that same function, never return it.
-
-    Unlike a heap array, stack scratch provably aliases nothing the caller was given, which is
-    what lets LLVM vectorise a loop that both gathers from a table and stores to the scratch.
-    """
-    from llvmlite import ir
-    from numba.core import cgutils
-    sig = types.CPointer(types.float32)()
-
-    def codegen(context, builder, signature, args):
-        return cgutils.alloca_once(builder, ir.FloatType(), size=_CHUNK)
-
-    return sig, codegen
 
 
 # --------------------------------------------------------------------------- tables
@@ -235,10 +218,10 @@ def _chunk_u8(pad, y, radius, x0, n, order, dys, dxs, tap_luts, out_row):
     cn = pad.shape[0]
     yc = y + radius
     xc = radius + x0
-    wsum = carray(_stack_floats(), _CHUNK)
-    acc0 = carray(_stack_floats(), _CHUNK)
-    acc1 = carray(_stack_floats(), _CHUNK)
-    acc2 = carray(_stack_floats(), _CHUNK)
+    wsum = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc0 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc1 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc2 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
     for i in range(n):
         wsum[i] = 0
         acc0[i] = 0
@@ -392,10 +375,10 @@ def _chunk_f32(pad, y, radius, x0, n, dys, dxs, space, lut, scale, bins, out_row
     xc = radius + x0
     zero = np.float32(0)
     one = np.float32(1)
-    wsum = carray(_stack_floats(), _CHUNK)
-    acc0 = carray(_stack_floats(), _CHUNK)
-    acc1 = carray(_stack_floats(), _CHUNK)
-    acc2 = carray(_stack_floats(), _CHUNK)
+    wsum = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc0 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc1 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
+    acc2 = carray(stack_buffer(_CHUNK, np.float32), _CHUNK)
     for i in range(n):
         wsum[i] = 0
         acc0[i] = 0

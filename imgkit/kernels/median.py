@@ -20,12 +20,11 @@ K. E. Batcher, "Sorting networks and their applications", AFIPS 1968 (odd–even
 """
 
 import numpy as np
-from numba import carray, get_num_threads, njit, prange, types
-from numba.core import cgutils, errors
-from numba.extending import intrinsic
+from numba import carray, get_num_threads, njit, prange
 
 from ..options import BORDER_REPLICATE
 from .border import border_map
+from .scratch import stack_buffer
 
 _COARSE = 16            # coarse histogram bins of 16 grey levels each
 
@@ -243,23 +242,6 @@ def _median_network(planes, ksize):
 # --------------------------------------------------------------------------- ksize ≥ 7, uint8
 
 
-@intrinsic
-def _stack_buffer(typingctx, count, dtype):
-    """Pointer to ``count`` (a literal) elements of ``dtype`` on the stack of the calling
-    function; wrap it with ``carray`` there, never return it. Stack memory provably aliases
-    no argument, so LLVM vectorises the small fixed-size loops over it without run-time
-    overlap checks (which it judges not worth it for 16 elements)."""
-    if not isinstance(count, types.IntegerLiteral):
-        raise errors.RequireLiteralValue(count)
-    size = count.literal_value
-    element = dtype.dtype
-
-    def codegen(context, builder, signature, args):
-        return cgutils.alloca_once(builder, context.get_data_type(element), size=size)
-
-    return types.CPointer(element)(count, dtype), codegen
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
 def _add_row(fine, coarse, row, cols, cn, sign):
     """Add (sign = 1) or remove (sign = −1) one image row from every column histogram."""
@@ -285,9 +267,9 @@ def _median_row(fine, coarse, out_row, c, ksize, rank):
     # Plain indexing throughout: slicing views inside the per-pixel loop costs reference
     # counting on every view, which would dominate the run time.
     w = out_row.shape[0]
-    window = carray(_stack_buffer(16, np.int32), _COARSE)
-    window_fine = carray(_stack_buffer(256, np.int32), (_COARSE, 16))
-    updated = carray(_stack_buffer(16, np.int64), _COARSE)   # x at which window_fine[b] was valid
+    window = carray(stack_buffer(16, np.int32), _COARSE)
+    window_fine = carray(stack_buffer(256, np.int32), (_COARSE, 16))
+    updated = carray(stack_buffer(16, np.int64), _COARSE)   # x at which window_fine[b] was valid
     for b in range(_COARSE):
         window[b] = 0
         updated[b] = -ksize - 1
