@@ -34,11 +34,12 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import carray, get_num_threads, njit, prange, types
+from numba import carray, njit, types
 from numba.extending import intrinsic
 
 from .border import border_map
 from .scratch import stack_buffer
+from .separable import MIN_VALUES_PER_STRIP, run_in_strips
 
 # OpenCV returns a copy when a sigma is this small (bilateral_filter.dispatch.cpp).
 _SIGMA_EPS = 1e-6
@@ -197,9 +198,16 @@ def _pad_band(planes, rows, cols, radius):
     return out
 
 
-def _bands(height):
-    """Horizontal bands, one per thread: each pads its own rows (plus a halo of r rows)."""
-    return max(1, min(height, get_num_threads()))
+def _in_strips(kernel, planes, radius, border, *args):
+    """Run ``kernel`` over strips of rows; each strip pads its own rows (plus a halo of r rows)."""
+    h, w, cn = planes.shape
+    rows = border_map(h, radius, radius, border)
+    cols = border_map(w, radius, radius, border)
+    out = np.empty((h, w * cn), planes.dtype)
+    # Each pixel costs ~|taps| operations: strips of far fewer values than a Gaussian's pay.
+    run_in_strips(kernel, planes.shape, planes, radius, rows, cols, *args, out,
+                  min_values=max(1024, MIN_VALUES_PER_STRIP // (2 * radius + 1) ** 2))
+    return out.reshape(h, w, cn)
 
 
 # --------------------------------------------------------------------------- uint8
@@ -303,26 +311,21 @@ def _chunk_u8(pad, y, radius, x0, n, order, dys, dxs, tap_luts, out_row):
         dst[3 * i + 2] = np.uint8(min(np.rint(acc2[i] * inv), np.float32(255)))
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _bilateral_u8(planes, radius, border, dys, dxs, tap_luts, block_order, block_end, tail_order, bands):
-    """Bands of rows in parallel; each row in chunks, its taps summed in ``block_order`` for
-    x < block_end and in ``tail_order`` after it."""
-    h, w, cn = planes.shape
-    rows = border_map(h, radius, radius, border)
-    cols = border_map(w, radius, radius, border)
-    out = np.empty((h, w * cn), np.uint8)     # rows flat: contiguous stores
-    for band in prange(bands):
-        y0 = band * h // bands
-        y1 = (band + 1) * h // bands
-        pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius)
-        for y in range(y1 - y0):
-            for x0 in range(0, block_end, _CHUNK):
-                _chunk_u8(pad, y, radius, x0, min(_CHUNK, block_end - x0), block_order, dys, dxs,
-                          tap_luts, out[y0 + y])
-            for x0 in range(block_end, w, _CHUNK):
-                _chunk_u8(pad, y, radius, x0, min(_CHUNK, w - x0), tail_order, dys, dxs,
-                          tap_luts, out[y0 + y])
-    return out.reshape(h, w, cn)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bilateral_u8(planes, radius, rows, cols, dys, dxs, tap_luts, block_order, block_end, tail_order,
+                  out, y0, y1):
+    """Rows y0 … y1 − 1 (padded together, with a halo of r rows), each in chunks, its taps
+    summed in ``block_order`` for x < block_end and in ``tail_order`` after it. ``out`` holds
+    flat rows: contiguous stores."""
+    w = planes.shape[1]
+    pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius)
+    for y in range(y1 - y0):
+        for x0 in range(0, block_end, _CHUNK):
+            _chunk_u8(pad, y, radius, x0, min(_CHUNK, block_end - x0), block_order, dys, dxs,
+                      tap_luts, out[y0 + y])
+        for x0 in range(block_end, w, _CHUNK):
+            _chunk_u8(pad, y, radius, x0, min(_CHUNK, w - x0), tail_order, dys, dxs,
+                      tap_luts, out[y0 + y])
 
 
 def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
@@ -339,8 +342,8 @@ def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
         block_order, block_end = _RADIUS2_SIMD_ORDER, (width // block) * block
     else:
         block_order, block_end = sequential, 0
-    return _bilateral_u8(planes, radius, border, dys, dxs, tap_luts, block_order, block_end,
-                         sequential, _bands(planes.shape[0]))
+    return _in_strips(_bilateral_u8, planes, radius, border, dys, dxs, tap_luts, block_order, block_end,
+                      sequential)
 
 
 # --------------------------------------------------------------------------- float32
@@ -486,22 +489,15 @@ def _tail_f32(pad, y, radius, x0, dys, dxs, space, lut, scale, bins, out_row):
                 out_row[cn * x + ch] = (sums[ch] + v) * inv if centre_ok else sums[ch] * inv
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _bilateral_f32(planes, radius, border, dys, dxs, space, lut, scale, bins, block_end, bands):
-    h, w, cn = planes.shape
-    rows = border_map(h, radius, radius, border)
-    cols = border_map(w, radius, radius, border)
-    out = np.empty((h, w * cn), np.float32)
-    for band in prange(bands):
-        y0 = band * h // bands
-        y1 = (band + 1) * h // bands
-        pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius)
-        for y in range(y1 - y0):
-            for x0 in range(0, block_end, _CHUNK):
-                _chunk_f32(pad, y, radius, x0, min(_CHUNK, block_end - x0), dys, dxs, space, lut,
-                           scale, bins, out[y0 + y])
-            _tail_f32(pad, y, radius, block_end, dys, dxs, space, lut, scale, bins, out[y0 + y])
-    return out.reshape(h, w, cn)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bilateral_f32(planes, radius, rows, cols, dys, dxs, space, lut, scale, bins, block_end, out, y0, y1):
+    """Rows y0 … y1 − 1: vector-width blocks up to ``block_end``, then OpenCV's scalar tail."""
+    pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius)
+    for y in range(y1 - y0):
+        for x0 in range(0, block_end, _CHUNK):
+            _chunk_f32(pad, y, radius, x0, min(_CHUNK, block_end - x0), dys, dxs, space, lut,
+                       scale, bins, out[y0 + y])
+        _tail_f32(pad, y, radius, block_end, dys, dxs, space, lut, scale, bins, out[y0 + y])
 
 
 def _bilateral_f32_call(planes, radius, sigma_color, sigma_space, border):
@@ -517,8 +513,8 @@ def _bilateral_f32_call(planes, radius, sigma_color, sigma_space, border):
     # OpenCV 5.0's float32 blocks are two vectors wide (found by experiment: with 16 lanes,
     # a lone 16-pixel block before the tail already follows the scalar rules).
     block = 2 * simd_lanes()
-    return _bilateral_f32(planes, radius, border, dys, dxs, space, lut, scale, np.int32(bins),
-                          (planes.shape[1] // block) * block, _bands(planes.shape[0]))
+    return _in_strips(_bilateral_f32, planes, radius, border, dys, dxs, space, lut, scale, np.int32(bins),
+                      (planes.shape[1] // block) * block)
 
 
 # --------------------------------------------------------------------------- public

@@ -20,11 +20,12 @@ K. E. Batcher, "Sorting networks and their applications", AFIPS 1968 (odd–even
 """
 
 import numpy as np
-from numba import carray, get_num_threads, njit, prange
+from numba import carray, njit
 
 from ..options import BORDER_REPLICATE
 from .border import border_map
 from .scratch import stack_buffer
+from .separable import run_in_strips
 
 _COARSE = 16            # coarse histogram bins of 16 grey levels each
 
@@ -211,20 +212,19 @@ def _replicate_ends(sorted_rows, radius, width, cn):
                 s[right + (p + 1) * cn + c] = s[right + c]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _median_network(planes, ksize):
-    """ksize 3 or 5, rows in parallel: sort the columns of the row's window (rows clamped to
+@njit(cache=True, nogil=True, error_model="numpy")
+def _median_network(planes, ksize, out, y0, y1):
+    """ksize 3 or 5, rows y0 … y1 − 1: sort the columns of the row's window (rows clamped to
     the image: REPLICATE), replicate the sorted columns at both ends, merge them per pixel.
     Channels stay interleaved: a pixel's horizontal neighbours are C elements apart."""
     h, w, cn = planes.shape
     radius = ksize // 2
     rows = planes.reshape(h, w * cn)
-    out = np.empty_like(planes)
     out_rows = out.reshape(h, w * cn)
     padded = (w + 2 * radius) * cn
-    for y in prange(h):
-        s = np.empty((ksize, padded), planes.dtype)
-        inner = slice(radius * cn, (radius + w) * cn)
+    s = np.empty((ksize, padded), planes.dtype)
+    inner = slice(radius * cn, (radius + w) * cn)
+    for y in range(y0, y1):
         if ksize == 3:
             _sorted_columns3(rows[max(y - 1, 0)], rows[y], rows[min(y + 1, h - 1)],
                              s[0, inner], s[1, inner], s[2, inner])
@@ -236,7 +236,6 @@ def _median_network(planes, ksize):
                              s[0, inner], s[1, inner], s[2, inner], s[3, inner], s[4, inner])
             _replicate_ends(s, radius, w, cn)
             _median25_of_columns(s, out_rows[y], cn)
-    return out
 
 
 # --------------------------------------------------------------------------- ksize ≥ 7, uint8
@@ -304,30 +303,24 @@ def _median_row(fine, coarse, out_row, c, ksize, rank):
         out_row[x, c] = b * 16 + v
 
 
-@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
-def _median_histogram(planes, ksize, bands):
-    """Perreault & Hébert over ``bands`` horizontal bands (one per thread): each band keeps
-    its own column histograms and moves them down one row at a time."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def _median_histogram(planes, ksize, out, y0, y1):
+    """Perreault & Hébert over rows y0 … y1 − 1: the strip keeps its own column histograms
+    and moves them down one row at a time."""
     h, w, cn = planes.shape
     radius = ksize // 2
     rank = ksize * ksize // 2
     cols = border_map(w, radius, radius, BORDER_REPLICATE)
-    out = np.empty_like(planes)
-    bands = max(1, min(h, bands))
-    for band in prange(bands):
-        y0 = band * h // bands
-        y1 = (band + 1) * h // bands
-        fine = np.zeros((cn, _COARSE, cols.size, 16), np.uint16)
-        coarse = np.zeros((cn, cols.size, _COARSE), np.uint16)
-        for dy in range(-radius, radius + 1):
-            _add_row(fine, coarse, planes[min(max(y0 + dy, 0), h - 1)], cols, cn, 1)
-        for y in range(y0, y1):
-            if y > y0:
-                _add_row(fine, coarse, planes[max(y - radius - 1, 0)], cols, cn, -1)
-                _add_row(fine, coarse, planes[min(y + radius, h - 1)], cols, cn, 1)
-            for c in range(cn):
-                _median_row(fine, coarse, out[y], c, ksize, rank)
-    return out
+    fine = np.zeros((cn, _COARSE, cols.size, 16), np.uint16)
+    coarse = np.zeros((cn, cols.size, _COARSE), np.uint16)
+    for dy in range(-radius, radius + 1):
+        _add_row(fine, coarse, planes[min(max(y0 + dy, 0), h - 1)], cols, cn, 1)
+    for y in range(y0, y1):
+        if y > y0:
+            _add_row(fine, coarse, planes[max(y - radius - 1, 0)], cols, cn, -1)
+            _add_row(fine, coarse, planes[min(y + radius, h - 1)], cols, cn, 1)
+        for c in range(cn):
+            _median_row(fine, coarse, out[y], c, ksize, rank)
 
 
 # --------------------------------------------------------------------------- public
@@ -339,6 +332,7 @@ def median_blur(planes, ksize):
     uint8 (checked by the caller). Returns new planes."""
     if ksize == 1:
         return planes.copy()
-    if ksize <= 5:
-        return _median_network(planes, ksize)
-    return _median_histogram(planes, ksize, get_num_threads())
+    out = np.empty_like(planes)
+    kernel = _median_network if ksize <= 5 else _median_histogram
+    run_in_strips(kernel, planes.shape, planes, ksize, out)
+    return out
