@@ -6,6 +6,7 @@ after a first call, whose time (Numba loading or compiling its kernels) is repor
 
 import json
 import statistics
+import sys
 import time
 from dataclasses import replace
 
@@ -69,7 +70,8 @@ def run_compare(name, job, common, repeat):
     errors = Console(stderr=True, highlight=False)
     table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
     for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
-        table.add_column(column, justify="left" if column == "input" else "right", overflow="fold")
+        table.add_column(column, justify="left" if column == "input" else "right",
+                         no_wrap=column != "input", overflow="fold")
     failed = False
     for source in sources:
         try:
@@ -89,5 +91,6 @@ def run_compare(name, job, common, repeat):
                           f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
                           "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
     if not common.json and table.row_count:
-        Console(highlight=False).print(table)
+        # A pipe or file has no width of its own: give the table room rather than rich's 80 columns.
+        Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
     return 1 if failed else 0
