@@ -6,7 +6,6 @@ after a first call, whose time (Numba loading or compiling its kernels) is repor
 
 import json
 import statistics
-import sys
 import time
 from dataclasses import replace
 
@@ -14,7 +13,8 @@ import numpy as np
 
 
 def difference(result, reference):
-    """Max and mean absolute difference, PSNR, share of identical values and relative error."""
+    """Max and mean absolute difference, PSNR, share of identical values, relative error and
+    the F1 score of the edge sets (the nonzero values; 1 when both are empty)."""
     if result.shape != reference.shape:
         raise ValueError(f"shapes differ: imgkit {result.shape}, OpenCV {reference.shape}")
     a, b = result.astype(np.float64), reference.astype(np.float64)
@@ -28,7 +28,14 @@ def difference(result, reference):
         "psnr": float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse)),
         "identical": float(np.mean(diff == 0)),
         "relative": float(diff.max(initial=0.0)) / scale,
+        "f1": edge_f1(result != 0, reference != 0),
     }
+
+
+def edge_f1(ours, theirs):
+    """F1 of two boolean edge sets: 2·|both| / (|ours| + |theirs|); 1 when both are empty."""
+    total = int(np.count_nonzero(ours)) + int(np.count_nonzero(theirs))
+    return 1.0 if total == 0 else 2.0 * int(np.count_nonzero(ours & theirs)) / total
 
 
 def timed(function, repeat):
@@ -51,7 +58,10 @@ def compare_image(job, image, repeat):
     first, ms, ours = timed(lambda: apply(replace(job, backend="numba"), image), repeat)
     _, reference_ms, theirs = timed(lambda: apply(replace(job, backend="opencv"), image), repeat)
     metrics = difference(ours, theirs)
-    within = registry.get(job.op).tolerance.holds(metrics, theirs.dtype)
+    tolerance = registry.get(job.op).tolerance
+    within = tolerance.holds(metrics, theirs.dtype)
+    if not tolerance.edges:
+        del metrics["f1"]       # only meaningful for edge maps
     return {**metrics, "imgkit_ms": ms, "opencv_ms": reference_ms, "ratio": ms / reference_ms,
             "first_call_ms": first, "within_tolerance": within}
 
@@ -69,7 +79,10 @@ def run_compare(name, job, common, repeat):
         raise typer.BadParameter(str(error)) from None
     errors = Console(stderr=True, highlight=False)
     table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
-    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
+    from . import registry
+    edges = registry.get(job.op).tolerance.edges
+    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", *(("edge F1",) if edges else ()),
+                   "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
         table.add_column(column, justify="left" if column == "input" else "right",
                          no_wrap=column != "input", overflow="fold")
     failed = False
@@ -87,10 +100,10 @@ def run_compare(name, job, common, repeat):
             print(json.dumps({"input": source.path, **row}), flush=True)
         else:
             table.add_row(source.path, f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
-                          f"{row['identical']:.4%}", f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
+                          f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
                           f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
                           "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
     if not common.json and table.row_count:
-        # A pipe or file has no width of its own: give the table room rather than rich's 80 columns.
-        Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
+        from .cli.report import stdout_console
+        stdout_console().print(table)
     return 1 if failed else 0

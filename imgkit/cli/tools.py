@@ -27,6 +27,7 @@ def bench(
     from rich.table import Table
 
     from .. import bench as suite
+    from .report import stdout_console
     from ..registry import OPS
     for name in ops or []:
         if name not in OPS:
@@ -43,7 +44,7 @@ def bench(
         table.add_column(column)
     for cells in suite.table_rows(rows):
         table.add_row(*cells)
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
     if markdown:
         from ..io import write_atomic
         write_atomic(markdown, ("# Benchmarks\n\n" + suite.markdown(rows, repeat)).encode(), overwrite=True)
