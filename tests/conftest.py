@@ -34,6 +34,21 @@ def random_image(shape, dtype, seed=0):
     return rng.integers(0, np.iinfo(dtype).max, shape, dtype=dtype, endpoint=True)
 
 
+def channels_of(shape, channels, dtype, seed):
+    """A random image of ``shape`` with ``channels`` channels; 0 means a 2-D gray image."""
+    image = random_image(shape + (max(channels, 1),), dtype, seed)
+    return image[:, :, 0] if channels == 0 else image
+
+
+def assert_matches(result, expected, rtol=1e-5):
+    """Same dtype and shape; identical for integers, within ``rtol`` (of the 0–255 range) for floats."""
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    if result.dtype.kind == "f":
+        np.testing.assert_allclose(result, expected, rtol=rtol, atol=rtol * 255)
+    else:
+        np.testing.assert_array_equal(result, expected)
+
+
 @pytest.fixture(params=PHOTO_NAMES)
 def photo_name(request):
     return request.param

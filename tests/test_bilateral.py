@@ -20,7 +20,7 @@ import imgkit
 from imgkit.kernels import bilateral
 from imgkit.options import BORDERS
 
-from conftest import EDGE_SHAPES, at_4k, photo, random_image
+from conftest import EDGE_SHAPES, at_4k, channels_of, photo, random_image
 from naive import nonlinear
 
 BORDER_NAMES = list(BORDERS)
@@ -75,12 +75,6 @@ def assert_matches(image, d, sigma_color, sigma_space, border="reflect101"):
     expected = reference(image, d, sigma_color, sigma_space, border).reshape(result.shape)
     assert result.shape == image.shape and result.dtype == image.dtype
     compare(result, expected, VERIFIED_SIMD or not simd_dependent(image, d, sigma_space))
-
-
-def channels_of(shape, channels, dtype, seed):
-    """channels 0 means a 2-D gray image."""
-    image = random_image(shape + (max(channels, 1),), dtype, seed)
-    return image[:, :, 0] if channels == 0 else image
 
 
 # ------------------------------------------------------------------------- tables

@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 import imgkit
 from imgkit.kernels import median
 
-from conftest import EDGE_SHAPES, at_4k, photo, random_image
+from conftest import EDGE_SHAPES, at_4k, channels_of, photo, random_image
 from naive import nonlinear
 
 KSIZES = [1, 3, 5, 7, 9, 15]
@@ -33,12 +33,6 @@ def assert_identical(image, ksize):
     # cv2 returns an H×W×1 input as H×W; imgkit keeps the input's shape.
     assert result.shape == image.shape and result.dtype == image.dtype
     np.testing.assert_array_equal(result, expected.reshape(result.shape))
-
-
-def channels_of(shape, channels, dtype, seed):
-    """channels 0 means a 2-D gray image."""
-    image = random_image(shape + (max(channels, 1),), dtype, seed)
-    return image[:, :, 0] if channels == 0 else image
 
 
 # ------------------------------------------------------------------------- the networks
