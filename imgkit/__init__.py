@@ -9,6 +9,10 @@ _API = {
     "imread": "io", "imwrite": "io",
     "gaussian_blur": "ops.blur", "box_blur": "ops.blur",
     "median_blur": "ops.blur", "bilateral_filter": "ops.blur",
+    "sobel": "ops.derivatives", "scharr": "ops.derivatives", "prewitt": "ops.derivatives",
+    "laplacian": "ops.derivatives", "gradient_magnitude": "ops.derivatives",
+    "gradient_angle": "ops.derivatives",
+    "canny": "ops.canny",
 }
 
 __all__ = sorted(_API)

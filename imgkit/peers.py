@@ -38,3 +38,63 @@ def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, **_)
     scale = 255.0 if image.dtype == np.uint8 else 1.0   # skimage works on [0, 1] values
     return denoise_bilateral(image, win_size=diameter, sigma_color=sigma_color / scale,
                              sigma_spatial=sigma_space, channel_axis=_channel_axis(image))
+
+
+# Derivatives. scikit-image works on img_as_float values (uint8/255) with normalised smoothing
+# and BORDER_REFLECT by default (REFERENCE_NOTES §2); only the timing matters in bench, but each
+# call computes the same quantity as imgkit's up to a constant factor.
+
+def _per_channel(function, image):
+    from skimage.util import img_as_float
+    image = img_as_float(image)
+    if image.ndim == 2:
+        return function(image)
+    return np.dstack([function(image[:, :, c]) for c in range(image.shape[2])])
+
+
+def _first_derivative(name, dx, dy):
+    import skimage.filters as filters
+    return getattr(filters, f"{name}_v" if dx else f"{name}_h")
+
+
+def sobel(image, dx=1, dy=0, **_):
+    return _per_channel(_first_derivative("sobel", dx, dy), image)
+
+
+def scharr(image, dx=1, dy=0, **_):
+    return _per_channel(_first_derivative("scharr", dx, dy), image)
+
+
+def prewitt(image, dx=1, dy=0, **_):
+    return _per_channel(_first_derivative("prewitt", dx, dy), image)
+
+
+def laplacian(image, ksize=1, **_):
+    from skimage.filters import laplace
+    return _per_channel(lambda plane: laplace(plane, ksize=3), image)
+
+
+def gradient_magnitude(image, operator="sobel", **_):
+    import skimage.filters as filters
+    return _per_channel(getattr(filters, operator), image)
+
+
+def gradient_angle(image, operator="sobel", **_):
+    def angle(plane):
+        gx = _first_derivative(operator, 1, 0)(plane)
+        gy = _first_derivative(operator, 0, 1)(plane)
+        return np.degrees(np.arctan2(gy, gx)) % 360
+    return _per_channel(angle, image)
+
+
+def canny(image, low=50, high=150, sigma=1.0, aperture=3, l2=False, **_):
+    """``skimage.feature.canny`` on the same threshold scale (for uint8 it divides them by 255,
+    as it does the image); colour is converted to gray first. Returns 0/255 uint8."""
+    from skimage.color import rgb2gray
+    from skimage.feature import canny as sk_canny
+    from skimage.util import img_as_ubyte
+    if image.ndim == 3:
+        image = img_as_ubyte(rgb2gray(image[:, :, 2::-1]))
+    low, high = (0.1 * 255, 0.2 * 255) if low is None or high is None else sorted((low, high))
+    edges = sk_canny(image, sigma=sigma, low_threshold=low, high_threshold=high)
+    return edges.astype(np.uint8) * 255

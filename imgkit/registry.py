@@ -19,8 +19,17 @@ class Tolerance:
     """
     max_abs: float = 0.0
     relative: float = 1e-4
+    identical: float | None = None  # edge maps: least share of identical pixels …
+    f1: float | None = None         # … and least F1 of the edge sets (set both)
+
+    @property
+    def edges(self):
+        """An edge-map tolerance: judged on identical pixels and edge-set F1, not on values."""
+        return self.f1 is not None
 
     def holds(self, metrics, dtype):
+        if self.edges:
+            return metrics["identical"] >= self.identical and metrics["f1"] >= self.f1
         if np.dtype(dtype).kind == "f":
             return metrics["relative"] <= self.relative
         return metrics["max_abs"] <= self.max_abs
@@ -35,6 +44,7 @@ class Op:
     bench: dict = field(default_factory=dict)   # parameters `imgkit bench` times it with
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
+    result_dtype: str | None = None     # the result's dtype when it is not the input's
 
     @property
     def function(self):
@@ -60,6 +70,25 @@ OPS = {op.name: op for op in [
     Op("bilateral_filter", "imgkit.ops.blur:bilateral_filter", Tolerance(max_abs=1),
        dtypes=("uint8", "float32"), bench={"diameter": 9, "sigma_color": 75.0, "sigma_space": 75.0},
        peer="imgkit.peers:bilateral_filter"),
+    # derivatives: float32 results, exact sums for integer images (see ops/derivatives.py);
+    # alpha is a channel like the others, as in OpenCV, so no premultiplying
+    Op("sobel", "imgkit.ops.derivatives:sobel", Tolerance(max_abs=0, relative=1e-5),
+       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:sobel", premultiply=False, result_dtype="float32"),
+    Op("scharr", "imgkit.ops.derivatives:scharr", Tolerance(max_abs=0, relative=1e-5),
+       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:scharr", premultiply=False, result_dtype="float32"),
+    Op("prewitt", "imgkit.ops.derivatives:prewitt", Tolerance(max_abs=0, relative=1e-5),
+       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:prewitt", premultiply=False, result_dtype="float32"),
+    Op("laplacian", "imgkit.ops.derivatives:laplacian", Tolerance(max_abs=0, relative=1e-5),
+       bench={"ksize": 1}, peer="imgkit.peers:laplacian", premultiply=False, result_dtype="float32"),
+    Op("gradient_magnitude", "imgkit.ops.derivatives:gradient_magnitude", Tolerance(max_abs=0, relative=1e-5),
+       bench={"operator": "sobel", "ksize": 3}, peer="imgkit.peers:gradient_magnitude", premultiply=False,
+       result_dtype="float32"),
+    Op("gradient_angle", "imgkit.ops.derivatives:gradient_angle", Tolerance(max_abs=0, relative=1e-5),
+       bench={"operator": "sobel", "ksize": 3}, peer="imgkit.peers:gradient_angle", premultiply=False,
+       result_dtype="float32"),
+    # edge maps, 0/255 uint8, one channel whatever the input's (colour as cv2.Canny takes it)
+    Op("canny", "imgkit.ops.canny:canny", Tolerance(identical=0.999, f1=0.995), dtypes=("uint8",),
+       bench={"low": 50, "high": 150, "sigma": 0.0}, peer="imgkit.peers:canny", premultiply=False),
 ]}
 
 
