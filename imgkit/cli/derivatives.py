@@ -82,28 +82,22 @@ def sobel(
     return _gradient_job("sobel", dx, dy, ksize, component, l1, normalize, border)
 
 
-@image_command(app, compare_app, "scharr", help=f"Scharr first derivatives (cv2.Scharr, [3,10,3]⊗[-1,0,1]): the gradient magnitude by default, or --dx 1 / --dy 1. {COLOUR_NOTE} {OUTPUT_NOTE}")
-def scharr(
-    dx: DX = None,
-    dy: DY = None,
-    component: COMPONENT = None,
-    l1: L1 = False,
-    normalize: NORMALIZE = False,
-    border: BORDER = "reflect101",
-):
-    return _gradient_job("scharr", dx, dy, None, component, l1, normalize, border)
+def _first_derivative_command(operator, help):
+    """Scharr and Prewitt take the same options: first derivatives only, no aperture."""
+    def build(
+        dx: DX = None,
+        dy: DY = None,
+        component: COMPONENT = None,
+        l1: L1 = False,
+        normalize: NORMALIZE = False,
+        border: BORDER = "reflect101",
+    ):
+        return _gradient_job(operator, dx, dy, None, component, l1, normalize, border)
+    image_command(app, compare_app, operator, help=help)(build)
 
 
-@image_command(app, compare_app, "prewitt", help=f"Prewitt first derivatives (cv2.filter2D with [1,1,1]⊗[-1,0,1], a correlation): the gradient magnitude by default, or --dx 1 / --dy 1. {COLOUR_NOTE} {OUTPUT_NOTE}")
-def prewitt(
-    dx: DX = None,
-    dy: DY = None,
-    component: COMPONENT = None,
-    l1: L1 = False,
-    normalize: NORMALIZE = False,
-    border: BORDER = "reflect101",
-):
-    return _gradient_job("prewitt", dx, dy, None, component, l1, normalize, border)
+_first_derivative_command("scharr", f"Scharr first derivatives (cv2.Scharr, [3,10,3]⊗[-1,0,1]): the gradient magnitude by default, or --dx 1 / --dy 1. {COLOUR_NOTE} {OUTPUT_NOTE}")
+_first_derivative_command("prewitt", f"Prewitt first derivatives (cv2.filter2D with [1,1,1]⊗[-1,0,1], a correlation): the gradient magnitude by default, or --dx 1 / --dy 1. {COLOUR_NOTE} {OUTPUT_NOTE}")
 
 
 @image_command(app, compare_app, "laplacian", help=f"Laplacian d²x + d²y (cv2.Laplacian). Colour images are filtered channel by channel, as OpenCV does. {OUTPUT_NOTE}")

@@ -94,14 +94,7 @@ def scharr(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
     rotation-invariant than the 3×3 Sobel. ``(dx, dy)`` is ``(1, 0)`` or ``(0, 1)``.
     Float32 result of the input's shape.
     """
-    check_image(image)
-    check_backend(backend)
-    code = border_code(border)
-    dx, dy = check_orders(dx, dy)
-    if backend == "opencv":
-        from ..reference import derivatives as reference
-        return reference.scharr(image, dx, dy, code).reshape(image.shape)
-    return _derivative(image, "scharr", dx, dy, None, code)
+    return _first_derivative(image, "scharr", dx, dy, border, backend)
 
 
 def prewitt(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
@@ -112,14 +105,19 @@ def prewitt(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
     a brightness rising to the right or downwards is positive, as with ``cv2.Sobel``.
     ``(dx, dy)`` is ``(1, 0)`` or ``(0, 1)``. Float32 result of the input's shape.
     """
+    return _first_derivative(image, "prewitt", dx, dy, border, backend)
+
+
+def _first_derivative(image, operator, dx, dy, border, backend):
+    """Scharr or Prewitt: validate, then OpenCV's function or the shared derivative kernel."""
     check_image(image)
     check_backend(backend)
     code = border_code(border)
     dx, dy = check_orders(dx, dy)
     if backend == "opencv":
         from ..reference import derivatives as reference
-        return reference.prewitt(image, dx, dy, code).reshape(image.shape)
-    return _derivative(image, "prewitt", dx, dy, None, code)
+        return getattr(reference, operator)(image, dx, dy, code).reshape(image.shape)
+    return _derivative(image, operator, dx, dy, None, code)
 
 
 def laplacian(image, *, ksize=1, border="reflect101", backend="numba"):
