@@ -39,7 +39,7 @@ from numba.extending import intrinsic
 
 from .border import border_map
 from .scratch import stack_buffer
-from .separable import MIN_VALUES_PER_STRIP, run_in_strips
+from .strips import MIN_VALUES_PER_STRIP, run_in_strips
 
 # OpenCV returns a copy when a sigma is this small (bilateral_filter.dispatch.cpp).
 _SIGMA_EPS = 1e-6

@@ -17,7 +17,7 @@ ways (``getColumnSumFilter``):
 The window anchor is ``k // 2``, so an even window reaches one pixel further left/up. Sums run
 vertical first (a running column sum per row strip: two operations per value whatever the
 height), then horizontal (a direct sum, vectorised over the row), in strips of rows shared by
-the threads (``separable.run_in_strips``).
+the threads (``strips.run_in_strips``).
 """
 
 from functools import lru_cache
@@ -27,7 +27,8 @@ from numba import njit
 
 from ..options import BORDER_WRAP
 from .border import border_map
-from .separable import pad_line, run_in_strips
+from .separable import pad_line
+from .strips import run_in_strips
 
 # How the window sum becomes a pixel (see the module docstring).
 FIXED_DIVISION = 0      # uint8, area ≤ 256
@@ -40,7 +41,7 @@ DOUBLE_CAST = 4         # double s·(1/area), converted to float32 as is
 # does the rest, and for these two modes it computes something slightly different.
 SIMD_GROUP = {FIXED_DIVISION: 16, FIXED_DIVISION_2: 16, FLOAT32_SCALE: 8}
 
-MIN_VALUES_PER_STRIP = 1 << 19      # ~0.2 ns a value, see separable.run_in_strips: 512×512
+MIN_VALUES_PER_STRIP = 1 << 19      # ~0.2 ns a value, see strips.run_in_strips: 512×512
                                     # runs on one thread, 1920×1080 gray on three strips
 
 FIXED_MAX_AREA = 256                            # uint8 sums fit ushort (createBoxFilter)

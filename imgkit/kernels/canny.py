@@ -12,7 +12,7 @@ The steps after smoothing, as OpenCV orders them (REFERENCE_NOTES §3):
 4. ``_hysteresis``: an 8-connected flood from the strong pixels through the candidates.
 
 Why this shape: steps 1–3 run fused, row by row, on strips of rows shared between threads
-(``separable.run_in_strips``). Each strip keeps a ring of three rows of magnitudes and
+(``strips.run_in_strips``). Each strip keeps a ring of three rows of magnitudes and
 gradients (as OpenCV does), so no full-size dx, dy or magnitude image is ever made: the only
 full-size array is the edge map, one byte a pixel with a one-pixel frame, which the flood fill
 needs. Each strip then floods its own rows; a flood that would cross into a neighbouring
@@ -36,7 +36,7 @@ from numba.extending import intrinsic
 from ..options import BORDER_REPLICATE
 from .border import border_map
 from .derivatives import sobel_taps
-from .separable import run_in_strips
+from .strips import run_in_strips
 
 TG22 = 13573            # round(tan(22.5°) · 2^15), OpenCV's CANNY_SHIFT = 15
 NOT_EDGE, CANDIDATE, EDGE = 0, 1, 2

@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit
 
 from .border import border_map
-from .separable import horizontal_pass, pad_line, run_in_strips, vertical_pass
+from .separable import horizontal_pass, pad_line, vertical_pass
+from .strips import run_in_strips
 
 
 def sobel_taps(order, ksize):

@@ -25,7 +25,7 @@ from numba import carray, njit
 from ..options import BORDER_REPLICATE
 from .border import border_map
 from .scratch import stack_buffer
-from .separable import run_in_strips
+from .strips import run_in_strips
 
 _COARSE = 16            # coarse histogram bins of 16 grey levels each
 

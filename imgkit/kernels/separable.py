@@ -23,82 +23,16 @@ The arithmetic type of each pass is the dtype of its buffer and taps (``line_typ
 images. Numba widens mixed integer arithmetic to int64, and LLVM narrows it back when the
 result is stored into a narrower buffer; uint64 is avoided because uint64 with int64 gives float64.
 
-Threads: the kernels are plain ``nogil`` functions of a strip of rows, and ``run_in_strips``
-shares the strips between the calling thread and a few pool threads, as many threads in all as
-Numba is set to use. ``parallel=True`` with ``prange`` ran no faster (slower when another
-process took a core, as its strips are fixed in advance) and cost 2–3 s more compilation per
-specialisation: 34 s instead of 12 s for the seven specialisations of box and Gaussian blur.
+Threads: the kernels are plain ``nogil`` functions of a strip of rows, run by
+``strips.run_in_strips``.
 """
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from numba import get_num_threads, njit, types
+from numba import njit, types
 from numba.extending import overload
 
 from .border import border_map
-
-# A strip should hold ~0.2 ms of work: handing one to another thread costs ~0.05 ms.
-MIN_VALUES_PER_STRIP = 1 << 18      # a 13-tap Gaussian: ~1 ns a value
-STRIPS_PER_THREAD = 4       # threads take strips as they free up: one slowed by other work
-                            # does fewer (each strip costs its buffers, the box its column sums)
-
-_pools = {}                 # helper-thread count → pool; rebuilt in a forked child
-_pools_pid = None
-_pools_lock = threading.Lock()
-
-
-def _helper_pool(helpers):
-    global _pools_pid
-    with _pools_lock:
-        if _pools_pid != os.getpid():
-            _pools.clear()
-            _pools_pid = os.getpid()
-        if helpers not in _pools:
-            _pools[helpers] = ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="imgkit-strip")
-        return _pools[helpers]
-
-
-def run_in_strips(kernel, shape, *args, min_values=MIN_VALUES_PER_STRIP):
-    """Call ``kernel(*args, y0, y1)`` over strips of the rows of an (H, W, C) image ``shape``.
-
-    ``kernel`` must be a ``nogil`` jitted function (not itself a caller of this) that writes
-    rows ``y0 ≤ y < y1`` only. The calling thread and ``threads - 1`` helpers take the next
-    strip as they become free, so a thread slowed by other work does less. The number of
-    threads is Numba's (``numba.set_num_threads``), so the CLI's per-worker setting holds.
-    A strip has at least ``min_values`` values (pass more for a cheaper kernel), so a small
-    image runs on the calling thread alone.
-    """
-    height, width, channels = shape
-    threads = get_num_threads()
-    strips = max(1, min(threads * STRIPS_PER_THREAD, height, height * width * channels // min_values))
-    if threads == 1 or strips == 1:
-        kernel(*args, 0, height)
-        return
-    per_strip = (height + strips - 1) // strips
-    starts = iter(range(0, height, per_strip))
-    take = threading.Lock()
-
-    def work():
-        while True:
-            with take:
-                y0 = next(starts, None)
-            if y0 is None:
-                return
-            kernel(*args, y0, min(height, y0 + per_strip))
-
-    helpers = min(threads, strips) - 1
-    pool = _helper_pool(helpers)
-    futures = [pool.submit(work) for _ in range(helpers)]
-    try:
-        work()
-    finally:
-        for future in futures:
-            if not future.cancel():     # a helper that never started has nothing left to do
-                future.result()
-
+from .strips import run_in_strips
 
 def pairs_up(taps, anchor):
     """True when ``taps`` has odd length ≥ 3, is centred on ``anchor`` and reads the same
