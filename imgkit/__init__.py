@@ -13,6 +13,7 @@ _API = {
     "laplacian": "ops.derivatives", "gradient_magnitude": "ops.derivatives",
     "gradient_angle": "ops.derivatives",
     "canny": "ops.canny",
+    "resize": "ops.resize",
 }
 
 __all__ = sorted(_API)

@@ -98,3 +98,12 @@ def canny(image, low=50, high=150, sigma=1.0, aperture=3, l2=False, **_):
     low, high = (0.1 * 255, 0.2 * 255) if low is None or high is None else sorted((low, high))
     edges = sk_canny(image, sigma=sigma, low_threshold=low, high_threshold=high)
     return edges.astype(np.uint8) * 255
+
+
+def resize(image, *, scale=None, interp="linear", **_):
+    """``skimage.transform.resize`` at the matching spline order (area: order 1 with its
+    anti-aliasing; Lanczos: order 3, the nearest it has)."""
+    from skimage.transform import resize as sk_resize
+    order = {"nearest": 0, "linear": 1, "area": 1, "cubic": 3, "lanczos": 3}[interp]
+    shape = (round(image.shape[0] * scale), round(image.shape[1] * scale)) + image.shape[2:]
+    return sk_resize(image, shape, order=order, anti_aliasing=interp == "area", preserve_range=True)

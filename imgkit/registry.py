@@ -89,6 +89,13 @@ OPS = {op.name: op for op in [
     # edge maps, 0/255 uint8, one channel whatever the input's (colour as cv2.Canny takes it)
     Op("canny", "imgkit.ops.canny:canny", Tolerance(identical=0.999, f1=0.995), dtypes=("uint8",),
        bench={"low": 50, "high": 150, "sigma": 0.0}, peer="imgkit.peers:canny", premultiply=False),
+    # resize: one entry for the command, one more per interpolation so bench times each
+    # (shrinking 2× with linear, area and nearest; enlarging 2× with cubic and Lanczos)
+    *[Op(name, "imgkit.ops.resize:resize", Tolerance(max_abs=1), bench={"scale": factor, "interp": interp},
+         peer="imgkit.peers:resize")
+      for name, interp, factor in [("resize", "linear", 0.5), ("resize_area", "area", 0.5),
+                                   ("resize_nearest", "nearest", 0.5), ("resize_cubic", "cubic", 2.0),
+                                   ("resize_lanczos", "lanczos", 2.0)]],
 ]}
 
 

@@ -14,8 +14,9 @@ NOTICE_AFTER = 1.0   # seconds: loading kernels from the disk cache (≈0.5 s) i
 
 
 def sample(dtype):
-    """A tiny image that reaches the same kernel specialisations as a real one of ``dtype``."""
-    return (np.arange(8 * 8 * 3) % 251).astype(dtype).reshape(8, 8, 3)
+    """A small image that reaches the same kernel specialisations as a real one of ``dtype``
+    (64×64: large enough that size options such as ``resize --scale 0.05`` still apply)."""
+    return (np.arange(64 * 64 * 3) % 251).astype(dtype).reshape(64, 64, 3)
 
 
 def compile_op(name, params=None, dtypes=None):

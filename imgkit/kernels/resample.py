@@ -1,0 +1,395 @@
+"""Separable resampling with tap tables: ``cv2.resize`` CUBIC and LANCZOS4, and Pillow's
+anti-aliased ``Image.resize``.
+
+Every mode is the same two passes. Along each axis an output position reads ``taps`` source
+positions with a weight each; the tables (built here in numpy, once per call) hold, per output
+value, the clamped source index of every tap and its weight, so the hot loops have no border
+branch. The horizontal pass turns a source row into a *line* of ``out_w·C`` values; a strip of
+output rows keeps the last ``taps`` lines in a ring, indexed by source row, so a line is
+computed once however many output rows read it (OpenCV's ``resizeGeneric`` does the same). The
+vertical pass then sums ``taps`` lines, contiguous and vectorised.
+
+The arithmetic follows each reference (REFERENCE_NOTES §6):
+
+- OpenCV CUBIC and LANCZOS4 map ``fx = (dx + 0.5)·scale − 0.5`` (rounded to float32), take
+  ``sx = floor(fx)`` and weights of ``fx − sx`` in float32 (``interpolateCubic``, Keys
+  a = −0.75; ``interpolateLanczos4``, sinc·sinc(x/4) normalised), source indices clamped into
+  the image, weights kept. uint8 uses 11-bit weights (``saturate_cast<short>(w·2048)``) and
+  exact integer lines. LANCZOS4 then sums the 8 lines in integers, ``(Σ + 2^21) >> 22``. The
+  native CUBIC vertical pass converts the lines to float32 and sums ``line_k·(β_k/2^22)`` from
+  the last tap to the first (``VResizeCubicVec_32s8u``), rounding half to even. The *default*
+  uint8 CUBIC path is IPP's, which is closest to plain float arithmetic with float weights and
+  rounding (see ``resize_cubic``). uint16 and float32: float32 weights and sums (uint16 rounded
+  half to even).
+- Pillow (``libImaging/Resample.c``) centres ``(x + 0.5)·scale``, widens the support by the
+  downscale factor, normalises the weights, and for uint8 quantises them to 22 bits
+  (``(int)(w·2^22 ± 0.5)``), rounding and clipping to uint8 after *each* pass. Its tables have
+  a variable number of taps; here they are padded with zero weights to the longest one.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .strips import run_in_strips
+
+COEF_BITS = 11                      # OpenCV INTER_RESIZE_COEF_BITS
+PIL_PRECISION_BITS = 32 - 8 - 2     # Pillow PRECISION_BITS
+LANCZOS4_TAPS = 8
+CUBIC_TAPS = 4
+
+# A resampled value costs ~taps ns: a strip should hold ~0.2 ms of work (strips.py).
+MIN_VALUES_PER_STRIP = 1 << 16
+
+
+# --- weights --------------------------------------------------------------------------------
+
+def opencv_positions(n_in, n_out):
+    """``(sx, fx)`` of ``resizeGeneric``: ``fx = float((d + 0.5)·scale − 0.5)``, ``sx = floor(fx)``,
+    ``fx −= sx`` in float32, with ``scale = 1 / (n_out / n_in)`` in double."""
+    scale = 1.0 / (n_out / n_in)
+    fx = ((np.arange(n_out) + 0.5) * scale - 0.5).astype(np.float32)
+    sx = np.floor(fx)
+    return sx.astype(np.int64), (fx - sx).astype(np.float32)
+
+
+def cubic_weights(fx):
+    """``interpolateCubic``: Keys a = −0.75 in float32, the last weight 1 minus the others."""
+    f = np.float32
+    A, x, one = f(-0.75), fx.astype(np.float32), f(1)
+    w0 = ((A * (x + one) - f(5) * A) * (x + one) + f(8) * A) * (x + one) - f(4) * A
+    w1 = ((A + f(2)) * x - (A + f(3))) * x * x + one
+    w2 = ((A + f(2)) * (one - x) - (A + f(3))) * (one - x) * (one - x) + one
+    w3 = one - w0 - w1 - w2
+    return np.stack([w0, w1, w2, w3], axis=1)
+
+
+_S45 = 0.70710678118654752440084436210485
+_LANCZOS_CS = np.array([(1, 0), (-_S45, -_S45), (0, 1), (_S45, -_S45),
+                        (-1, 0), (_S45, _S45), (0, -1), (-_S45, _S45)])
+
+
+def lanczos4_weights(fx):
+    """``interpolateLanczos4``: sin/cos of one angle in double (the eight sines follow from it),
+    each weight rounded to float32, summed in float32, scaled by ``1/sum`` in float32; a phase
+    below FLT_EPSILON gives the identity."""
+    x = fx.astype(np.float64)[:, None]
+    y0 = -(x + 3) * math.pi * 0.25
+    s0, c0 = np.sin(y0), np.cos(y0)
+    y = -(x + 3 - np.arange(8)) * math.pi * 0.25
+    with np.errstate(divide="ignore", invalid="ignore"):    # phase 0: replaced below
+        w = ((_LANCZOS_CS[:, 0] * s0 + _LANCZOS_CS[:, 1] * c0) / (y * y)).astype(np.float32)
+    total = np.zeros(len(fx), np.float32)
+    for i in range(8):                  # float32, left to right, as OpenCV's loop
+        total += w[:, i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w *= (np.float32(1) / total)[:, None]
+    identity = fx < np.finfo(np.float32).eps
+    w[identity] = 0
+    w[identity, 3] = 1
+    return w
+
+
+def opencv_axis(n_in, n_out, weights_of, taps):
+    """First source index (unclamped) and float32 weights per output position."""
+    sx, fx = opencv_positions(n_in, n_out)
+    return sx - (taps // 2 - 1), weights_of(fx)
+
+
+def fixed_point(weights, bits=COEF_BITS):
+    """``saturate_cast<short>(w·2^bits)``: round half to even."""
+    return np.rint(weights * np.float32(1 << bits)).astype(np.int32)
+
+
+def _pil_bilinear(x):
+    x = np.abs(x)
+    return np.where(x < 1.0, 1.0 - x, 0.0)
+
+
+def _pil_bicubic(x):
+    a = -0.5
+    x = np.abs(x)
+    near = ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+    far = (((x - 5) * x + 8) * x - 4) * a
+    return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+
+def _sinc(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        px = x * math.pi
+        return np.where(x == 0.0, 1.0, np.sin(px) / px)
+
+
+def _pil_lanczos(x):
+    return np.where((-3.0 <= x) & (x < 3.0), _sinc(x) * _sinc(x / 3), 0.0)
+
+
+PIL_FILTERS = {"linear": (_pil_bilinear, 1.0), "cubic": (_pil_bicubic, 2.0), "lanczos": (_pil_lanczos, 3.0)}
+
+
+def pillow_axis(n_in, n_out, filter):
+    """``precompute_coeffs``: first source index and normalised float64 weights per output
+    position, padded with zero weights to Pillow's ``ksize``."""
+    kernel, support = PIL_FILTERS[filter]
+    scale = n_in / n_out
+    filterscale = max(scale, 1.0)
+    support *= filterscale
+    ksize = int(math.ceil(support)) * 2 + 1
+    center = (np.arange(n_out) + 0.5) * scale
+    xmin = np.maximum((center - support + 0.5).astype(np.int64), 0)        # C casts truncate
+    xmax = np.minimum((center + support + 0.5).astype(np.int64), n_in) - xmin
+    k = np.arange(ksize)
+    w = kernel((k + xmin[:, None] - center[:, None] + 0.5) / filterscale)
+    w[k >= xmax[:, None]] = 0
+    total = w.sum(axis=1, keepdims=True)
+    w = np.divide(w, total, out=w, where=total != 0)
+    return xmin, w
+
+
+def pillow_fixed_point(weights):
+    """``normalize_coeffs_8bpc``: ``(int)(w·2^22 ± 0.5)``, i.e. half away from zero."""
+    scaled = weights * (1 << PIL_PRECISION_BITS)
+    return np.trunc(np.where(scaled < 0, scaled - 0.5, scaled + 0.5)).astype(np.int32)
+
+
+def column_table(first, weights, n_in, channels):
+    """The horizontal tables for interleaved channels, per output value (pixel × channel):
+    the offset of its first tap in a row padded by ``left`` pixels, and the tap weights.
+    Returns ``(base, weights, left, padded_width)``."""
+    taps = weights.shape[1]
+    left = max(0, -int(first.min()))
+    right = max(0, int(first.max()) + taps - n_in)
+    base = ((first + left)[:, None] * channels + np.arange(channels)).reshape(-1)
+    return (base.astype(np.int32), np.ascontiguousarray(np.repeat(weights, channels, axis=0)),
+            left, (left + n_in + right) * channels)
+
+
+# --- kernels --------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _pad_row(row, padded, left, channels):
+    """``row`` with its first and last pixels repeated ``left`` times before it and up to the
+    end of ``padded`` after it: the clamped reads of every tap become plain offsets."""
+    C, n = channels, row.size
+    padded[left * C: left * C + n] = row
+    for i in range(left):
+        padded[i * C:(i + 1) * C] = row[:C]
+    for j in range(left * C + n, padded.size, C):
+        padded[j:j + C] = row[n - C:]
+
+
+@njit(cache=True, nogil=True)
+def _line(padded, base, weights, channels, line):
+    """One padded source row through the horizontal taps ``padded[base + k·C]``, summed from
+    the first tap to the last."""
+    taps = weights.shape[1]
+    C = channels
+    for x in range(line.size):
+        at = base[x]
+        acc = padded[at] * weights[x, 0]
+        for k in range(1, taps):
+            acc += padded[at + k * C] * weights[x, k]
+        line[x] = acc
+
+
+@njit(cache=True, nogil=True)
+def _line_u8(padded, base, weights, channels, line, shift):
+    """Pillow's horizontal pass: the sum rounded (half up), shifted and clipped to uint8."""
+    taps = weights.shape[1]
+    C = channels
+    half = 1 << (shift - 1)
+    for x in range(line.size):
+        at = base[x]
+        acc = half
+        for k in range(taps):
+            acc += np.int32(padded[at + k * C]) * weights[x, k]
+        line[x] = min(max(acc >> shift, 0), 255)
+
+
+@njit(cache=True, nogil=True)
+def _stale_slot(have, v, taps):
+    """The ring slot of virtual source row ``v`` (``v mod taps``; ``v`` may lie outside the
+    image, its line is then the clamped row's), or -1 when the slot already holds it."""
+    slot = (v + 4 * taps) % taps
+    if have[slot] == v:
+        return -1
+    have[slot] = v
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def _fill_ring(src, ring, have, first, padded, left, channels, index, weights):
+    """Make sure the ring holds the lines of source rows ``first ≤ v < first + taps``."""
+    taps, H = ring.shape[0], src.shape[0]
+    for v in range(first, first + taps):
+        slot = _stale_slot(have, v, taps)
+        if slot >= 0:
+            _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
+            _line(padded, index, weights, channels, ring[slot])
+
+
+@njit(cache=True, nogil=True)
+def _fill_ring_u8(src, ring, have, first, padded, left, channels, index, weights, shift):
+    """``_fill_ring`` with Pillow's rounded uint8 lines (``shift`` > 0) or exact ones (0)."""
+    taps, H = ring.shape[0], src.shape[0]
+    for v in range(first, first + taps):
+        slot = _stale_slot(have, v, taps)
+        if slot >= 0:
+            _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
+            if shift > 0:
+                _line_u8(padded, index, weights, channels, ring[slot], shift)
+            else:
+                _line(padded, index, weights, channels, ring[slot])
+
+
+@njit(cache=True, nogil=True)
+def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y, weights_y, h_shift, v_shift, y0, y1):
+    """Integer lines (int32) and an integer vertical sum ``(Σ + 2^(s−1)) >> s`` clipped to
+    uint8: OpenCV LANCZOS4 (``h_shift`` 0) and Pillow (``h_shift`` 22)."""
+    taps = weights_y.shape[1]
+    n = out.shape[1]
+    ring = np.empty((taps, n), np.int32)
+    padded = np.empty(padded_width, src.dtype)
+    have = np.full(taps, -(1 << 30), np.int64)
+    acc = np.empty(n, np.int32)
+    half = np.int32(1 << (v_shift - 1))
+    for y in range(y0, y1):
+        first = first_y[y]
+        _fill_ring_u8(src, ring, have, first, padded, left, channels, index, weights, h_shift)
+        acc[:] = half
+        for k in range(taps):
+            line = ring[(first + k + 4 * taps) % taps]
+            b = weights_y[y, k]
+            for x in range(n):
+                acc[x] += line[x] * b
+        dst = out[y]
+        for x in range(n):
+            dst[x] = min(max(acc[x] >> v_shift, 0), 255)
+
+
+@njit(cache=True, nogil=True)
+def _rows_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, line_proto, reverse, rounded, hi, y0, y1):
+    """Lines of ``line_proto``'s type, a float32 vertical sum (taps first to last, or last to
+    first when ``reverse``), then rounded half to even and clipped to ``[0, hi]`` when
+    ``rounded``: OpenCV CUBIC (native uint8: int lines, reversed), uint16/float32, IPP-like uint8."""
+    taps = weights_y.shape[1]
+    n = out.shape[1]
+    ring = np.empty((taps, n), line_proto.dtype)
+    padded = np.empty(padded_width, src.dtype)
+    have = np.full(taps, -(1 << 30), np.int64)
+    acc = np.empty(n, np.float32)
+    for y in range(y0, y1):
+        first = first_y[y]
+        _fill_ring(src, ring, have, first, padded, left, channels, index, weights)
+        dst = out[y]
+        if taps == 4:       # CUBIC: one fused pass, the same order of operations
+            ks = (3, 2, 1, 0) if reverse else (0, 1, 2, 3)
+            l0, l1 = ring[(first + ks[0] + 16) % 4], ring[(first + ks[1] + 16) % 4]
+            l2, l3 = ring[(first + ks[2] + 16) % 4], ring[(first + ks[3] + 16) % 4]
+            b0, b1, b2, b3 = weights_y[y, ks[0]], weights_y[y, ks[1]], weights_y[y, ks[2]], weights_y[y, ks[3]]
+            if rounded:
+                for x in range(n):
+                    v = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                         + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+                    dst[x] = min(max(np.rint(v), np.float32(0)), np.float32(hi))
+            else:
+                for x in range(n):
+                    dst[x] = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                              + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+            continue
+        acc[:] = 0
+        for j in range(taps):
+            k = taps - 1 - j if reverse else j
+            line = ring[(first + k + 4 * taps) % taps]
+            b = weights_y[y, k]
+            for x in range(n):
+                acc[x] += np.float32(line[x]) * b
+        if rounded:
+            for x in range(n):
+                dst[x] = min(max(np.rint(acc[x]), np.float32(0)), np.float32(hi))
+        else:
+            for x in range(n):
+                dst[x] = acc[x]
+
+
+# --- public kernels -------------------------------------------------------------------------
+
+def _run(kernel, planes, out_w, out_h, left, padded_width, *args):
+    H, W, C = planes.shape
+    out = np.empty((out_h, out_w, C), planes.dtype)
+    src = planes.reshape(H, W * C)
+    flat = out.reshape(out_h, out_w * C)
+    run_in_strips(kernel, out.shape, src, flat, padded_width, left, C, *args, min_values=MIN_VALUES_PER_STRIP)
+    return out
+
+
+def _check(planes, out_w, out_h):
+    if planes.ndim != 3 or not planes.flags.c_contiguous:
+        raise ValueError("planes must be a C-contiguous (H, W, C) array")
+    if out_w < 1 or out_h < 1:
+        raise ValueError(f"output size must be at least 1×1, got {out_w}×{out_h}")
+
+
+def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8):
+    _check(planes, out_w, out_h)
+    H, W, C = planes.shape
+    first_x, wx = opencv_axis(W, out_w, weights_of, taps)
+    first_y, wy = opencv_axis(H, out_h, weights_of, taps)
+    index, wx, left, padded_width = column_table(first_x, wx, W, C)
+    first_y = first_y.astype(np.int64)
+    if planes.dtype == np.uint8 and native_u8:
+        wx, wy = fixed_point(wx), fixed_point(wy)
+        if taps == LANCZOS4_TAPS:
+            return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
+        # native CUBIC: VResizeCubicVec_32s8u sums in float32 with β/2^22, last tap first
+        wy = (wy * np.float32(1.0 / (1 << 2 * COEF_BITS))).astype(np.float32)
+        return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
+                    np.empty(0, np.int32), True, True, 255.0)
+    if planes.dtype == np.float32:
+        return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
+                    np.empty(0, np.float32), False, False, 0.0)
+    hi = float(np.iinfo(planes.dtype).max)
+    return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
+                np.empty(0, np.float32), False, True, hi)
+
+
+def resize_cubic(planes, out_w, out_h, ipp=True):
+    """``cv2.resize(..., interpolation=INTER_CUBIC)`` of (H, W, C) ``planes``.
+
+    uint8: with ``ipp`` (OpenCV's default, IPP on) float32 weights and sums, rounded half to
+    even, which matched 99.99 % of IPP's pixels (max diff 1); ``ipp=False`` reproduces
+    ``cv2.ipp.setUseIPP(False)`` (11-bit weights), identical in tests. uint16/float32:
+    float32 arithmetic as OpenCV's native path.
+    """
+    return _opencv_resize(planes, out_w, out_h, cubic_weights, CUBIC_TAPS, not ipp)
+
+
+def resize_lanczos(planes, out_w, out_h):
+    """``cv2.resize(..., interpolation=INTER_LANCZOS4)`` of (H, W, C) ``planes``: 8×8 taps,
+    11-bit weights and an integer sum for uint8 (identical), float32 otherwise."""
+    return _opencv_resize(planes, out_w, out_h, lanczos4_weights, LANCZOS4_TAPS, True)
+
+
+def resize_antialias(planes, out_w, out_h, filter="cubic"):
+    """Pillow's ``Image.resize`` with BILINEAR / BICUBIC (a = −0.5) / LANCZOS (3 lobes):
+    ``filter`` is "linear", "cubic" or "lanczos". The support widens with the downscale
+    factor, so shrinking anti-aliases. uint8 in Pillow's 22-bit fixed point, rounded to uint8
+    after each pass; uint16 and float32 in float32, rounded (uint16) at the end only.
+    """
+    _check(planes, out_w, out_h)
+    if filter not in PIL_FILTERS:
+        raise ValueError(f"filter must be one of {', '.join(PIL_FILTERS)}, got {filter!r}")
+    H, W, C = planes.shape
+    first_x, wx = pillow_axis(W, out_w, filter)
+    first_y, wy = pillow_axis(H, out_h, filter)
+    index, wx, left, padded_width = column_table(first_x, wx, W, C)
+    first_y = first_y.astype(np.int64)
+    if planes.dtype == np.uint8:
+        return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, pillow_fixed_point(wx), first_y,
+                    pillow_fixed_point(wy), PIL_PRECISION_BITS, PIL_PRECISION_BITS)
+    wx, wy = wx.astype(np.float32), wy.astype(np.float32)
+    rounded = planes.dtype != np.float32
+    hi = float(np.iinfo(planes.dtype).max) if rounded else 0.0
+    return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
+                np.empty(0, np.float32), False, rounded, hi)

@@ -1,0 +1,119 @@
+"""Resizing with OpenCV's five interpolations, and Pillow-style anti-aliased shrinking.
+
+``resize`` matches ``cv2.resize`` given the same output size (its fixed-point paths on uint8,
+REFERENCE_NOTES §6). ``antialias=True`` widens the linear, cubic or Lanczos filter with the
+shrink factor, as Pillow's ``Image.resize`` does, instead of OpenCV's fixed 2/4/8 taps that
+alias when shrinking.
+"""
+
+from ._checks import as_planes, check_backend, check_image, check_int, check_positive, like_input
+
+INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
+ANTIALIASED = ("linear", "cubic", "lanczos")
+
+
+def check_resize_options(width=None, height=None, scale=None, fit=None, interp="auto", antialias=False):
+    """Validate what does not depend on the image; returns ``fit`` as (width, height) or None."""
+    given = [name for name, value in (("width/height", width if width is not None else height),
+                                      ("scale", scale), ("fit", fit)) if value is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of width/height, scale or fit"
+                         + (f", not {' and '.join(given)}" if given else ""))
+    for name, value in (("width", width), ("height", height)):
+        if value is not None:
+            check_int(name, value, minimum=1)
+    if scale is not None:
+        check_positive("scale", scale)
+    if fit is not None:
+        fit = parse_fit(fit)
+    if interp not in INTERPOLATIONS:
+        raise ValueError(f"interp must be one of {', '.join(INTERPOLATIONS)}, got {interp!r}")
+    if antialias and interp not in ANTIALIASED + ("auto",):
+        raise ValueError(f"antialias applies to {', '.join(ANTIALIASED)}, not {interp}")
+    return fit
+
+
+def parse_fit(fit):
+    """``"WxH"`` or a (width, height) pair → two positive ints."""
+    if isinstance(fit, str):
+        parts = fit.lower().split("x")
+        try:
+            fit = tuple(int(p) for p in parts)
+        except ValueError:
+            fit = ()
+        if len(fit) != 2:
+            raise ValueError(f"fit must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
+    width, height = fit
+    return check_int("fit width", width, minimum=1), check_int("fit height", height, minimum=1)
+
+
+def output_size(shape, width=None, height=None, scale=None, fit=None):
+    """(width, height) of the result for an image of ``shape``; one side alone keeps the aspect."""
+    rows, cols = shape[:2]
+    if fit is not None:
+        factor = min(fit[0] / cols, fit[1] / rows)
+        size = (round(cols * factor), round(rows * factor))
+    elif scale is not None:
+        size = (round(cols * scale), round(rows * scale))
+    elif width is not None and height is not None:
+        size = (width, height)
+    elif width is not None:
+        size = (width, round(rows * width / cols))
+    else:
+        size = (round(cols * height / rows), height)
+    if min(size) < 1:
+        raise ValueError(f"the result would be {size[0]}×{size[1]} pixels, under 1 pixel (image {cols}×{rows})")
+    return size
+
+
+def resolve_interp(interp, shape, size):
+    """``auto``: area to shrink, cubic to enlarge (either side growing counts as enlarging)."""
+    if interp != "auto":
+        return interp
+    return "area" if size[0] <= shape[1] and size[1] <= shape[0] else "cubic"
+
+
+def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto", antialias=False,
+           backend="numba"):
+    """Resize as ``cv2.resize(image, (width, height), interpolation=...)``.
+
+    Parameters
+    ----------
+    image : ndarray, uint8, uint16 or float32, H×W or H×W×C
+    width, height : int, optional
+        Output size; one alone keeps the aspect ratio.
+    scale : float, optional
+        Both sides times ``scale`` (rounded).
+    fit : "WxH" or (width, height), optional
+        The largest size inside that box with the image's aspect ratio.
+    interp : {'auto', 'nearest', 'linear', 'cubic', 'area', 'lanczos'}
+        ``auto``: area to shrink, cubic to enlarge.
+    antialias : bool
+        Linear, cubic or Lanczos with the support widened by the shrink factor, as Pillow's
+        ``Image.resize`` (reference: Pillow); ``auto`` then means cubic.
+
+    Notes
+    -----
+    The output size is resolved here, once, and both backends get it explicitly, so they map
+    pixels identically (OpenCV's ``fx``/``fy`` form would map by the factor, not the sizes).
+    """
+    check_image(image)
+    check_backend(backend)
+    fit = check_resize_options(width, height, scale, fit, interp, antialias)
+    size = output_size(image.shape, width, height, scale, fit)
+    interp = "cubic" if antialias and interp == "auto" else resolve_interp(interp, image.shape, size)
+    if backend == "opencv":
+        from ..reference import resize as reference
+        result = reference.resize(image, size, interp, antialias)
+    else:
+        from ..kernels import resample, resize as kernels
+        planes = as_planes(image)
+        if antialias:
+            result = like_input(resample.resize_antialias(planes, size[0], size[1], interp), image)
+        else:
+            kernel = {"nearest": kernels.resize_nearest, "linear": kernels.resize_linear,
+                      "area": kernels.resize_area, "cubic": resample.resize_cubic,
+                      "lanczos": resample.resize_lanczos}[interp]
+            result = like_input(kernel(planes, size[0], size[1]), image)
+    return result.reshape((size[1], size[0]) + image.shape[2:])
+
