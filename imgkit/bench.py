@@ -24,6 +24,7 @@ PEER_CROP = (960, 540)
 @dataclass
 class Row:
     op: str
+    params: str             # the operation's bench parameters, e.g. "scale=0.5 interp=linear"
     size: str
     channels: int
     imgkit_ms: float
@@ -79,7 +80,8 @@ def bench_op(op, image, repeat, peers=True):
     height, width = image.shape[:2]
     size = next((k for k, v in SIZES.items() if v == (width, height)), f"{width}x{height}")
     channels = 1 if image.ndim == 2 else image.shape[2]
-    return Row(op.name, size, channels, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
+    described = " ".join(f"{key}={value}" for key, value in params.items())
+    return Row(op.name, described, size, channels, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
 
 
 def _peer_ms(op, image):
@@ -131,18 +133,18 @@ def table_rows(rows):
     """Rows as strings for the terminal table and the Markdown file."""
     for row in rows:
         speedup = row.skimage_speedup
-        yield [row.op, row.size, "gray" if row.channels == 1 else "BGR", f"{row.imgkit_ms:.2f}",
+        yield [row.op, row.params, row.size, "gray" if row.channels == 1 else "BGR", f"{row.imgkit_ms:.2f}",
                f"{row.opencv_ms:.2f}", _fmt_ms(row.skimage_ms, row.skimage_extrapolated), f"{row.vs_opencv:.2f}×",
                "—" if speedup is None else f"{speedup:.0f}×", f"{row.copy_ms:.2f}"]
 
 
-HEADER = ["operation", "size", "channels", "imgkit ms", "OpenCV ms", "skimage ms",
+HEADER = ["operation", "parameters", "input", "channels", "imgkit ms", "OpenCV ms", "skimage ms",
           "imgkit / OpenCV", "skimage / imgkit", "copy ms"]
 
 
 def markdown(rows, repeat):
     lines = [f"Measured {date.today().isoformat()} on {machine()}.",
-             f"Median of {repeat} runs after a warm-up call; uint8 images made from a bundled photo; "
+             f"Median of {repeat} runs after a warm-up call; uint8 input images made from a bundled photo (resize entries scale them by the `scale` parameter); "
              "`imgkit / OpenCV` below 1 means imgkit is faster; `≈` marks a scikit-image time measured on a "
              f"{PEER_CROP[0]}×{PEER_CROP[1]} crop and scaled by area (a full run would exceed {PEER_BUDGET_S:.0f} s).", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
