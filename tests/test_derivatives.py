@@ -243,6 +243,8 @@ def test_cli_normalize_and_angle(tmp_path):
     assert run_cli("sobel", source, "-q", "--normalize", "-o", tmp_path / "n.png") == 0
     written = cv2.imread(str(tmp_path / "n.png"), cv2.IMREAD_UNCHANGED)
     assert written.dtype == np.uint8 and written.min() == 0 and written.max() == 255
+    assert run_cli("sobel", source, "-q", "--normalize", "--reference", "-o", tmp_path / "r.png") == 0
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "r.png"), cv2.IMREAD_UNCHANGED), written)
     assert run_cli("sobel", source, "-q", "--component", "angle", "-o", tmp_path / "a.npy") == 0
     angle = np.load(tmp_path / "a.npy")
     assert angle.min() >= 0 and angle.max() < 360

@@ -7,7 +7,7 @@ at start-up: ``imgkit --help`` stays quick.
 """
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Optional
 
 import typer
@@ -106,7 +106,7 @@ def run_images(name, job, common):
     if common.json and common.output == batch.STDIO:
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     if common.reference:
-        job = batch.Job(job.op, job.params, backend="opencv")
+        job = replace(job, backend="opencv")
     try:
         sources = batch.expand_inputs(common.inputs, common.recursive)
         suffix = common.suffix if common.suffix is not None else ("" if common.output else f"_{name}")
