@@ -97,7 +97,9 @@ def run_compare(name, job, common, repeat):
             continue
         failed |= not row["within_tolerance"]
         if common.json:
-            print(json.dumps({"input": source.path, **row}), flush=True)
+            # identical outputs have an infinite PSNR, which strict JSON cannot hold: null
+            finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
+            print(json.dumps({"input": source.path, **finite}), flush=True)
         else:
             table.add_row(source.path, f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
                           f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
