@@ -313,6 +313,126 @@ def _rows_float(src, out, padded_width, left, channels, index, weights, first_y,
                 dst[x] = acc[x]
 
 
+@njit(cache=True, nogil=True)
+def _cubic_line(padded, base, w0, w1, w2, w3, channels, line):
+    """``_line`` for 4 taps, one table entry per output *pixel* (``base`` in pixels, weights
+    tap-major): the same sum, first tap to last, with the taps unrolled and the weights
+    loaded once for all channels."""
+    C = channels
+    if C == 1:
+        for x in range(base.size):
+            at = base[x]
+            line[x] = padded[at] * w0[x] + padded[at + 1] * w1[x] + padded[at + 2] * w2[x] + padded[at + 3] * w3[x]
+        return
+    if C == 3:          # the channel loop written out: LLVM keeps all in registers
+        for x in range(base.size):
+            at = base[x] * 3
+            a, b, c, d = w0[x], w1[x], w2[x], w3[x]
+            o = x * 3
+            line[o] = padded[at] * a + padded[at + 3] * b + padded[at + 6] * c + padded[at + 9] * d
+            line[o + 1] = padded[at + 1] * a + padded[at + 4] * b + padded[at + 7] * c + padded[at + 10] * d
+            line[o + 2] = padded[at + 2] * a + padded[at + 5] * b + padded[at + 8] * c + padded[at + 11] * d
+        return
+    if C == 4:
+        for x in range(base.size):
+            at = base[x] * 4
+            a, b, c, d = w0[x], w1[x], w2[x], w3[x]
+            o = x * 4
+            line[o] = padded[at] * a + padded[at + 4] * b + padded[at + 8] * c + padded[at + 12] * d
+            line[o + 1] = padded[at + 1] * a + padded[at + 5] * b + padded[at + 9] * c + padded[at + 13] * d
+            line[o + 2] = padded[at + 2] * a + padded[at + 6] * b + padded[at + 10] * c + padded[at + 14] * d
+            line[o + 3] = padded[at + 3] * a + padded[at + 7] * b + padded[at + 11] * c + padded[at + 15] * d
+        return
+    for x in range(base.size):
+        at = base[x] * C
+        a, b, c, d = w0[x], w1[x], w2[x], w3[x]
+        o = x * C
+        for ch in range(C):
+            line[o + ch] = (padded[at + ch] * a + padded[at + C + ch] * b
+                            + padded[at + 2 * C + ch] * c + padded[at + 3 * C + ch] * d)
+
+
+@njit(cache=True, nogil=True)
+def _cubic_line_phased(padded, phase_base, phase_weights, channels, phases, line):
+    """``_cubic_line`` for an integer upscale by ``k``: output pixel ``k·i + r`` reads source
+    pixels from ``phase_base[r] + i`` with the weights of phase ``r``, so each phase is one
+    contiguous loop over source values (vectorised), interleaved into the line afterwards."""
+    C = channels
+    k, m = phases.shape
+    for r in range(k):
+        o = phase_base[r] * C
+        a, b = phase_weights[0, r], phase_weights[1, r]
+        c, d = phase_weights[2, r], phase_weights[3, r]
+        p0 = padded[o:o + m]
+        p1 = padded[o + C:o + C + m]
+        p2 = padded[o + 2 * C:o + 2 * C + m]
+        p3 = padded[o + 3 * C:o + 3 * C + m]
+        t = phases[r]
+        for j in range(m):
+            t[j] = p0[j] * a + p1[j] * b + p2[j] * c + p3[j] * d
+    if C == 1 and k == 2:
+        t0, t1 = phases[0], phases[1]
+        for i in range(m):
+            line[2 * i] = t0[i]
+            line[2 * i + 1] = t1[i]
+        return
+    if C == 3 and k == 2:
+        t0, t1 = phases[0], phases[1]
+        for i in range(m // 3):
+            s, o = 3 * i, 6 * i
+            line[o], line[o + 1], line[o + 2] = t0[s], t0[s + 1], t0[s + 2]
+            line[o + 3], line[o + 4], line[o + 5] = t1[s], t1[s + 1], t1[s + 2]
+        return
+    n = m // C
+    for i in range(n):
+        for r in range(k):
+            o = (i * k + r) * C
+            for ch in range(C):
+                line[o + ch] = phases[r, i * C + ch]
+
+
+@njit(cache=True, nogil=True)
+def _rows_cubic(src, out, padded_width, left, channels, base, wx, phase_base, first_y, weights_y, padded_proto,
+                line_proto, reverse, rounded, hi, y0, y1):
+    """``_rows_float`` for OpenCV CUBIC: the 4-tap horizontal pass by ``_cubic_line``, or by
+    ``_cubic_line_phased`` when ``phase_base`` is not empty (``wx`` then holds one column per
+    phase), and the same fused vertical sum. ``padded_proto``'s type is the padded row's."""
+    n = out.shape[1]
+    C = channels
+    H = src.shape[0]
+    ring = np.empty((4, n), line_proto.dtype)
+    # uint8 rows converted to the line type once (exact), not at every tap read
+    padded = np.empty(padded_width, padded_proto.dtype)
+    have = np.full(4, -(1 << 30), np.int64)
+    k = phase_base.size
+    phases = np.empty((k, (n // max(k, 1)) if k > 0 else 0), line_proto.dtype)
+    w0, w1, w2, w3 = wx[0], wx[1], wx[2], wx[3]
+    for y in range(y0, y1):
+        first = first_y[y]
+        for v in range(first, first + 4):
+            slot = _stale_slot(have, v, 4)
+            if slot >= 0:
+                _pad_row(src[min(max(v, 0), H - 1)], padded, left, C)
+                if k > 0:
+                    _cubic_line_phased(padded, phase_base, wx, C, phases, ring[slot])
+                else:
+                    _cubic_line(padded, base, w0, w1, w2, w3, C, ring[slot])
+        dst = out[y]
+        ks = (3, 2, 1, 0) if reverse else (0, 1, 2, 3)
+        l0, l1 = ring[(first + ks[0] + 16) % 4], ring[(first + ks[1] + 16) % 4]
+        l2, l3 = ring[(first + ks[2] + 16) % 4], ring[(first + ks[3] + 16) % 4]
+        b0, b1, b2, b3 = weights_y[y, ks[0]], weights_y[y, ks[1]], weights_y[y, ks[2]], weights_y[y, ks[3]]
+        if rounded:
+            for x in range(n):
+                v = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                     + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+                dst[x] = min(max(np.rint(v), np.float32(0)), np.float32(hi))
+        else:
+            for x in range(n):
+                dst[x] = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                          + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+
+
 # --- public kernels -------------------------------------------------------------------------
 
 def _run(kernel, planes, out_w, out_h, left, padded_width, *args):
@@ -331,21 +451,54 @@ def _check(planes, out_w, out_h):
         raise ValueError(f"output size must be at least 1×1, got {out_w}×{out_h}")
 
 
+def cubic_column_table(first, weights, n_in):
+    """The 4-tap horizontal table per output *pixel*: ``(base, weights, phase_base, left,
+    padded_width)``, ``base`` the first tap's pixel in a row padded by ``left`` pixels and
+    ``weights`` tap-major (4, n_out). For an upscale by an integer ``k`` whose taps repeat
+    exactly every ``k`` pixels (base + 1, the same float weights), ``phase_base`` holds the
+    ``k`` phases' first bases and ``weights`` only their ``k`` columns; otherwise it is empty."""
+    n_out = first.size
+    left = max(0, -int(first.min()))
+    right = max(0, int(first.max()) + CUBIC_TAPS - n_in)
+    base = (first + left).astype(np.int32)
+    weights = np.ascontiguousarray(weights.T)
+    k = n_out // n_in
+    if k >= 2 and n_out == k * n_in:
+        by_phase = base.reshape(n_in, k)
+        w = weights.reshape(CUBIC_TAPS, n_in, k)
+        if (np.array_equal(by_phase, by_phase[:1] + np.arange(n_in, dtype=np.int32)[:, None])
+                and np.array_equal(w, np.broadcast_to(w[:, :1], w.shape))):
+            return base, np.ascontiguousarray(w[:, 0]), by_phase[0].copy(), left, (left + n_in + right)
+    return base, weights, np.empty(0, np.int32), left, (left + n_in + right)
+
+
 def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8):
     _check(planes, out_w, out_h)
     H, W, C = planes.shape
     first_x, wx = opencv_axis(W, out_w, weights_of, taps)
     first_y, wy = opencv_axis(H, out_h, weights_of, taps)
-    index, wx, left, padded_width = column_table(first_x, wx, W, C)
     first_y = first_y.astype(np.int64)
+    if taps == CUBIC_TAPS:
+        base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
+        if planes.dtype == np.uint8 and native_u8:
+            # native CUBIC: 11-bit integer lines; VResizeCubicVec_32s8u sums in float32 with
+            # β/2^22, last tap first
+            wx, wy = fixed_point(wx), fixed_point(wy)
+            wy = (wy * np.float32(1.0 / (1 << 2 * COEF_BITS))).astype(np.float32)
+            line, reverse, rounded, hi = np.empty(0, np.int32), True, True, 255.0
+        elif planes.dtype == np.float32:
+            line, reverse, rounded, hi = np.empty(0, np.float32), False, False, 0.0
+        else:
+            line, reverse, rounded, hi = np.empty(0, np.float32), False, True, float(np.iinfo(planes.dtype).max)
+        # uint8 · float32 is float32 but uint16 · float32 float64 in Numba: only uint8 rows
+        # are converted ahead (to the line type), so the sums keep their precision
+        padded = line if planes.dtype == np.uint8 else np.empty(0, planes.dtype)
+        return _run(_rows_cubic, planes, out_w, out_h, left, padded_px * C, base, wx, phase_base, first_y, wy,
+                    padded, line, reverse, rounded, hi)
+    index, wx, left, padded_width = column_table(first_x, wx, W, C)
     if planes.dtype == np.uint8 and native_u8:
         wx, wy = fixed_point(wx), fixed_point(wy)
-        if taps == LANCZOS4_TAPS:
-            return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
-        # native CUBIC: VResizeCubicVec_32s8u sums in float32 with β/2^22, last tap first
-        wy = (wy * np.float32(1.0 / (1 << 2 * COEF_BITS))).astype(np.float32)
-        return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                    np.empty(0, np.int32), True, True, 255.0)
+        return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
     if planes.dtype == np.float32:
         return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
                     np.empty(0, np.float32), False, False, 0.0)
