@@ -269,10 +269,10 @@ def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y,
 
 
 @njit(cache=True, nogil=True)
-def _rows_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, line_proto, reverse, rounded, hi, y0, y1):
-    """Lines of ``line_proto``'s type, a float32 vertical sum (taps first to last, or last to
-    first when ``reverse``), then rounded half to even and clipped to ``[0, hi]`` when
-    ``rounded``: OpenCV CUBIC (native uint8: int lines, reversed), uint16/float32, IPP-like uint8."""
+def _rows_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, line_proto, rounded, hi, y0, y1):
+    """Lines of ``line_proto``'s type, a float32 vertical sum (taps first to last), then
+    rounded half to even and clipped to ``[0, hi]`` when ``rounded``: uint16/float32 Lanczos
+    and anti-aliased resizing (OpenCV CUBIC has ``_rows_cubic``)."""
     taps = weights_y.shape[1]
     n = out.shape[1]
     ring = np.empty((taps, n), line_proto.dtype)
@@ -283,24 +283,8 @@ def _rows_float(src, out, padded_width, left, channels, index, weights, first_y,
         first = first_y[y]
         _fill_ring(src, ring, have, first, padded, left, channels, index, weights)
         dst = out[y]
-        if taps == 4:       # CUBIC: one fused pass, the same order of operations
-            ks = (3, 2, 1, 0) if reverse else (0, 1, 2, 3)
-            l0, l1 = ring[(first + ks[0] + 16) % 4], ring[(first + ks[1] + 16) % 4]
-            l2, l3 = ring[(first + ks[2] + 16) % 4], ring[(first + ks[3] + 16) % 4]
-            b0, b1, b2, b3 = weights_y[y, ks[0]], weights_y[y, ks[1]], weights_y[y, ks[2]], weights_y[y, ks[3]]
-            if rounded:
-                for x in range(n):
-                    v = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
-                         + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
-                    dst[x] = min(max(np.rint(v), np.float32(0)), np.float32(hi))
-            else:
-                for x in range(n):
-                    dst[x] = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
-                              + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
-            continue
         acc[:] = 0
-        for j in range(taps):
-            k = taps - 1 - j if reverse else j
+        for k in range(taps):
             line = ring[(first + k + 4 * taps) % taps]
             b = weights_y[y, k]
             for x in range(n):
@@ -501,10 +485,10 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8):
         return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
     if planes.dtype == np.float32:
         return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                    np.empty(0, np.float32), False, False, 0.0)
+                    np.empty(0, np.float32), False, 0.0)
     hi = float(np.iinfo(planes.dtype).max)
     return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                np.empty(0, np.float32), False, True, hi)
+                np.empty(0, np.float32), True, hi)
 
 
 def resize_cubic(planes, out_w, out_h, ipp=True):
@@ -545,4 +529,4 @@ def resize_antialias(planes, out_w, out_h, filter="cubic"):
     rounded = planes.dtype != np.float32
     hi = float(np.iinfo(planes.dtype).max) if rounded else 0.0
     return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                np.empty(0, np.float32), False, rounded, hi)
+                np.empty(0, np.float32), rounded, hi)
