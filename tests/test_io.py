@@ -363,7 +363,7 @@ def test_image_size_of_other_opencv_formats(ext):
 
 
 def test_image_size_of_bigtiff():
-    tifffile = pytest.importorskip("tifffile")
+    import tifffile   # installed with scikit-image, a runtime dependency: a missing one should fail
     buffer = stdio.BytesIO()
     tifffile.imwrite(buffer, np.zeros((9, 13, 3), np.uint8), bigtiff=True)
     assert io.image_size(buffer.getvalue()) == (13, 9)
