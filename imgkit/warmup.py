@@ -19,19 +19,20 @@ def sample(dtype):
     return (np.arange(64 * 64 * 3) % 251).astype(dtype).reshape(64, 64, 3)
 
 
-def compile_op(name, params=None, dtypes=None):
-    """Compile (or load from cache) the kernels of operation ``name`` for ``dtypes``."""
+def compile_op(name, params=None, dtypes=None, backend="numba"):
+    """Run operation ``name`` on a sample of each of ``dtypes`` (default: all it accepts), which
+    compiles its kernels or loads them from the cache."""
     from . import registry
     op = registry.get(name)
     params = op.bench if params is None else params
     for dtype in dtypes or op.dtypes:
-        op.function(sample(dtype), **params)
+        op.function(sample(dtype), **params, backend=backend)
 
 
 def prepare(name, params, backend="numba", *, quiet=False):
     """Check ``params`` and compile ``name`` for uint8 before a batch starts.
 
-    The operation runs once on a tiny sample, so bad parameters raise ValueError/TypeError
+    The operation runs once on a small sample, so bad parameters raise ValueError/TypeError
     before any input is touched; if that takes longer than a cache load, stderr says the
     kernels are being compiled.
     """
@@ -42,14 +43,14 @@ def prepare(name, params, backend="numba", *, quiet=False):
         print(f"imgkit: compiling {name} kernels (first run only; cached afterwards)…", file=sys.stderr, flush=True)
 
     from . import registry
-    function = registry.get(name).function
+    registry.get(name).function   # import the operation's modules before the clock starts
     timer = threading.Timer(NOTICE_AFTER, notice)
     if not quiet and backend == "numba":
         import numba  # noqa: F401  (its import is not compilation: keep it off the clock)
         timer.start()
     started = time.perf_counter()
     try:
-        function(sample("uint8"), **params, backend=backend)
+        compile_op(name, params, ("uint8",), backend)
     finally:
         timer.cancel()
     if said.is_set():
