@@ -26,7 +26,7 @@ class Row:
     op: str
     params: str             # the operation's bench parameters, e.g. "scale=0.5 interp=linear"
     size: str
-    channels: int
+    kind: str               # "gray", "BGR", or what a workload names (e.g. "boxes")
     imgkit_ms: float
     opencv_ms: float
     skimage_ms: float | None
@@ -67,21 +67,29 @@ def _photo_path():
     return Path(skimage.data.__file__).parent / "astronaut.png"
 
 
-def bench_op(op, image, repeat, peers=True):
+def workloads(op, sizes):
+    """(size label, kind, positional arguments) for each run of ``op``: by default the bench
+    image at each size, gray and BGR; an operation whose input is not an image names a
+    ``workload`` function in the registry that returns such triples for the labels it is given
+    (``imgkit warmup`` asks it for ``("sample",)``: one small case)."""
+    if op.workload:
+        return op.workload_function(sizes)
+    return [(size, "gray" if channels == 1 else "BGR", (bench_image(SIZES[size], channels),))
+            for size in sizes for channels in (1, 3)]
+
+
+def bench_op(op, size, kind, args, repeat, peers=True):
     function = op.function
     params = op.bench
-    function(image, **params)                       # warm-up: loads or compiles the kernels
-    function(image, **params, backend="opencv")
-    imgkit_ms = median_ms(lambda: function(image, **params), repeat)
-    opencv_ms = median_ms(lambda: function(image, **params, backend="opencv"), repeat)
-    copy_target = np.empty_like(image)
-    copy_ms = median_ms(lambda: np.copyto(copy_target, image), repeat)
-    skimage_ms, extrapolated = (_peer_ms(op, image) if peers and op.peer else (None, False))
-    height, width = image.shape[:2]
-    size = next((k for k, v in SIZES.items() if v == (width, height)), f"{width}x{height}")
-    channels = 1 if image.ndim == 2 else image.shape[2]
+    function(*args, **params)                       # warm-up: loads or compiles the kernels
+    function(*args, **params, backend="opencv")
+    imgkit_ms = median_ms(lambda: function(*args, **params), repeat)
+    opencv_ms = median_ms(lambda: function(*args, **params, backend="opencv"), repeat)
+    copy_target = np.empty_like(args[0])
+    copy_ms = median_ms(lambda: np.copyto(copy_target, args[0]), repeat)
+    skimage_ms, extrapolated = (_peer_ms(op, args[0]) if peers and op.peer else (None, False))
     described = " ".join(f"{key}={value}" for key, value in params.items())
-    return Row(op.name, described, size, channels, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
+    return Row(op.name, described, size, kind, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
 
 
 def _peer_ms(op, image):
@@ -100,11 +108,10 @@ def run(ops=None, sizes=("1080p", "4k"), repeat=15, peers=True, on_row=lambda ro
     rows = []
     for name in ops or registry.OPS:
         op = registry.get(name)
-        for size in sizes:
-            for channels in (1, 3):
-                row = bench_op(op, bench_image(SIZES[size], channels), repeat, peers)
-                on_row(row)
-                rows.append(row)
+        for size, kind, args in workloads(op, sizes):
+            row = bench_op(op, size, kind, args, repeat, peers)
+            on_row(row)
+            rows.append(row)
     return rows
 
 
@@ -133,12 +140,12 @@ def table_rows(rows):
     """Rows as strings for the terminal table and the Markdown file."""
     for row in rows:
         speedup = row.skimage_speedup
-        yield [row.op, row.params, row.size, "gray" if row.channels == 1 else "BGR", f"{row.imgkit_ms:.2f}",
+        yield [row.op, row.params, row.size, row.kind, f"{row.imgkit_ms:.2f}",
                f"{row.opencv_ms:.2f}", _fmt_ms(row.skimage_ms, row.skimage_extrapolated), f"{row.vs_opencv:.2f}×",
                "—" if speedup is None else f"{speedup:.0f}×", f"{row.copy_ms:.2f}"]
 
 
-HEADER = ["operation", "parameters", "input", "channels", "imgkit ms", "OpenCV ms", "skimage ms",
+HEADER = ["operation", "parameters", "input", "kind", "imgkit ms", "OpenCV ms", "skimage ms",
           "imgkit / OpenCV", "skimage / imgkit", "copy ms"]
 
 

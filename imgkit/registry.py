@@ -45,10 +45,16 @@ class Op:
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
     result_dtype: str | None = None     # the result's dtype when it is not the input's
+    keeps_shape: bool = True    # the result has the input's shape and channels (not so for HOG features)
+    workload: str | None = None  # "module:function" giving bench inputs that are not images (see bench.workloads)
 
     @property
     def function(self):
         return _resolve(self.target)
+
+    @property
+    def workload_function(self):
+        return _resolve(self.workload) if self.workload else None
 
     @property
     def peer_function(self):
