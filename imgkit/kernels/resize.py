@@ -24,11 +24,12 @@ OpenCV's conventions (imgproc/src/resize.cpp), reproduced here step by step:
   ``fx = (float)((dx+1) − (sx+1)·inv_scale)``, 0 if ``fx ≤ 0``, else its fraction.
 
 The tables (source offsets and weights per column and per row) are built once per call in
-numpy; the kernels run over strips of output rows (``strips.run_in_strips``).
+numpy; the kernels run over strips of output rows (``strips.run_in_strips``), except the 2×2
+area average, which is so short that it runs under ``prange`` (see ``_area_2x2``).
 """
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .strips import run_in_strips
 
@@ -251,13 +252,17 @@ def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, top, dst, y
 @njit(cache=True, nogil=True)
 def _area_2x2_rows(rows, channels, sums, dst, y0, y1):
     """``(Σ + 2) >> 2`` over 2×2 blocks of an integer image of 1, 3 or 4 channels. The two rows
-    are added first over the whole row (contiguous, vectorised), then pairs of columns."""
+    are added first over the whole row (contiguous, vectorised), then pairs of columns; gray
+    uint8 reads each pair of pixels as one uint16 instead (contiguous too: 15 % faster)."""
     n = dst.shape[1]
     C = channels
     line = np.empty(rows.shape[1], sums.dtype)
     for y in range(y0, y1):
         r0 = rows[2 * y]
         r1 = rows[2 * y + 1]
+        if C == 1 and rows.itemsize == 1:
+            _gray_u8_pairs(r0.view(np.uint16), r1.view(np.uint16), dst[y])
+            continue
         for x in range(line.size):
             line[x] = r0[x] + r1[x] + 1             # the +2 split over the two columns
         out = dst[y]
@@ -279,6 +284,31 @@ def _area_2x2_rows(rows, channels, sums, dst, y0, y1):
                 out[o + 1] = (line[i + 1] + line[i + 5]) >> 2
                 out[o + 2] = (line[i + 2] + line[i + 6]) >> 2
                 out[o + 3] = (line[i + 3] + line[i + 7]) >> 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gray_u8_pairs(pairs0, pairs1, out):
+    """``(Σ + 2) >> 2`` of 2×2 uint8 blocks whose rows are read as uint16 pairs of pixels."""
+    for x in range(out.size):
+        a = pairs0[x]
+        b = pairs1[x]
+        out[x] = ((a & 255) + (a >> 8) + (b & 255) + (b >> 8) + 2) >> 2
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _area_2x2(rows, channels, sums, dst, threads):
+    """``_area_2x2_rows`` over the whole image, one strip per thread under ``prange``.
+
+    A 4K → 1080p shrink is ~0.2 ms of memory traffic: ``run_in_strips``'s hand-off (a helper
+    thread waking and taking the GIL, ~0.1 ms) would cost half as much as the work, while
+    Numba's threads take their strips in ~6 µs (measured: 0.28 ms instead of 0.41 ms; see
+    ``strips`` for how a busy core is kept from stalling it).
+    """
+    height = dst.shape[0]
+    strips = min(threads, height)      # (get_num_threads() in here would defeat the disk cache)
+    per_strip = (height + strips - 1) // strips
+    for strip in prange(strips):
+        _area_2x2_rows(rows, channels, sums, dst, strip * per_strip, min(height, (strip + 1) * per_strip))
 
 
 @njit(cache=True, nogil=True)
@@ -435,8 +465,7 @@ def _resize_area(planes, out):
     if fast_x and fast_y:
         if kx == 2 and ky == 2 and C != 2 and planes.dtype != np.float32:
             sums = np.empty(0, np.uint16 if planes.dtype == np.uint8 else np.uint32)
-            run_in_strips(_area_2x2_rows, out.shape, rows, C, sums, dst,
-                          min_values=MIN_VALUES_PER_STRIP)
+            _area_2x2(rows, C, sums, dst, get_num_threads())
         else:
             sums = np.empty(0, _block_sum_type(planes.dtype, kx * ky))
             run_in_strips(_area_blocks_rows, out.shape, rows, kx, ky, C,
