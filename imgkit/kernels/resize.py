@@ -50,7 +50,7 @@ def _scales(src, dst):
 
 
 def _is_integer_scale(scale):
-    whole = int(np.rint(scale))
+    whole = round(scale)
     return abs(scale - whole) < DBL_EPSILON, whole
 
 

@@ -3,6 +3,8 @@
 Messages are written for people: they name the argument and the allowed values.
 """
 
+import math
+
 import numpy as np
 
 PIXEL_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -57,7 +59,7 @@ def check_positive(name, value, allow_zero=False):
         value = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "≥ 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value}")
     return value
