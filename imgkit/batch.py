@@ -78,11 +78,12 @@ class Result:
 
 # ---------------------------------------------------------------- inputs
 
-def expand_inputs(patterns, recursive=False):
-    """Files named by ``patterns`` (files, directories, globs, ``-``), de-duplicated and sorted."""
+def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS):
+    """Files named by ``patterns`` (files, directories, globs, ``-``), de-duplicated and sorted.
+    Directories and globs yield the files with one of ``extensions`` (images by default)."""
     found = {}
     for pattern in patterns:
-        for source in _expand_one(pattern, recursive):
+        for source in _expand_one(pattern, recursive, extensions):
             key = source.path if source.path == STDIO else os.path.realpath(source.path)
             found.setdefault(key, source)
     if sum(source.path == STDIO for source in found.values()) and len(found) > 1:
@@ -90,19 +91,21 @@ def expand_inputs(patterns, recursive=False):
     return sorted(found.values())
 
 
-def _expand_one(pattern, recursive):
+def _expand_one(pattern, recursive, extensions=IMAGE_EXTENSIONS):
+    noun = "images" if extensions is IMAGE_EXTENSIONS else f"{'/'.join(sorted(extensions))} files"
     if pattern == STDIO:
         return [Source(STDIO, "stdin.png", named=True)]
     if _GLOB_MAGIC & set(pattern):
         prefix = _fixed_prefix(pattern)
-        matches = [m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m) and _is_image_name(m)]
+        matches = [m for m in glob.glob(pattern, recursive=True)
+                   if os.path.isfile(m) and _has_extension(m, extensions)]
         if not matches:
-            raise UsageError(f"no images match {pattern!r}")
+            raise UsageError(f"no {noun} match {pattern!r}")
         return [Source(m, os.path.relpath(m, prefix)) for m in matches]
     if os.path.isdir(pattern):
-        files = _directory_images(pattern, recursive)
+        files = _directory_files(pattern, recursive, extensions)
         if not files:
-            raise UsageError(f"no images in directory {pattern!r}" + ("" if recursive else " (use -r to descend)"))
+            raise UsageError(f"no {noun} in directory {pattern!r}" + ("" if recursive else " (use -r to descend)"))
         return [Source(f, os.path.relpath(f, pattern)) for f in files]
     # A named file is decoded by its content whatever its name; a missing one fails on its own.
     return [Source(pattern, os.path.basename(pattern), named=True)]
@@ -118,37 +121,42 @@ def _fixed_prefix(pattern):
     return os.path.join(*fixed) if fixed else "."
 
 
-def _directory_images(directory, recursive):
+def _directory_files(directory, recursive, extensions):
     if recursive:
         walk = ((root, names) for root, _dirs, names in os.walk(directory))
     else:
         walk = [(directory, [n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n))])]
-    return [os.path.join(root, n) for root, names in walk for n in names if _is_image_name(n)]
+    return [os.path.join(root, n) for root, names in walk for n in names if _has_extension(n, extensions)]
 
 
-def _is_image_name(path):
-    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+def _has_extension(path, extensions):
+    return os.path.splitext(path)[1].lower() in extensions
 
 
 # ---------------------------------------------------------------- outputs
 
-def plan_outputs(sources, output, *, suffix="", fmt=None):
+def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, formats=None):
     """One ``Task`` per source. ``output``: None (beside each input), a file, a directory or ``-``.
+
+    The encoding: ``fmt``, else the output file's extension, else ``default_fmt``, else the
+    input's (png for stdin and stdout). ``formats`` maps extensions to encodings for files that
+    are not images (``nms``'s box files; an input of another extension gives None: its own).
 
     ``output`` is a file only for one input the user named; inputs found through a directory
     or glob always go into a directory, however many there are.
 
     Raises UsageError where outputs would collide or the target does not fit the inputs.
     """
-    from .io import format_for
     if output == STDIO:
         if len(sources) > 1:
             raise UsageError("-o - (stdout) takes a single input")
-        return [Task(sources[0], STDIO, fmt or "png")]
+        return [Task(sources[0], STDIO, fmt or default_fmt or "png")]
+    if output is not None and output.lower().endswith(".npz") and not os.path.isdir(output):
+        return _archive_tasks(sources, output, fmt)
     single_file = (output is not None and len(sources) == 1 and sources[0].named
                    and not output.endswith(("/", os.sep)) and not os.path.isdir(output))
     if single_file:
-        out_fmt = format_for(output)
+        out_fmt = _format_for(output, formats)
         if fmt and fmt != out_fmt:
             raise UsageError(f"--format {fmt} does not match the output name {output!r}")
         return [Task(sources[0], output, out_fmt)]
@@ -156,8 +164,8 @@ def plan_outputs(sources, output, *, suffix="", fmt=None):
         raise UsageError(f"-o {output!r} is a file, but there are {len(sources)} inputs: give a directory")
     tasks = []
     for source in sources:
-        out_fmt = fmt or _format_of_input(source)
-        name = _output_name(source.relative, suffix, out_fmt)
+        out_fmt = fmt or default_fmt or _format_of_input(source, formats)
+        name = _output_name(source.relative, suffix, out_fmt, formats)
         if output is None:
             target = STDIO if source.path == STDIO else os.path.join(os.path.dirname(source.path), name)
         else:
@@ -167,19 +175,43 @@ def plan_outputs(sources, output, *, suffix="", fmt=None):
     return tasks
 
 
-def _format_of_input(source):
-    from .io import format_for
+def _archive_tasks(sources, output, fmt):
+    """``-o NAME.npz``: every result becomes one array of that archive, keyed by its input's
+    relative path; ``run_batch`` writes the archive once, when the batch is done."""
+    from .io import ARCHIVE
+    if fmt not in (None, "npy"):
+        raise UsageError(f"-o {output!r} gathers the results as npy arrays in one archive; --format {fmt} does not apply")
+    keys = {}
+    for source in sources:
+        if source.relative in keys:
+            raise UsageError(f"{keys[source.relative]} and {source.path} would both be {source.relative!r} in {output}")
+        keys[source.relative] = source.path
+    return [Task(source, output, ARCHIVE) for source in sources]
+
+
+def _format_for(path, formats):
+    if formats is None:
+        from .io import format_for
+        return format_for(path)
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in formats:
+        raise ValueError(f"{path}: unknown extension .{extension}; use one of {', '.join('.' + e for e in formats)}")
+    return formats[extension]
+
+
+def _format_of_input(source, formats=None):
     try:
-        return format_for(source.relative)
+        return _format_for(source.relative, formats)
     except ValueError:
-        return "png"
+        return "png" if formats is None else None
 
 
-def _output_name(relative, suffix, fmt):
+def _output_name(relative, suffix, fmt, formats=None):
     from .io import FORMATS
     stem, ext = os.path.splitext(relative)
-    keeps_ext = ext and FORMATS.get(ext.lower().lstrip(".")) == fmt
-    return stem + suffix + (ext if keeps_ext else "." + fmt)
+    keeps_ext = ext and (fmt is None or (formats or FORMATS).get(ext.lower().lstrip(".")) == fmt)
+    new_ext = next((e for e, f in (formats or FORMATS).items() if f == fmt), fmt) if formats else fmt
+    return stem + suffix + (ext if keeps_ext else "." + new_ext)
 
 
 def _refuse_collisions(tasks):
@@ -202,21 +234,16 @@ def run_task(task, job, settings):
     source = task.source
     result = Result(source.path, task.output, "ok")
     try:
-        if task.output != STDIO and os.path.lexists(task.output):
-            if _same_file(task.output, source.path):
-                raise io.ImageError(source.path, f"output {task.output} is the input itself; refusing to overwrite it")
-            if settings.skip_existing:
-                result.status = "skipped"
-                return result
-            if not settings.overwrite:
-                raise io.ImageError(task.output, "output exists (use --overwrite or --skip-existing)")
+        if skip_output(task, settings):
+            result.status = "skipped"
+            return result
         image = io.decode(io.read_bytes(source.path), name=source.path, gray=settings.gray,
                           max_pixels=settings.max_pixels)
         pixels = apply(job, image)
         if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
             pixels = to_8bit(pixels, job.normalize)
-        encoded = io.encode(pixels, task.fmt, quality=settings.quality)
-        if task.output == STDIO:
+        encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
+        if task.output == STDIO or task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
             result.data = encoded
         else:
             io.write_atomic(task.output, encoded, overwrite=settings.overwrite)
@@ -224,6 +251,21 @@ def run_task(task, job, settings):
         result.status, result.error = "error", _reason(error, source.path)
     result.ms = (time.perf_counter() - start) * 1e3
     return result
+
+
+def skip_output(task, settings):
+    """Whether ``task`` is to be skipped (its output exists and ``--skip-existing``). Raises
+    ImageError where writing would overwrite the input, or an existing output without ``--overwrite``."""
+    from .io import ImageError
+    if task.output == STDIO or not os.path.lexists(task.output):
+        return False
+    if _same_file(task.output, task.source.path):
+        raise ImageError(task.source.path, f"output {task.output} is the input itself; refusing to overwrite it")
+    if settings.skip_existing:
+        return True
+    if not settings.overwrite:
+        raise ImageError(task.output, "output exists (use --overwrite or --skip-existing)")
+    return False
 
 
 def apply(job, image):
@@ -287,7 +329,7 @@ def run_batch(tasks, job, settings, *, executor=None, on_result=lambda result: N
             on_result(results[index])
             if fail_fast and results[index].status == "error":
                 break
-        return [results[i] for i in sorted(results)]
+        return _finish(tasks, results, settings)
     pending = {executor.submit(run_task, task, job, settings): index for index, task in enumerate(tasks)}
     try:
         while pending:
@@ -303,6 +345,25 @@ def run_batch(tasks, job, settings, *, executor=None, on_result=lambda result: N
     except BaseException:
         _cancel(pending)
         raise
+    return _finish(tasks, results, settings)
+
+
+def _finish(tasks, results, settings):
+    """The results in task order, once the archive their ``.npz`` entries make (if any) is
+    written: atomically, with the entries that succeeded. A failed write fails those entries."""
+    from . import io
+    entries = {index: result for index, result in results.items()
+               if tasks[index].fmt == io.ARCHIVE and result.data is not None}
+    if entries:
+        output = tasks[next(iter(entries))].output
+        try:
+            io.write_atomic(output, io.encode_archive({tasks[i].source.relative: r.data for i, r in entries.items()}),
+                            overwrite=settings.overwrite)
+        except (ValueError, OSError) as error:
+            for result in entries.values():
+                result.status, result.error = "error", _reason(error, output)
+        for result in entries.values():
+            result.data = None      # written to the archive, not to stdout
     return [results[i] for i in sorted(results)]
 
 

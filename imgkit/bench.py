@@ -71,7 +71,8 @@ def workloads(op, sizes):
     """(size label, kind, positional arguments) for each run of ``op``: by default the bench
     image at each size, gray and BGR; an operation whose input is not an image names a
     ``workload`` function in the registry that returns such triples for the labels it is given
-    (``imgkit warmup`` asks it for ``("sample",)``: one small case)."""
+    (``imgkit warmup`` asks it for ``("sample",)``: one small case). A workload may add a fourth
+    item, the most timed runs that case deserves (e.g. 1 where OpenCV takes seconds)."""
     if op.workload:
         return op.workload_function(sizes)
     return [(size, "gray" if channels == 1 else "BGR", (bench_image(SIZES[size], channels),))
@@ -82,7 +83,8 @@ def bench_op(op, size, kind, args, repeat, peers=True):
     function = op.function
     params = op.bench
     function(*args, **params)                       # warm-up: loads or compiles the kernels
-    function(*args, **params, backend="opencv")
+    if repeat > 1:      # OpenCV compiles nothing: a case timed once (it takes seconds) skips its warm-up
+        function(*args, **params, backend="opencv")
     imgkit_ms = median_ms(lambda: function(*args, **params), repeat)
     opencv_ms = median_ms(lambda: function(*args, **params, backend="opencv"), repeat)
     copy_target = np.empty_like(args[0])
@@ -108,8 +110,8 @@ def run(ops=None, sizes=("1080p", "4k"), repeat=15, peers=True, on_row=lambda ro
     rows = []
     for name in ops or registry.OPS:
         op = registry.get(name)
-        for size, kind, args in workloads(op, sizes):
-            row = bench_op(op, size, kind, args, repeat, peers)
+        for size, kind, args, *most in workloads(op, sizes):
+            row = bench_op(op, size, kind, args, min([repeat, *most]), peers)
             on_row(row)
             rows.append(row)
     return rows

@@ -17,7 +17,8 @@ def difference(result, reference):
     the F1 score of the edge sets (the nonzero values; 1 when both are empty)."""
     if result.shape != reference.shape:
         raise ValueError(f"shapes differ: imgkit {result.shape}, OpenCV {reference.shape}")
-    a, b = result.astype(np.float64), reference.astype(np.float64)
+    wide = np.complex128 if np.iscomplexobj(result) or np.iscomplexobj(reference) else np.float64   # spectra: |a − b|
+    a, b = result.astype(wide), reference.astype(wide)
     diff = np.abs(a - b)
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
     peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
@@ -27,6 +28,7 @@ def difference(result, reference):
         "mean_abs": float(diff.mean()),
         "psnr": float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse)),
         "identical": float(np.mean(diff == 0)),
+        "within_1": float(np.mean(diff <= 1)),
         "relative": float(diff.max(initial=0.0)) / scale,
         "f1": edge_f1(result != 0, reference != 0),
     }

@@ -25,6 +25,7 @@ import numpy as np
 # Extension (lower case, no dot) → encoding. The values are the encodings ``encode`` accepts.
 FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
            "bmp": "bmp", "npy": "npy"}
+TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
 
 # Pixel types each OpenCV encoding stores exactly; ``npy`` stores any array.
 _DTYPES = {
@@ -34,7 +35,8 @@ _DTYPES = {
     "bmp": {np.dtype(np.uint8)},
     "tiff": {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)},
 }
-FLOAT_FORMATS = frozenset({"tiff", "npy"})   # the encodings that keep float32 results
+FLOAT_FORMATS = frozenset({"tiff", "npy", "csv", "npz"})   # the encodings that keep float32 results
+ARCHIVE = "npz"     # one archive of npy arrays for a whole batch (``batch.plan_outputs``)
 _QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALITY}
 
 # Keeps the stored depth and channels (gray, BGR or BGRA) like IMREAD_UNCHANGED, but unlike it
@@ -352,6 +354,8 @@ _COMPLETE = {"PNG": _png_complete, "JPEG": _jpeg_complete, "WebP": _webp_complet
 def format_for(path):
     """The encoding for an output path, from its extension (``.jpeg`` → ``jpg``)."""
     extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if extension in TABLE_FORMATS:
+        return TABLE_FORMATS[extension]
     if extension not in FORMATS:
         problem = f"unknown image extension .{extension}" if extension else "no extension to tell the format"
         raise ValueError(f"{path}: {problem}; use one of {', '.join('.' + name for name in FORMATS)}")
@@ -370,6 +374,8 @@ def encode(image, fmt, *, quality=None):
         buffer = io.BytesIO()
         np.save(buffer, image, allow_pickle=False)
         return buffer.getvalue()
+    if fmt == "csv":
+        return encode_csv(image)
     if fmt not in _DTYPES:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(sorted(set(FORMATS.values())))}")
     _check_encodable(image, fmt)
@@ -381,6 +387,28 @@ def encode(image, fmt, *, quality=None):
     if not ok:
         raise ValueError(f"OpenCV could not encode a {image.dtype} image of shape {image.shape} as {fmt}")
     return encoded.tobytes()
+
+
+def encode_csv(values):
+    """A 1-D array as one line of comma-separated numbers, a 2-D one as one line per row; floats
+    with the digits that read back to the same value (9 for float32, 17 for float64)."""
+    if values.ndim not in (1, 2) or values.dtype.kind not in "uif" or values.size == 0:
+        raise ValueError(f"csv holds non-empty 1-D or 2-D numeric arrays, got {values.dtype} of shape {values.shape}")
+    number = "%d" if values.dtype.kind in "ui" else ("%.9g" if values.dtype.itemsize <= 4 else "%.17g")
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.atleast_2d(values), fmt=number, delimiter=",")
+    return buffer.getvalue().encode()
+
+
+def encode_archive(entries):
+    """An ``.npz`` archive (as ``numpy.savez`` writes, read by ``numpy.load``) of already
+    npy-encoded arrays: ``entries`` maps each key to its npy bytes."""
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key, data in entries.items():
+            archive.writestr(key + ".npy", data)
+    return buffer.getvalue()
 
 
 def _check_encodable(image, fmt):

@@ -13,10 +13,14 @@ import numpy as np
 NOTICE_AFTER = 1.0   # seconds: loading kernels from the disk cache (≈0.5 s) is faster, compiling is not
 
 
+SAMPLE_SIDE = 512   # large enough for size-bound options (HOG blocks, --subsample, resize --scale 0.002)
+
+
 def sample(dtype):
-    """A small image that reaches the same kernel specialisations as a real one of ``dtype``
-    (64×64: large enough that size options such as ``resize --scale 0.05`` still apply)."""
-    return (np.arange(64 * 64 * 3) % 251).astype(dtype).reshape(64, 64, 3)
+    """An image that reaches the same kernel specialisations as a real one of ``dtype``, on which
+    ``prepare`` checks a command's options: SAMPLE_SIDE² pixels, so that only options absurd for
+    any real image fail there (a few ms per run; compiling is the cost)."""
+    return (np.arange(SAMPLE_SIDE * SAMPLE_SIDE * 3) % 251).astype(dtype).reshape(SAMPLE_SIDE, SAMPLE_SIDE, 3)
 
 
 def compile_op(name, params=None, dtypes=None, backend="numba"):
@@ -30,7 +34,19 @@ def compile_op(name, params=None, dtypes=None, backend="numba"):
             op.function(*args, **params, backend=backend)
         return
     for dtype in dtypes or op.dtypes:
-        op.function(sample(dtype), **params, backend=backend)
+        image, fitted = _fit_images(sample(dtype), params)
+        op.function(image, **fitted, backend=backend)
+
+
+def _fit_images(image, params):
+    """The sample and ``params`` with every image-valued parameter (``guided --guide``) cut to one
+    common size, so that the sample run checks them without tripping on their size."""
+    images = [value for value in params.values() if isinstance(value, np.ndarray) and value.ndim >= 2]
+    height = min([image.shape[0]] + [value.shape[0] for value in images])
+    width = min([image.shape[1]] + [value.shape[1] for value in images])
+    fitted = {key: value[:height, :width] if isinstance(value, np.ndarray) and value.ndim >= 2 else value
+              for key, value in params.items()}
+    return image[:height, :width], fitted
 
 
 def prepare(name, params, backend="numba", *, quiet=False):

@@ -70,14 +70,21 @@ _COMPARE = inspect.signature(_compare_options).parameters
 _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast"}
 
 
-def image_command(app, compare_app, name, help):
-    """Register ``build(**own options) -> Job`` as ``imgkit NAME`` and ``imgkit compare NAME``."""
+def image_command(app, compare_app, name, help, default_format=None, check_sources=None, extensions=None):
+    """Register ``build(**own options) -> Job`` as ``imgkit NAME`` and ``imgkit compare NAME``.
+
+    ``default_format``: the encoding when neither --format nor the output's name gives one,
+    instead of the input's (``fft forward`` writes npy, ``fft inverse`` png).
+    ``extensions``: what directories and globs pick up, instead of image files (``fft inverse``: .npy).
+    ``check_sources(job, sources)``: called once the inputs are known, before anything runs;
+    its ``batch.UsageError`` is a usage error (``guided --guide`` of another size than an input).
+    """
     def register(build):
         own = list(inspect.signature(build).parameters.values())
 
         def run(**values):
             common = Common(**{key: values.pop(key) for key in _COMMON})
-            raise typer.Exit(run_images(name, build(**values), common))
+            raise typer.Exit(run_images(name, build(**values), common, default_format, check_sources, extensions))
 
         def compare(**values):
             repeat = values.pop("repeat")
@@ -99,7 +106,7 @@ def _ordered(params):
     return [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
 
 
-def run_images(name, job, common):
+def run_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Run ``job`` over the inputs as SPEC §2 describes; returns the exit code."""
     from .. import batch
     from .report import Reporter
@@ -108,9 +115,12 @@ def run_images(name, job, common):
     if common.reference:
         job = replace(job, backend="opencv")
     try:
-        sources = batch.expand_inputs(common.inputs, common.recursive)
+        sources = batch.expand_inputs(common.inputs, common.recursive, extensions or batch.IMAGE_EXTENSIONS)
         suffix = common.suffix if common.suffix is not None else ("" if common.output else f"_{name}")
-        tasks = batch.plan_outputs(sources, common.output, suffix=suffix, fmt=common.fmt)
+        tasks = batch.plan_outputs(sources, common.output, suffix=suffix, fmt=common.fmt,
+                                   default_fmt=default_format)
+        if check_sources is not None:
+            check_sources(job, sources)
     except (batch.UsageError, ValueError) as error:
         raise typer.BadParameter(str(error)) from None
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,

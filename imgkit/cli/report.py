@@ -59,5 +59,5 @@ class Reporter:
             rate = len(results) / seconds if seconds > 0 else 0.0
             line = (f"imgkit: {counts['ok']} done, {counts['error']} failed, {counts['skipped']} skipped"
                     + (f", {not_run} not run" if not_run else "")
-                    + f" in {seconds:.2f} s ({rate:.1f} images/s)")
+                    + f" in {seconds:.2f} s ({rate:.1f} inputs/s)")
             print(line, file=sys.stderr, flush=True)
