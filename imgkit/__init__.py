@@ -14,6 +14,7 @@ _API = {
     "gradient_angle": "ops.derivatives",
     "canny": "ops.canny",
     "resize": "ops.resize",
+    "guided_filter": "ops.guided",
 }
 
 __all__ = sorted(_API)

@@ -1,0 +1,509 @@
+"""He's guided filter as two passes of running box sums, fused per strip of rows.
+
+The filter (He, Sun & Tang 2013) is, with means over (2r+1)² windows (BORDER_REFLECT, as
+``cv2.ximgproc.guidedFilter``):
+
+1. the window means of the guide I and the source p: of I, I·Iᵀ, p and I·p (the *statistics*);
+2. per pixel, a = (Σ + εU)⁻¹ cov(I, p) and b = mean p − a·mean I (Σ: the guide's covariance);
+3. q = mean(a)·I + mean(b).
+
+OpenCV computes this with ~30 full-size float32 images and as many box filters. Here each strip
+of output rows keeps running *column* sums of the statistics (per row, one image row added and
+one dropped: two operations a value whatever r), runs a window along each row of them (again
+two operations a value), solves every pixel's coefficients, and keeps the coefficient rows in a
+ring of 2r + 2 rows whose own running column and row sums give step 3. No full-size temporary
+exists; a strip recomputes the 2r coefficient rows it shares with its neighbours, so strips are
+made at least ``ROWS_PER_RADIUS``·r rows tall.
+
+Everything is stored *statistic-major* (one row of W values per statistic or coefficient), so
+the column sums, the solve and the output run as plain vectorised loops over x; only the row
+windows are serial in x, and they run four pieces of rows at a time to keep the adds in flight.
+
+Statistics are summed in float64: exact for 8- and 16-bit images (integer sums below 2⁵³), and
+free of the float32 cancellation in E[I²] − E[I]² that makes OpenCV's result differ from the
+exact one by up to ~1e-2 on 0–255 data. Coefficient rows are kept in float32 (as OpenCV keeps
+them), their sums in float64.
+
+Statistics: [I, I², p₀, I·p₀, p₁, I·p₁, …] for a gray guide; [I₀, I₁, I₂, I₀², I₀I₁, I₀I₂, I₁²,
+I₁I₂, I₂², p₀, I₀p₀, I₁p₀, I₂p₀, p₁, …] for a colour one, fewer when the image guides itself
+(``statistics_plan``). Coefficients:
+[a₀, b₀, a₁, b₁, …] and [a₀₀, a₀₁, a₀₂, b₀, a₁₀, …], one group per source channel.
+"""
+
+import numpy as np
+from numba import carray, njit
+
+from ..options import BORDER_REFLECT
+from .border import border_map
+from .scratch import stack_buffer
+from .strips import run_in_strips
+
+MIN_PIXELS_PER_STRIP = 1 << 15      # ~20 ns a pixel: a strip of ≥ 0.7 ms
+ROWS_PER_RADIUS = 16                # a strip recomputes 2r coefficient rows: keep that ≤ 1/8 of it
+BLOCK = 256                         # pixels a stack buffer holds (see _solve_colour)
+
+
+def statistics_plan(guide_channels, src_channels, self_guided):
+    """Which statistics to sum and where the solve finds them.
+
+    Returns ``factors`` (2, K): for each statistic the two channels it multiplies (-1: none, the
+    plain value), channels numbered guide first (0 … cg−1), then source (cg + c); and ``where``
+    (cp, cg + 1): for each source channel c, the rows of p_c and of I_i·p_c. When the image is
+    its own guide (``self_guided``) its first channels *are* the guide's, so p_c and I_i·p_c are
+    statistics of the guide already: a colour image then sums 9 statistics instead of 21, a gray
+    one 2 instead of 4.
+    """
+    cg = guide_channels
+    pairs = [(i, -1) for i in range(cg)] + [(i, j) for i in range(cg) for j in range(i, cg)]
+    where = np.empty((src_channels, cg + 1), np.int64)
+    for c in range(src_channels):
+        channel = c if self_guided and c < cg else cg + c
+        wanted = [(channel, -1)] + [(min(i, channel), max(i, channel)) for i in range(cg)]
+        for slot, pair in enumerate(wanted):
+            if pair not in pairs:
+                pairs.append(pair)
+            where[c, slot] = pairs.index(pair)
+    return np.array(pairs, np.int64).T.copy(), where
+
+
+def coefficients_count(guide_channels, src_channels):
+    return src_channels * (guide_channels + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows in, statistic-major
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _channels(guide, src, cg, row, with_source, values):
+    """Row ``row`` of the guide's first ``cg`` channels and, if ``with_source``, of every source
+    channel, as float64 rows of ``values`` (channel-major)."""
+    W = src.shape[1]
+    for i in range(cg):
+        g = guide[row, :, i]
+        v = values[i]
+        for x in range(W):
+            v[x] = g[x]
+    for c in range(src.shape[2] if with_source else 0):
+        p = src[row, :, c]
+        v = values[cg + c]
+        for x in range(W):
+            v[x] = p[x]
+
+
+@njit(cache=True, nogil=True)
+def _add_statistics(first, second, values, columns, r):
+    """``columns[k][r + x] += statistic k of ``values`` (one image row)."""
+    W = values.shape[1]
+    for k in range(first.size):
+        out = columns[k, r:r + W]
+        u = values[first[k]]
+        if second[k] < 0:
+            for x in range(W):
+                out[x] += u[x]
+        else:
+            v = values[second[k]]
+            for x in range(W):
+                out[x] += u[x] * v[x]
+
+
+@njit(cache=True, nogil=True)
+def _slide_statistics(first, second, entering, leaving, columns, r):
+    """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped."""
+    W = entering.shape[1]
+    for k in range(first.size):
+        out = columns[k, r:r + W]
+        u, u_old = entering[first[k]], leaving[first[k]]
+        if second[k] < 0:
+            for x in range(W):
+                out[x] += u[x] - u_old[x]
+        else:
+            v, v_old = entering[second[k]], leaving[second[k]]
+            for x in range(W):
+                out[x] += u[x] * v[x] - u_old[x] * v_old[x]
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows along a row
+# ---------------------------------------------------------------------------------------------
+
+def row_segments(rows, width, radius):
+    """How many pieces ``_row_means`` cuts each of ``rows`` rows into: enough for its groups of
+    four to fill up (4 rows × 1, 2 rows × 2, 9 rows × 4 …), but each piece long against the
+    2r + 1 values its running sum starts from."""
+    segments = 1
+    while (rows * segments) % 4 and segments < 4:
+        segments += 1
+    return max(1, min(segments, width // (8 * (2 * radius + 1))))
+
+
+@njit(cache=True, nogil=True)
+def _pad(lines, xmap, r):
+    """Fill the r values each side of every padded row of ``lines`` (W + 2r values, and one
+    spare that the running sums read past the last pixel) by reflection."""
+    W = lines.shape[1] - 2 * r - 1
+    for k in range(lines.shape[0]):
+        line = lines[k]
+        for i in range(r):
+            line[i] = line[r + xmap[i]]
+            line[r + W + i] = line[r + xmap[r + W + i]]
+
+
+@njit(cache=True, nogil=True)
+def _lane(lane, segments, lines, means):
+    """Piece ``lane`` of the rows: its padded input from its first value, and its means."""
+    W = means.shape[1]
+    k = lane // segments
+    piece = lane % segments
+    start, end = piece * W // segments, (piece + 1) * W // segments
+    return lines[k, start:], means[k, start:end]
+
+
+@njit(cache=True, nogil=True)
+def _window_start(line, n):
+    s = 0.0
+    for i in range(n):
+        s += line[i]
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _running_means(line, means, start, s, n, scale):
+    for x in range(start, means.size):
+        means[x] = s * scale
+        s += line[x + n] - line[x]
+
+
+@njit(cache=True, nogil=True)
+def _row_means(lines, r, scale, means, segments):
+    """``means[k][x] = scale · Σ_{i ≤ 2r} lines[k][x + i]`` by running sums.
+
+    A running sum waits on its own previous add, so the rows are cut into ``segments`` pieces
+    and the pieces go four at a time, four independent sums in flight."""
+    n = 2 * r + 1
+    lanes = means.shape[0] * segments
+    g = 0
+    while g + 4 <= lanes:
+        l0, m0 = _lane(g, segments, lines, means)
+        l1, m1 = _lane(g + 1, segments, lines, means)
+        l2, m2 = _lane(g + 2, segments, lines, means)
+        l3, m3 = _lane(g + 3, segments, lines, means)
+        s0, s1, s2, s3 = _window_start(l0, n), _window_start(l1, n), _window_start(l2, n), _window_start(l3, n)
+        length = min(min(m0.size, m1.size), min(m2.size, m3.size))
+        for x in range(length):
+            m0[x] = s0 * scale
+            m1[x] = s1 * scale
+            m2[x] = s2 * scale
+            m3[x] = s3 * scale
+            s0 += l0[x + n] - l0[x]
+            s1 += l1[x + n] - l1[x]
+            s2 += l2[x + n] - l2[x]
+            s3 += l3[x + n] - l3[x]
+        _running_means(l0, m0, length, s0, n, scale)
+        _running_means(l1, m1, length, s1, n, scale)
+        _running_means(l2, m2, length, s2, n, scale)
+        _running_means(l3, m3, length, s3, n, scale)
+        g += 4
+    while g < lanes:
+        line, m = _lane(g, segments, lines, means)
+        _running_means(line, m, 0, _window_start(line, n), n, scale)
+        g += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2: the coefficients of one row
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True, error_model="numpy")   # no zero-division branch: the divisions vectorise
+def _solve_gray(m, where, eps, coefficients):
+    """a = cov(I, p) / (var I + ε), b = mean p − a·mean I, from the window means ``m``."""
+    mean_i, mean_ii = m[0], m[1]
+    W = m.shape[1]
+    for c in range(where.shape[0]):
+        mean_p, mean_ip = m[where[c, 0]], m[where[c, 1]]
+        a_row, b_row = coefficients[2 * c], coefficients[2 * c + 1]
+        for x in range(W):
+            a = (mean_ip[x] - mean_i[x] * mean_p[x]) / (mean_ii[x] - mean_i[x] * mean_i[x] + eps)
+            a_row[x] = a
+            b_row[x] = mean_p[x] - a * mean_i[x]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")   # no zero-division branch: the divisions vectorise
+def _solve_colour(m, where, eps, coefficients):
+    """a = (Σ + εU)⁻¹ cov(I, p) by the adjugate over the determinant (as OpenCV), b = mean p − a·mean I.
+
+    OpenCV replaces a determinant below 1e-6 by 1 when ε < 1e-2: a guard against ε = 0, which
+    is not allowed here (Σ + εU is then positive definite, its determinant ≥ ε³ > 0). Copying it
+    would only spoil the result where a nearly singular Σ meets a small ε (float32 guides in 0–1).
+
+    Blocks of ``BLOCK`` pixels go through stack buffers: LLVM then knows that what a loop
+    writes aliases nothing it reads, and vectorises each step (with a dozen rows in and out of
+    the heap, the run-time overlap checks are too many and it would not)."""
+    W = m.shape[1]
+    n00 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    n01 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    n02 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    n11 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    n12 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    n22 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    a0 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    a1 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    a2 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    b = carray(stack_buffer(BLOCK, np.float64), BLOCK)
+    for x0 in range(0, W, BLOCK):
+        n = min(BLOCK, W - x0)
+        m0, m1, m2 = m[0, x0:x0 + n], m[1, x0:x0 + n], m[2, x0:x0 + n]
+        m00, m01, m02 = m[3, x0:x0 + n], m[4, x0:x0 + n], m[5, x0:x0 + n]
+        m11, m12, m22 = m[6, x0:x0 + n], m[7, x0:x0 + n], m[8, x0:x0 + n]
+        for x in range(n):
+            s00 = m00[x] - m0[x] * m0[x] + eps
+            s01 = m01[x] - m0[x] * m1[x]
+            s02 = m02[x] - m0[x] * m2[x]
+            s11 = m11[x] - m1[x] * m1[x] + eps
+            s12 = m12[x] - m1[x] * m2[x]
+            s22 = m22[x] - m2[x] * m2[x] + eps
+            j00 = s11 * s22 - s12 * s12
+            j01 = s02 * s12 - s01 * s22
+            j02 = s01 * s12 - s02 * s11
+            d = 1.0 / (s00 * j00 + s01 * j01 + s02 * j02)
+            n00[x] = j00 * d
+            n01[x] = j01 * d
+            n02[x] = j02 * d
+            n11[x] = (s00 * s22 - s02 * s02) * d
+            n12[x] = (s01 * s02 - s00 * s12) * d
+            n22[x] = (s00 * s11 - s01 * s01) * d
+        for c in range(where.shape[0]):
+            mean_p, e0 = m[where[c, 0], x0:x0 + n], m[where[c, 1], x0:x0 + n]
+            e1, e2 = m[where[c, 2], x0:x0 + n], m[where[c, 3], x0:x0 + n]
+            for x in range(n):
+                c0 = e0[x] - m0[x] * mean_p[x]
+                c1 = e1[x] - m1[x] * mean_p[x]
+                c2 = e2[x] - m2[x] * mean_p[x]
+                a0[x] = n00[x] * c0 + n01[x] * c1 + n02[x] * c2
+                a1[x] = n01[x] * c0 + n11[x] * c1 + n12[x] * c2
+                a2[x] = n02[x] * c0 + n12[x] * c1 + n22[x] * c2
+                b[x] = mean_p[x] - a0[x] * m0[x] - a1[x] * m1[x] - a2[x] * m2[x]
+            _store(a0, coefficients[4 * c, x0:x0 + n])
+            _store(a1, coefficients[4 * c + 1, x0:x0 + n])
+            _store(a2, coefficients[4 * c + 2, x0:x0 + n])
+            _store(b, coefficients[4 * c + 3, x0:x0 + n])
+
+
+@njit(cache=True, nogil=True)
+def _store(block, row):
+    for x in range(row.size):
+        row[x] = block[x]
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3: the output row
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
+    """q = mean(a)·I + mean(b) from the coefficients' means ``means`` ((cg+1)·cp rows of W) for
+    image row ``row``; with ``enhance`` K ≠ 0, p + K·(p − q); rounded half to even and saturated
+    to ``top`` for integer outputs (``top`` = 0: float32, kept as is)."""
+    cp = src.shape[2]
+    W = src.shape[1]
+    _channels(guide, src, cg, row, enhance != 0.0, values)
+    for c in range(cp):
+        if cg == 1:
+            ma, mb, g = means[2 * c], means[2 * c + 1], values[0]
+            for x in range(W):
+                q[x] = ma[x] * g[x] + mb[x]
+        else:
+            k = 4 * c
+            ma0, ma1, ma2, mb = means[k], means[k + 1], means[k + 2], means[k + 3]
+            g0, g1, g2 = values[0], values[1], values[2]
+            for x in range(W):
+                q[x] = ma0[x] * g0[x] + ma1[x] * g1[x] + ma2[x] * g2[x] + mb[x]
+        if enhance != 0.0:
+            p = values[cg + c]
+            for x in range(W):
+                q[x] = p[x] + enhance * (p[x] - q[x])
+        if top > 0.0:
+            for x in range(W):
+                out_row[x, c] = min(max(np.rint(q[x]), 0.0), top)
+        else:
+            for x in range(W):
+                out_row[x, c] = q[x]
+
+
+# ---------------------------------------------------------------------------------------------
+# One strip
+# ---------------------------------------------------------------------------------------------
+
+@njit(cache=True, nogil=True)
+def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xmap, ymap,
+                 segments_k, segments_l, out, means_out, y0, y1):
+    """Rows y0 ≤ y < y1 of the filtered image (``out``) or, when ``means_out`` has rows, of the
+    window means of the coefficients ((H, L, W) ``means_out``, for the fast filter)."""
+    H, W, cp = src.shape
+    K = first.size
+    L = (cg + 1) * cp
+    with_source = max(first.max(), second.max()) >= cg     # not all statistics are the guide's
+    n = 2 * r + 1
+    scale = 1.0 / (n * n)
+    ring_rows = 2 * r + 2
+    ring = np.empty((ring_rows, L, W), np.float32)
+    entering = np.empty((cg + cp, W))
+    leaving = np.empty((cg + cp, W))
+    columns = np.zeros((K, W + 2 * r + 1))  # the statistics' column sums, padded for the row window
+    statistics = np.empty((K, W))           # … their window means
+    sums = np.zeros((L, W + 2 * r + 1))     # the coefficients' column sums, padded alike
+    means = np.empty((L, W))                # … their window means
+    q = np.empty(W)
+    lo = max(0, y0 - r)
+    made = lo - 1                           # the last coefficient row computed
+    for i in range(n):                      # the statistics' window of row lo, from scratch
+        _channels(guide, src, cg, ymap[lo + i], with_source, entering)
+        _add_statistics(first, second, entering, columns, r)
+    for y in range(y0, y1):
+        last = min(H - 1, y + r)
+        while made < last:                  # coefficient rows up to y + r, in order
+            made += 1
+            if made > lo:                   # slide the statistics' window down one row
+                _channels(guide, src, cg, ymap[made + 2 * r], with_source, entering)
+                _channels(guide, src, cg, ymap[made - 1], with_source, leaving)
+                _slide_statistics(first, second, entering, leaving, columns, r)
+            _pad(columns, xmap, r)
+            _row_means(columns, r, scale, statistics, segments_k)
+            if cg == 1:
+                _solve_gray(statistics, where, eps, ring[made % ring_rows])
+            else:
+                _solve_colour(statistics, where, eps, ring[made % ring_rows])
+        if y == y0:                         # the coefficients' window of row y0, from scratch
+            sums[:] = 0.0
+            for i in range(n):
+                row = ring[ymap[y + i] % ring_rows]
+                for m in range(L):
+                    s, a = sums[m, r:r + W], row[m]
+                    for x in range(W):
+                        s[x] += a[x]
+        else:
+            add, drop = ring[ymap[y + 2 * r] % ring_rows], ring[ymap[y - 1] % ring_rows]
+            for m in range(L):
+                s, a, d = sums[m, r:r + W], add[m], drop[m]
+                for x in range(W):
+                    s[x] += np.float64(a[x]) - np.float64(d[x])
+        _pad(sums, xmap, r)
+        _row_means(sums, r, scale, means, segments_l)
+        if means_out.shape[0] > 0:
+            means_out[y] = means
+        else:
+            apply_row(means, guide, src, y, cg, enhance, top, entering, q, out[y])
+
+
+def _setup(guide, src, radius):
+    H, W, cp = src.shape
+    cg = 1 if guide.shape[2] == 1 else 3
+    (first, second), where = statistics_plan(cg, cp, guide is src)
+    xmap = border_map(W, radius, radius, BORDER_REFLECT)
+    ymap = border_map(H, radius, radius + 1, BORDER_REFLECT)
+    segments = (row_segments(first.size, W, radius), row_segments(coefficients_count(cg, cp), W, radius))
+    min_pixels = max(MIN_PIXELS_PER_STRIP, W * ROWS_PER_RADIUS * radius)
+    return cg, first, second, where, xmap, ymap, segments, min_pixels
+
+
+def guided_filter(guide, src, radius, eps, enhance=0.0):
+    """He's guided filter of (H, W, C) ``src`` by (H, W, 1 | 3 | 4) ``guide`` (a fourth channel
+    is not used, as in OpenCV), radius ``radius``, ``eps`` in the guide's own units squared.
+
+    ``enhance`` K ≠ 0 returns p + K·(p − q) instead of q. Integer sources are rounded half to
+    even and saturated; float32 is kept as is. The output has ``src``'s dtype and shape.
+    """
+    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    out = np.empty_like(src)
+    top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
+    run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, where,
+                  radius, eps, float(enhance), top, xmap, ymap, *segments, out, np.empty((0, 0, 0), np.float32),
+                  min_values=min_pixels)
+    return out
+
+
+def coefficient_means(guide, src, radius, eps):
+    """The window means of the coefficients, (H, L, W) float32 (L = (1 | 3 + 1)·C, in the order
+    of the module docstring): the low-resolution half of the fast guided filter."""
+    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    H, W, cp = src.shape
+    means = np.empty((H, coefficients_count(cg, cp), W), np.float32)
+    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, where, radius, eps, 0.0, 0.0,
+                  xmap, ymap, *segments, np.empty((0, 0, 0), src.dtype), means, min_values=min_pixels)
+    return means
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast filter's second half: the coefficients' means enlarged and applied
+# ---------------------------------------------------------------------------------------------
+
+def bilinear_taps(src, dst):
+    """``cv2.resize``'s INTER_LINEAR rule from ``src`` to ``dst`` samples: for each destination
+    index, the two source indices and their float32 weights. Pixel centres are mapped,
+    ``f = (float)((d + 0.5)·src/dst − 0.5)``; an index left of the first or at or past the last
+    sample takes that sample with weight 1 (for columns OpenCV zeroes the fraction, for rows it
+    clamps both indices: the same value either way)."""
+    f = ((np.arange(dst) + 0.5) * (src / dst) - 0.5).astype(np.float32)
+    first = np.floor(f)
+    fraction = (f - first).astype(np.float32)
+    first = first.astype(np.int64)
+    outside = (first < 0) | (first >= src - 1)
+    fraction[outside] = 0
+    first = np.clip(first, 0, src - 1)
+    second = np.minimum(first + 1, src - 1)
+    return first, second, (np.float32(1) - fraction).astype(np.float32), fraction
+
+
+@njit(cache=True, nogil=True)
+def _widened(means, row, other, xs0, xs1, xw0, xw1, lines, tags):
+    """The slot of ``lines`` holding low-resolution row ``row`` enlarged along x, computing it into
+    the slot that does not hold ``other`` if it is not there yet: consecutive output rows share
+    their two source rows, so each is widened once per strip, not once per output row."""
+    for slot in range(2):
+        if tags[slot] == row:
+            return slot
+    slot = 1 if tags[0] == other else 0
+    tags[slot] = row
+    L, W = lines.shape[1], lines.shape[2]
+    for m in range(L):
+        a, line = means[row, m], lines[slot, m]
+        for x in range(W):
+            line[x] = xw0[x] * a[xs0[x]] + xw1[x] * a[xs1[x]]
+    return slot
+
+
+@njit(cache=True, nogil=True)
+def _enlarged_rows(means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src, cg, enhance, top, out,
+                   y0, y1):
+    L = means.shape[1]
+    W = src.shape[1]
+    lines = np.empty((2, L, W))
+    tags = np.full(2, -1, np.int64)
+    row = np.empty((L, W))
+    values = np.empty((cg + src.shape[2], W))
+    q = np.empty(W)
+    for y in range(y0, y1):
+        upper = lines[_widened(means, ys0[y], ys1[y], xs0, xs1, xw0, xw1, lines, tags)]
+        lower = lines[_widened(means, ys1[y], ys0[y], xs0, xs1, xw0, xw1, lines, tags)]
+        w0, w1 = yw0[y], yw1[y]
+        for m in range(L):
+            u, d, out_m = upper[m], lower[m], row[m]
+            for x in range(W):
+                out_m[x] = w0 * u[x] + w1 * d[x]
+        apply_row(row, guide, src, y, cg, enhance, top, values, q, out[y])
+
+
+def apply_enlarged(means, guide, src, enhance=0.0):
+    """q = mean(a)·I + mean(b) at full resolution, the (h, L, w) low-resolution ``means``
+    (``coefficient_means``) enlarged bilinearly as ``cv2.resize`` does; ``enhance`` and
+    rounding as ``guided_filter``."""
+    h, _, w = means.shape
+    H, W, _ = src.shape
+    xs0, xs1, xw0, xw1 = bilinear_taps(w, W)
+    ys0, ys1, yw0, yw1 = bilinear_taps(h, H)
+    cg = 1 if guide.shape[2] == 1 else 3
+    out = np.empty_like(src)
+    top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
+    run_in_strips(_enlarged_rows, (H, W, 1), means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src,
+                  cg, float(enhance), top, out, min_values=MIN_PIXELS_PER_STRIP)
+    return out

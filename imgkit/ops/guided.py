@@ -1,0 +1,128 @@
+"""He's guided filter and He & Sun's fast guided filter, as ``cv2.ximgproc.guidedFilter``.
+
+References
+----------
+K. He, J. Sun and X. Tang, "Guided Image Filtering", ECCV 2010 and IEEE TPAMI 35(6), 2013,
+doi:10.1109/TPAMI.2012.213.
+K. He and J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015.
+"""
+
+import numpy as np
+
+from ._checks import as_planes, check_backend, check_image, check_int, check_positive, like_input
+
+# eps is given in [0, 1]-intensity units squared; the guide's values are in its dtype's nominal
+# range, so the filter (and OpenCV) gets eps · range².
+NOMINAL_RANGE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(np.float32): 1.0}
+
+
+def eps_in_pixel_units(eps, guide_dtype):
+    """``eps`` in [0, 1] units² → the guide's own units² (255² · eps for uint8)."""
+    return eps * NOMINAL_RANGE[np.dtype(guide_dtype)] ** 2
+
+
+def low_resolution_radius(radius, subsample):
+    """The fast filter's radius at 1/``subsample`` resolution: r/s rounded half up, at least 1."""
+    return max(1, (radius + subsample // 2) // subsample)
+
+
+def low_resolution_size(width, height, subsample):
+    """``(w, h)`` of the subsampled images, as OpenCV sizes them for ``scale = 1/s``: truncated."""
+    scale = 1.0 / subsample
+    return int(width * scale), int(height * scale)
+
+
+def check_guide(image, guide):
+    """The guide (``image`` itself when None): the image's height and width, 1, 3 or 4 channels."""
+    if guide is None:
+        guide = image
+    check_image(guide, "guide")
+    if guide.shape[:2] != image.shape[:2]:
+        raise ValueError(f"guide must have the image's size {image.shape[1]}×{image.shape[0]}, "
+                         f"got {guide.shape[1]}×{guide.shape[0]}")
+    channels = 1 if guide.ndim == 2 else guide.shape[2]
+    if channels == 2:
+        raise ValueError("guide must have 1 (gray), 3 (colour) or 4 channels (the fourth is not used), got 2")
+    return guide
+
+
+def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None, backend="numba"):
+    """Edge-preserving smoothing of ``image`` steered by ``guide``, as ``cv2.ximgproc.guidedFilter``.
+
+    Parameters
+    ----------
+    image : ndarray, uint8, uint16 or float32, H×W or H×W×C (any of 1–4 channels, each filtered)
+    guide : ndarray, optional
+        uint8, uint16 or float32, the image's height and width; gray, or colour (the first three
+        channels of a 3- or 4-channel guide; a fourth is not used, as in OpenCV). Default: ``image``.
+    radius : int
+        Window radius r ≥ 1: means over (2r+1)×(2r+1) windows.
+    eps : float
+        Regularisation ε > 0 in [0, 1]-intensity units squared, whatever the guide's dtype
+        (uint8 guides: ε·255² in pixel units, uint16: ε·65535², float32: ε, the values being
+        taken as 0–1).
+    subsample : int
+        s > 1: the fast guided filter: guide and image shrunk by s (bilinear), radius
+        ``low_resolution_radius(r, s)``, the coefficients' means enlarged (bilinear) and applied to
+        the full-resolution guide.
+    enhance : float, optional
+        K ≥ 0: detail enhancement, p + K·(p − q) with q the unrounded filter output.
+
+    Returns
+    -------
+    ndarray of ``image``'s dtype and shape. Integer results are rounded half to even and saturated.
+
+    Notes
+    -----
+    The steps (He, Sun & Tang 2013, Algorithm 1; means over the window with BORDER_REFLECT):
+
+    1. means of I, I·Iᵀ, p, I·p;
+    2. a = (Σ_I + εU)⁻¹ cov(I, p) (for a colour guide by the adjugate over the determinant, as
+       OpenCV), b = mean p − a·mean I;
+    3. q = mean(a)·I + mean(b).
+
+    The Numba backend runs all three as fused running sums in float64 (``kernels/guided.py``);
+    OpenCV runs them in float32, so uint8 results differ by 1 on a few pixels in a thousand, and
+    by up to 4 where a colour guide is nearly singular (a gray picture stored as BGR) and ε small.
+    OpenCV also takes a colour determinant below 1e-6 as 1 when ε < 1e-2 pixel units², a guard
+    against ε = 0 that imgkit does not copy (ε > 0 here): it never acts on 8- or 16-bit guides at
+    ε ≥ 2e-7 but spoils OpenCV's results for float32 guides in 0–1 with ε < 0.01.
+    """
+    check_image(image)
+    check_backend(backend)
+    guide = check_guide(image, guide)
+    radius = check_int("radius", radius, minimum=1)
+    eps = check_positive("eps", eps)
+    subsample = check_int("subsample", subsample, minimum=1)
+    enhance = 0.0 if enhance is None else check_positive("enhance", enhance, allow_zero=True)
+    eps_pixels = eps_in_pixel_units(eps, guide.dtype)
+    if subsample > 1:
+        width, height = low_resolution_size(image.shape[1], image.shape[0], subsample)
+        if width < 1 or height < 1:
+            raise ValueError(f"subsample {subsample} leaves nothing of a {image.shape[1]}×{image.shape[0]} image")
+        radius = low_resolution_radius(radius, subsample)
+    if backend == "opencv":
+        from ..reference import guided as reference
+        return reference.guided_filter(image, guide, radius, eps_pixels, subsample, enhance)
+    from ..kernels import guided
+    planes = as_planes(image)
+    guide_planes = planes if guide is image else as_planes(guide)     # the same array: fewer sums
+    if subsample == 1:
+        return like_input(guided.guided_filter(guide_planes, planes, radius, eps_pixels, enhance), image)
+    return like_input(_fast(guide_planes, planes, radius, eps_pixels, width, height, enhance), image)
+
+
+def _fast(guide, planes, radius, eps, width, height, enhance):
+    """He & Sun's fast filter: coefficients at ``width × height``, applied at full resolution.
+
+    Both images are shrunk by ``cv2.resize``'s bilinear rule as OpenCV shrinks them: the guide
+    as float32 (its first three channels), the source in its own dtype (a uint16 source as
+    float32, as the reference hands it to OpenCV).
+    """
+    from ..kernels import guided
+    from ..kernels.resize import resize_linear
+    source = planes.astype(np.float32) if planes.dtype == np.uint16 else planes
+    small_guide = resize_linear(guide[:, :, :3].astype(np.float32), width, height)
+    small = resize_linear(source, width, height)
+    means = guided.coefficient_means(small_guide, small, radius, eps)
+    return guided.apply_enlarged(means, guide, planes, enhance)
