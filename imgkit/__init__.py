@@ -15,6 +15,7 @@ _API = {
     "canny": "ops.canny",
     "resize": "ops.resize",
     "guided_filter": "ops.guided",
+    "hog": "ops.hog", "hog_image": "ops.hog",
 }
 
 __all__ = sorted(_API)

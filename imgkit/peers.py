@@ -107,3 +107,9 @@ def resize(image, *, scale=None, interp="linear", **_):
     order = {"nearest": 0, "linear": 1, "area": 1, "cubic": 3, "lanczos": 3}[interp]
     shape = (round(image.shape[0] * scale), round(image.shape[1] * scale)) + image.shape[2:]
     return sk_resize(image, shape, order=order, anti_aliasing=interp == "area", preserve_range=True)
+
+
+def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys", **_):
+    """``skimage.feature.hog`` with the same geometry (it has no block stride: every block)."""
+    from skimage.feature import hog as sk_hog
+    return sk_hog(image, orientations, (cell, cell), (block, block), block_norm, channel_axis=_channel_axis(image))

@@ -110,6 +110,14 @@ OPS = {op.name: op for op in [
     *[Op(name, "imgkit.ops.guided:guided_filter", Tolerance(max_abs=2, within_1=0.999),
          bench={"radius": radius, "eps": 0.01}, premultiply=False)
       for name, radius in [("guided_filter", 8), ("guided_filter_r32", 32)]],
+    # HOG: a 1-D float32 feature vector (SPEC §5: ≤ 1e-4 per feature), one entry per style so bench
+    # shows both (cv2.HOGDescriptor's reference takes uint8 only); and the glyph picture
+    Op("hog", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), dtypes=("uint8",), bench={"style": "opencv"},
+       peer="imgkit.peers:hog", premultiply=False, result_dtype="float32", keeps_shape=False),
+    Op("hog_skimage", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), bench={"style": "skimage"},
+       peer="imgkit.peers:hog", premultiply=False, result_dtype="float32", keeps_shape=False),
+    Op("hog_image", "imgkit.ops.hog:hog_image", Tolerance(max_abs=1), dtypes=("uint8",), bench={"style": "opencv"},
+       premultiply=False, result_dtype="uint8", keeps_shape=False),
 ]}
 
 

@@ -1,0 +1,89 @@
+"""``imgkit hog``: HOG feature vectors (``.npy``, ``.csv``, or one ``.npz`` for a batch) and, with
+``--visualize``, their glyph pictures."""
+
+import dataclasses
+import inspect
+from typing import Annotated, Optional
+
+import typer
+
+from . import app, compare_app
+from .common import Common, image_command, run_images
+
+STYLES = ("opencv", "skimage")
+BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
+
+HELP = ("HOG features (Dalal & Triggs) of the whole image, as a float32 vector: --style opencv equals "
+        "cv2.HOGDescriptor with its window = the image cropped to whole block steps from the top-left "
+        "corner (Gaussian block window, bilinear votes, √ gamma, L2-Hys); --style skimage equals "
+        "skimage.feature.hog (whole cells, hard bins, block stride: every Nth of its blocks). Colour: "
+        "at each pixel the channel with the strongest gradient, as each reference does; an alpha "
+        "channel is ignored; the opencv style takes 8-bit images only. Output: .npy (default) or "
+        ".csv (one line) per image; -o NAME.npz gathers a batch into one archive, one array per "
+        "input keyed by its relative path, written once at the end (failed inputs are absent). "
+        "An image smaller than one block is an error for that input.")
+
+
+@image_command(app, compare_app, "hog", help=HELP, default_format="npy")
+def hog(
+    style: Annotated[str, typer.Option(help="opencv (cv2.HOGDescriptor) or skimage (skimage.feature.hog).")] = "opencv",
+    orientations: Annotated[int, typer.Option(min=1, help="Orientation bins over 0–180° (0–360° with --signed).")] = 9,
+    cell: Annotated[int, typer.Option(min=1, help="Cell side, pixels.")] = 8,
+    block: Annotated[int, typer.Option(min=1, help="Block side, cells.")] = 2,
+    block_stride: Annotated[int, typer.Option(min=1, help="Step between blocks, cells.")] = 1,
+    block_norm: Annotated[str, typer.Option(help="L2-Hys, L2, L1 or L1-sqrt (the last three: --style skimage; OpenCV has L2-Hys only).")] = "L2-Hys",
+    signed: Annotated[bool, typer.Option("--signed", help="Orientations over 0–360° (--style opencv; skimage has unsigned ones only).")] = False,
+    visualize: Annotated[Optional[str], typer.Option(help="Also write the cell-glyph picture (8-bit, the image's size): a file for one input, a directory for several (input paths mirrored, png). A second pass over the inputs.", show_default=False)] = None,
+):
+    from ..batch import Job
+    if style not in STYLES:
+        raise typer.BadParameter(f"must be opencv or skimage, got {style!r}", param_hint="--style")
+    if block_norm not in BLOCK_NORMS:
+        raise typer.BadParameter(f"must be one of {', '.join(BLOCK_NORMS)}, got {block_norm!r}", param_hint="--block-norm")
+    if style == "opencv" and block_norm != "L2-Hys":
+        raise typer.BadParameter(f"{block_norm} needs --style skimage: cv2.HOGDescriptor normalises with L2-Hys only",
+                                 param_hint="--block-norm")
+    if style == "skimage" and signed:
+        raise typer.BadParameter("needs --style opencv: skimage.feature.hog has unsigned orientations only",
+                                 param_hint="--signed")
+    if visualize is not None and cell < 2:
+        raise typer.BadParameter("the glyph picture needs --cell 2 or more", param_hint="--visualize")
+    return Job("hog", {"style": style, "orientations": orientations, "cell": cell, "block": block,
+                       "block_stride": block_stride, "block_norm": block_norm, "signed": signed})
+
+
+def _with_pictures(name):
+    """Make ``imgkit NAME --visualize PATH`` run a second pass over the inputs, writing the
+    glyph pictures (``hog_image``) to PATH, png unless PATH names another image type; the exit
+    code is the worse of the two passes."""
+    command = next(c for c in app.registered_commands if c.name == name)
+    features = command.callback
+
+    def run(**values):
+        _check_feature_output(values["output"], values["fmt"])
+        try:
+            features(**values)
+        except typer.Exit as done:
+            code = done.exit_code
+        if values["visualize"] is None:
+            raise typer.Exit(code)
+        common = Common(**{field.name: values[field.name] for field in dataclasses.fields(Common)})
+        own = {key: value for key, value in values.items() if key in inspect.signature(hog).parameters}
+        job = dataclasses.replace(hog(**own), op="hog_image")
+        pictures = dataclasses.replace(common, output=values["visualize"], fmt=None)
+        raise typer.Exit(max(code, run_images(name, job, pictures, default_format="png")))
+
+    run.__signature__ = inspect.signature(features)
+    command.callback = run
+
+
+def _check_feature_output(output, fmt):
+    """Features are not a picture: refuse an image encoding before anything runs."""
+    import os
+    chosen = fmt or (os.path.splitext(output)[1].lower().lstrip(".") if output and not os.path.isdir(output) else "")
+    if chosen in ("png", "jpg", "jpeg", "webp", "tiff", "tif", "bmp"):
+        raise typer.BadParameter(f"HOG features are a vector, not a picture: write .npy, .csv or one .npz archive "
+                                 f"(--visualize writes the picture), got {chosen}", param_hint="--output/--format")
+
+
+_with_pictures("hog")

@@ -1,0 +1,217 @@
+"""Histograms of oriented gradients (Dalal & Triggs 2005) as OpenCV and scikit-image compute them.
+
+``style="opencv"`` matches ``cv2.HOGDescriptor`` whose window is the whole image cropped to whole
+block steps; ``style="skimage"`` matches ``skimage.feature.hog``. REFERENCE_NOTES §5 lists how the
+two differ; ``imgkit.kernels.hog`` says how each is computed here.
+"""
+
+import numpy as np
+
+from ._checks import as_planes, check_backend, check_image, check_int
+
+STYLES = ("opencv", "skimage")
+BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
+DTYPES = {"opencv": (np.uint8,), "skimage": (np.uint8, np.uint16, np.float32)}
+
+
+def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
+        signed=False, backend="numba"):
+    """HOG feature vector of the whole image.
+
+    Parameters
+    ----------
+    image : ndarray, H×W or H×W×C
+        uint8 for ``style="opencv"`` (as ``cv2.HOGDescriptor``); uint8, uint16 or float32 for
+        ``"skimage"``. Colour: at each pixel the channel with the strongest gradient (OpenCV: the
+        first one on a tie; skimage: its argmax). An alpha channel (the 2nd or 4th) is ignored.
+    style : {'opencv', 'skimage'}
+        Whose HOG to compute (see Notes).
+    orientations : int
+        Orientation bins over 0–180° (0–360° with ``signed``).
+    cell : int
+        Cell side in pixels.
+    block : int
+        Block side in cells.
+    block_stride : int
+        Step between blocks, in cells.
+    block_norm : {'L2-Hys', 'L2', 'L1', 'L1-sqrt'}
+        Block normalisation; OpenCV has L2-Hys only, so the others need ``style="skimage"``.
+    signed : bool
+        Orientations over 0–360° (OpenCV's ``signedGradient``); scikit-image has no such option,
+        so this needs ``style="opencv"``.
+    backend : {'numba', 'opencv'}
+        ``"opencv"`` runs the reference: ``cv2.HOGDescriptor`` for the opencv style,
+        ``skimage.feature.hog`` for the skimage style.
+
+    Returns
+    -------
+    ndarray, float32, 1-D
+        opencv: blocks column by column (x outer), each block's cells column by column, then
+        the bins. skimage: its (block row, block column, cell row, cell column, bin) order.
+
+    Raises
+    ------
+    ValueError
+        If the image is smaller than one block (the message gives both sizes).
+
+    Notes
+    -----
+    Both styles, in order:
+
+    1. gradients: ``[-1, 0, 1]`` differences of the strongest channel; opencv on √-gamma
+       values with the reflect-101 border, skimage with zeros on the outer rows and columns;
+    2. orientation votes: opencv splits each pixel's magnitude between its two nearest bins
+       (OpenCV's polynomial atan), skimage gives it whole to one bin (exact atan2, float32 edges);
+    3. cell histograms: opencv weighs every pixel of a block by a Gaussian window (σ = half
+       the block side) and bilinearly towards the four nearest cell centres; skimage takes the
+       mean over each cell;
+    4. block normalisation, blocks every ``block_stride`` cells.
+
+    The opencv style crops the image to whole block steps, ``block·cell + k·block_stride·cell``
+    pixels from the top-left corner, and treats the crop as OpenCV treats its window (borders
+    reflected at the crop). The skimage style is ``skimage.feature.hog`` on the whole image
+    (which uses whole cells only; gradients at the edge of the last cell see the pixels
+    beyond it), keeping every ``block_stride``-th block in each direction.
+
+    References
+    ----------
+    N. Dalal and B. Triggs, "Histograms of Oriented Gradients for Human Detection", CVPR 2005,
+    886–893, doi:10.1109/CVPR.2005.177.
+    """
+    image, options = _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend)
+    if backend == "opencv":
+        return _reference_features(image, style, options)
+    return _numba_features(image, style, options)
+
+
+def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
+              signed=False, backend="numba"):
+    """The HOG glyph picture: per cell, one line per orientation bin, across the bin's middle
+    direction (along the edges it counts), as bright as the cell's value for that bin.
+
+    Takes ``hog``'s arguments (``cell`` at least 2). The cell values are skimage's cell means
+    for the skimage style; for the opencv style, each cell's normalised values averaged over the
+    blocks that hold it. The lines are drawn as ``skimage.feature.hog(visualize=True)`` draws
+    them; ``backend="opencv"`` draws the reference's values with ``skimage.draw.line`` (for
+    the skimage style: skimage's own picture).
+
+    Returns
+    -------
+    ndarray, uint8, H×W
+        The picture at the image's size, scaled so that its brightest pixel is 255.
+    """
+    image, options = _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend)
+    check_int("cell", cell, minimum=2)      # a glyph needs a centre and a radius ≥ 0
+    if backend == "opencv":
+        from ..reference import hog as reference
+        if style == "skimage":
+            return to_picture(reference.skimage_picture(image, **options))
+        return to_picture(reference.draw_glyphs(_opencv_cells(image, options, backend), cell, image.shape[:2]))
+    from ..kernels import hog as kernels
+    if style == "skimage":
+        cells = kernels.skimage_cells(_skimage_planes(image), options["orientations"], cell).astype(np.float64)
+    else:
+        cells = _opencv_cells(image, options, backend)
+    picture = np.zeros(image.shape[:2], np.float64)
+    kernels.draw_glyphs(cells, cell, picture)
+    return to_picture(picture)
+
+
+def _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend):
+    """The image without alpha, and the validated options as plain numbers."""
+    check_backend(backend)
+    if style not in STYLES:
+        raise ValueError(f"style must be 'opencv' or 'skimage', got {style!r}")
+    if style == "opencv" and isinstance(image, np.ndarray) and image.dtype in (np.uint16, np.float32):
+        raise TypeError(f"style='opencv' takes uint8 images, as cv2.HOGDescriptor, got {image.dtype} "
+                        "(style='skimage' takes it)")
+    check_image(image, dtypes=DTYPES[style])
+    options = {"orientations": check_int("orientations", orientations, minimum=1),
+               "cell": check_int("cell", cell, minimum=1), "block": check_int("block", block, minimum=1),
+               "stride": check_int("block_stride", block_stride, minimum=1)}
+    if block_norm not in BLOCK_NORMS:
+        raise ValueError(f"block_norm must be one of {', '.join(BLOCK_NORMS)}, got {block_norm!r}")
+    if style == "opencv" and block_norm != "L2-Hys":
+        raise ValueError(f"block_norm {block_norm!r} needs style='skimage': cv2.HOGDescriptor normalises "
+                         "with L2-Hys only")
+    if style == "skimage" and signed:
+        raise ValueError("signed orientations need style='opencv': skimage.feature.hog has unsigned ones only")
+    if style == "opencv":
+        options["signed"] = bool(signed)
+    else:
+        options["norm"] = block_norm
+    image = _without_alpha(image)
+    height, width = image.shape[:2]
+    side = options["block"] * options["cell"]
+    if height < side or width < side:
+        raise ValueError(f"image is {width}×{height} pixels, smaller than one HOG block of {side}×{side} "
+                         f"({options['block']} cells of {options['cell']} pixels)")
+    return image, options
+
+
+def _without_alpha(image):
+    if image.ndim == 3 and image.shape[2] in (2, 4):
+        return image[:, :, :image.shape[2] - 1]
+    return image
+
+
+def cropped_size(height, width, cell, block, stride):
+    """The opencv style's window: whole block steps from the top-left corner."""
+    side, step = block * cell, stride * cell
+    return side + (height - side) // step * step, side + (width - side) // step * step
+
+
+def _skimage_planes(image):
+    """Kernel input for the skimage style: uint16 as float32 (exact), to share its specialisation."""
+    planes = as_planes(image)
+    return planes.astype(np.float32) if planes.dtype == np.uint16 else planes
+
+
+def _numba_features(image, style, options):
+    from ..kernels import hog as kernels
+    if style == "opencv":
+        height, width = cropped_size(*image.shape[:2], options["cell"], options["block"], options["stride"])
+        return kernels.opencv_hog(as_planes(image), height, width, options["orientations"], options["cell"],
+                                  options["block"], options["stride"], options["signed"])
+    cells = kernels.skimage_cells(_skimage_planes(image), options["orientations"], options["cell"])
+    return kernels.skimage_blocks(cells, options["block"], options["stride"], options["norm"])
+
+
+def _reference_features(image, style, options):
+    from ..reference import hog as reference
+    if style == "skimage":
+        return reference.skimage_hog(image, **options)
+    height, width = cropped_size(*image.shape[:2], options["cell"], options["block"], options["stride"])
+    return reference.opencv_hog(image[:height, :width], **options)
+
+
+def _opencv_cells(image, options, backend):
+    """The opencv style's per-cell values for the picture (see ``opencv_cell_means``)."""
+    height, width = cropped_size(*image.shape[:2], options["cell"], options["block"], options["stride"])
+    features = (_reference_features if backend == "opencv" else _numba_features)(image, "opencv", options)
+    return opencv_cell_means(features, height, width, options)
+
+
+def opencv_cell_means(features, height, width, options):
+    """Each cell's values averaged over the blocks that hold it, from opencv-style features of a
+    ``height``×``width`` window; cells in no block stay 0. float64 (rows, columns, bins)."""
+    cell, block, stride, nbins = options["cell"], options["block"], options["stride"], options["orientations"]
+    blocks_y, blocks_x = (height // cell - block) // stride + 1, (width // cell - block) // stride + 1
+    blocks = features.reshape(blocks_x, blocks_y, block, block, nbins).astype(np.float64)
+    sums = np.zeros((height // cell, width // cell, nbins))
+    counts = np.zeros((height // cell, width // cell, 1))
+    for cx in range(block):
+        for cy in range(block):
+            rows = slice(cy, cy + stride * (blocks_y - 1) + 1, stride)
+            cols = slice(cx, cx + stride * (blocks_x - 1) + 1, stride)
+            sums[rows, cols] += blocks[:, :, cx, cy].transpose(1, 0, 2)
+            counts[rows, cols] += 1
+    return sums / np.maximum(counts, 1)
+
+
+def to_picture(picture):
+    """A float picture as uint8, its maximum at 255 (all 0 if it has no positive value)."""
+    peak = float(picture.max(initial=0.0))
+    if peak <= 0:
+        return np.zeros(picture.shape, np.uint8)
+    return np.rint(np.clip(picture, 0, None) * (255.0 / peak)).astype(np.uint8)
