@@ -109,6 +109,15 @@ def resize(image, *, scale=None, interp="linear", **_):
     return sk_resize(image, shape, order=order, anti_aliasing=interp == "area", preserve_range=True)
 
 
+def frequency_filter(image, *, kind="low", cutoff=30.0, order=2, **_):
+    """``skimage.filters.butterworth``, its only frequency-domain filter (whatever the shape
+    asked: the same work, a transform, a gain and an inverse); the cutoff from cycles per
+    image to its ratio of the sampling frequency, on the longer side."""
+    from skimage.filters import butterworth
+    return butterworth(image, cutoff_frequency_ratio=cutoff / max(image.shape[:2]), high_pass=kind == "high",
+                       order=order, channel_axis=_channel_axis(image))
+
+
 def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys", **_):
     """``skimage.feature.hog`` with the same geometry (it has no block stride: every block)."""
     from skimage.feature import hog as sk_hog

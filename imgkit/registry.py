@@ -31,7 +31,7 @@ class Tolerance:
     def holds(self, metrics, dtype):
         if self.edges:
             return metrics["identical"] >= self.identical and metrics["f1"] >= self.f1
-        if np.dtype(dtype).kind == "f":
+        if np.dtype(dtype).kind in "fc":    # float and complex (spectra) results
             return metrics["relative"] <= self.relative
         within = self.within_1 is None or metrics["within_1"] >= self.within_1
         return metrics["max_abs"] <= self.max_abs and within
@@ -110,6 +110,16 @@ OPS = {op.name: op for op in [
     *[Op(name, "imgkit.ops.guided:guided_filter", Tolerance(max_abs=2, within_1=0.999),
          bench={"radius": radius, "eps": 0.01}, premultiply=False)
       for name, radius in [("guided_filter", 8), ("guided_filter_r32", 32)]],
+    # Fourier: spectra and pictures of each channel; ifft2 takes spectra, so its inputs come
+    # from a workload; alpha is a channel like the others except for the filter
+    Op("fft2", "imgkit.ops.fourier:fft2", Tolerance(relative=1e-4), premultiply=False, result_dtype="complex64"),
+    Op("ifft2", "imgkit.ops.fourier:ifft2", Tolerance(max_abs=1, relative=1e-4), dtypes=("complex64",),
+       premultiply=False, result_dtype="float32", workload="imgkit.ops.fourier:spectra"),
+    Op("spectrum", "imgkit.ops.fourier:spectrum", Tolerance(relative=1e-4), bench={"log": True},
+       premultiply=False, result_dtype="float32"),
+    Op("phase", "imgkit.ops.fourier:phase", Tolerance(relative=1e-4), premultiply=False, result_dtype="float32"),
+    Op("frequency_filter", "imgkit.ops.fourier:frequency_filter", Tolerance(max_abs=1, relative=1e-4),
+       bench={"kind": "low", "shape": "gaussian", "cutoff": 30.0}, peer="imgkit.peers:frequency_filter"),
     # HOG: a 1-D float32 feature vector (SPEC §5: ≤ 1e-4 per feature), one entry per style so bench
     # shows both (cv2.HOGDescriptor's reference takes uint8 only); and the glyph picture
     Op("hog", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), dtypes=("uint8",), bench={"style": "opencv"},
