@@ -15,6 +15,7 @@ _API = {
     "canny": "ops.canny",
     "resize": "ops.resize",
     "guided_filter": "ops.guided",
+    "nms": "ops.nms", "soft_nms": "ops.nms",
     "fft2": "ops.fourier", "ifft2": "ops.fourier", "spectrum": "ops.fourier", "phase": "ops.fourier",
     "frequency_filter": "ops.fourier",
     "hog": "ops.hog", "hog_image": "ops.hog",

@@ -120,6 +120,12 @@ OPS = {op.name: op for op in [
     Op("phase", "imgkit.ops.fourier:phase", Tolerance(relative=1e-4), premultiply=False, result_dtype="float32"),
     Op("frequency_filter", "imgkit.ops.fourier:frequency_filter", Tolerance(max_abs=1, relative=1e-4),
        bench={"kind": "low", "shape": "gaussian", "cutoff": 30.0}, peer="imgkit.peers:frequency_filter"),
+    # NMS: boxes in, kept indices out (identical to OpenCV's); inputs from workloads of 1k–100k boxes
+    *[Op(name, f"imgkit.ops.nms:{name}", Tolerance(max_abs=0, relative=0.0), dtypes=("float64",),
+         bench=bench, premultiply=False, keeps_shape=False, workload=f"imgkit.ops.nms:{workload}")
+      for name, bench, workload in [("nms", {"iou": 0.5}, "bench_workload"),
+                                    ("batched_nms", {"iou": 0.5}, "batched_bench_workload"),
+                                    ("soft_nms", {"sigma": 0.5}, "soft_bench_workload")]],
     # HOG: a 1-D float32 feature vector (SPEC §5: ≤ 1e-4 per feature), one entry per style so bench
     # shows both (cv2.HOGDescriptor's reference takes uint8 only); and the glyph picture
     Op("hog", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), dtypes=("uint8",), bench={"style": "opencv"},

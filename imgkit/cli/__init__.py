@@ -38,7 +38,7 @@ def _root(
     """Image processing with Numba kernels that match OpenCV."""
 
 
-from . import blur, canny, derivatives, fourier, guided, hog, resize, tools  # noqa: E402,F401  (registers the commands)
+from . import blur, canny, derivatives, fourier, guided, hog, nms, resize, tools  # noqa: E402,F401  (registers the commands)
 
 
 def main(argv=None):

@@ -1,0 +1,234 @@
+"""``imgkit nms``: non-maximum suppression of the detections in JSON, CSV or YOLO files.
+
+Its inputs are box files, not images, so it has its own command function rather than
+``image_command``; it shares the input expansion, output planning and overwrite rules of
+``batch``, the atomic writes of ``io`` and the reporting of ``report``.
+"""
+
+from typing import Annotated, Optional
+
+import typer
+
+from . import app, compare_app
+from .common import IO_PANEL, RUN_PANEL
+
+NMS_PANEL = "Suppression"
+
+
+# The suppression options, shared by ``imgkit nms`` and ``imgkit compare nms``.
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories or quoted globs.", show_default=False)]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)]
+BoxFormat = Annotated[str, typer.Option("--box-format", help="xyxy (corners) | xywh (corner, size) | cxcywh (centre, size); YOLO files are always cxcywh.", rich_help_panel=NMS_PANEL)]
+Iou = Annotated[Optional[float], typer.Option(help="Suppress a box whose IoU with a kept one is above this (default 0.5; Soft-NMS linear: 0.3).", rich_help_panel=NMS_PANEL, show_default=False)]
+Score = Annotated[Optional[float], typer.Option(help="Drop boxes scoring at most this (default 0.0; Soft-NMS: stop below it, default 0.001).", rich_help_panel=NMS_PANEL, show_default=False)]
+TopK = Annotated[int, typer.Option("--top-k", help="Only the K best-scoring boxes are candidates (0: all); Soft-NMS: at most K picks.", rich_help_panel=NMS_PANEL)]
+ClassAware = Annotated[bool, typer.Option("--class-aware/--agnostic", help="Suppress within each class (files without classes: all together), or across classes.", rich_help_panel=NMS_PANEL)]
+Eta = Annotated[float, typer.Option(help="Adaptive NMS: after each keep, a threshold above 0.5 is multiplied by this, in (0, 1].", rich_help_panel=NMS_PANEL)]
+SoftSigma = Annotated[Optional[float], typer.Option("--soft-sigma", help="Soft-NMS, Gaussian: lower overlapping scores by exp(-IoU²/sigma) instead of removing the boxes (0.5 is usual).", rich_help_panel=NMS_PANEL, show_default=False)]
+SoftMethod = Annotated[Optional[str], typer.Option("--soft-method", help="Soft-NMS: gaussian (the default with --soft-sigma) or linear (scores × (1 − IoU) where IoU > --iou).", rich_help_panel=NMS_PANEL, show_default=False)]
+Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)]
+
+
+@app.command("nms", no_args_is_help=True, help=(
+    "Non-maximum suppression of detection boxes (cv2.dnn.NMSBoxes / NMSBoxesBatched / softNMSBoxes, "
+    "identical kept indices). Inputs: JSON, CSV with a header, or YOLO .txt files, or folders of them; "
+    "each output holds the kept detections, best first, in the input's format."))
+def nms_command(
+    inputs: Inputs,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    recursive: Recursive = False,
+    suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _nms when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="json: write the kept detections as JSON objects whatever the input's format.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on.", rich_help_panel=IO_PANEL)] = False,
+    draw: Annotated[Optional[str], typer.Option("--draw", metavar="IMAGE", help="Draw the kept boxes (class colours, scores) on IMAGE and write that picture to -o (one input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    box_format: BoxFormat = "xyxy",
+    iou: Iou = None,
+    score: Score = None,
+    top_k: TopK = 0,
+    class_aware: ClassAware = True,
+    eta: Eta = 1.0,
+    soft_sigma: SoftSigma = None,
+    soft_method: SoftMethod = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
+    json: Json = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
+    reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
+):
+    from .. import batch, boxes
+    from ..warmup import prepare
+    from .report import Reporter
+    name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
+    backend = "opencv" if reference else "numba"
+    if fmt not in (None, "json"):
+        raise typer.BadParameter(f"must be json (or left out: the input's format), got {fmt!r}", param_hint="--format")
+    if json and output == batch.STDIO:
+        raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
+    try:
+        sources = batch.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS})
+        if any(source.path == batch.STDIO for source in sources):
+            raise batch.UsageError("nms reads detection files, not stdin")
+        if draw is not None:
+            tasks = _draw_task(sources, output, fmt)
+        elif output == batch.STDIO:     # planned here: stdout's default encoding is an image's
+            if len(sources) > 1:
+                raise batch.UsageError("-o - (stdout) takes a single input")
+            tasks = [batch.Task(sources[0], batch.STDIO, fmt)]
+        else:
+            tasks = batch.plan_outputs(sources, output, suffix=suffix if suffix is not None else ("" if output else "_nms"),
+                                       fmt=fmt, formats=boxes.EXTENSIONS)
+    except (batch.UsageError, ValueError) as error:
+        raise typer.BadParameter(str(error)) from None
+    try:
+        prepare(name, {**options, "box_format": "xyxy"}, backend, quiet=quiet)
+    except (ValueError, TypeError) as error:
+        raise typer.BadParameter(str(error)) from None
+    settings = batch.Settings(overwrite=overwrite, skip_existing=skip_existing)
+    run = _Suppression(name, options, backend, class_aware, box_format, draw, settings)
+    reporter = Reporter(len(tasks), quiet=quiet, json=json)
+    results = []
+    with reporter:
+        for task in tasks:
+            results.append(run(task))
+            reporter.result(results[-1])
+            if fail_fast and results[-1].status == "error":
+                break
+    for result in results:
+        if result.data is not None:
+            from ..io import write_stdout
+            write_stdout(result.data)
+    reporter.summary(results)
+    raise typer.Exit(1 if any(r.status == "error" for r in results) else 0)
+
+
+def _options(box_format, iou, score, top_k, eta, sigma, method):
+    """The operation and its keyword arguments (box_format aside); the API's defaults where unset.
+    Soft-NMS when ``sigma`` or ``method`` is given."""
+    from ..ops.nms import BOX_FORMATS
+    soft = sigma is not None or method is not None
+    if box_format not in BOX_FORMATS:
+        raise typer.BadParameter(f"must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}", param_hint="--box-format")
+    given = {key: value for key, value in (("iou", iou), ("score", score)) if value is not None}
+    if not soft:
+        return "nms", {**given, "top_k": top_k, "eta": eta}
+    if eta != 1.0:
+        raise typer.BadParameter("applies to greedy NMS, not Soft-NMS", param_hint="--eta")
+    return "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
+                        "method": method or "gaussian"}
+
+
+def _draw_task(sources, output, fmt):
+    from .. import batch
+    from ..io import format_for
+    if len(sources) != 1:
+        raise batch.UsageError(f"--draw takes one detection file, got {len(sources)}")
+    if output is None or output == batch.STDIO or fmt is not None:
+        raise batch.UsageError("--draw IMAGE needs -o PICTURE (an image file name), and no --format")
+    return [batch.Task(sources[0], output, format_for(output))]
+
+
+def _suppress(found, name, options, class_aware, backend):
+    """Run ``name`` (nms or soft_nms) on one file's detections: (kept indices, their new scores
+    or None)."""
+    from ..ops.nms import nms, soft_nms
+    classes = found.classes if class_aware else None
+    if name == "soft_nms":
+        return soft_nms(found.boxes, found.scores, classes=classes, box_format=found.box_format,
+                        backend=backend, **options)
+    return nms(found.boxes, found.scores, classes=classes, box_format=found.box_format, backend=backend,
+               **options), None
+
+
+class _Suppression:
+    """One detection file in, its kept detections (or their picture) out: a ``batch.Result``."""
+
+    def __init__(self, name, options, backend, class_aware, box_format, draw, settings):
+        self.name, self.options, self.backend = name, options, backend
+        self.class_aware, self.box_format, self.draw, self.settings = class_aware, box_format, draw, settings
+
+    def __call__(self, task):
+        import time
+
+        from .. import batch, boxes, io
+        started = time.perf_counter()
+        source = task.source
+        result = batch.Result(source.path, task.output, "ok")
+        try:
+            if batch.skip_output(task, self.settings):
+                result.status = "skipped"
+                return result
+            found = boxes.read(source.path, io.read_bytes(source.path), self.box_format)
+            kept, scores = _suppress(found, self.name, self.options, self.class_aware, self.backend)
+            if self.draw is not None:
+                picture = boxes.draw(io.imread(self.draw), found, kept, scores)
+                encoded = io.encode(picture, task.fmt)
+            else:
+                encoded = boxes.write(found, kept, scores, task.fmt)
+            if task.output == batch.STDIO:
+                result.data = encoded
+            else:
+                io.write_atomic(task.output, encoded, overwrite=self.settings.overwrite)
+        except (ValueError, TypeError, OSError) as error:   # io.ImageError is a ValueError
+            result.status, result.error = "error", batch._reason(error, source.path)
+        result.ms = (time.perf_counter() - started) * 1e3
+        return result
+
+
+@compare_app.command("nms", no_args_is_help=True, help=(
+    "Compare imgkit and OpenCV on: non-maximum suppression of detection boxes. Per file: the boxes, "
+    "how many are kept, whether the kept indices (and Soft-NMS scores) are identical, and both times; "
+    "exit 1 if any differ."))
+def compare_nms(
+    inputs: Inputs,
+    recursive: Recursive = False,
+    box_format: BoxFormat = "xyxy",
+    iou: Iou = None,
+    score: Score = None,
+    top_k: TopK = 0,
+    class_aware: ClassAware = True,
+    eta: Eta = 1.0,
+    soft_sigma: SoftSigma = None,
+    soft_method: SoftMethod = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per backend; the median is reported.")] = 5,
+    json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout.")] = False,
+):
+    import json as json_module
+
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from .. import batch, boxes, io
+    from ..compare import timed
+    from .report import stdout_console
+    name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
+    try:
+        sources = batch.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS})
+    except batch.UsageError as error:
+        raise typer.BadParameter(str(error)) from None
+    errors = Console(stderr=True, highlight=False)
+    table = Table(title=f"imgkit {name} vs OpenCV (median of {repeat})")
+    for column in ("input", "boxes", "kept", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    failed = False
+    for source in sources:
+        try:
+            found = boxes.read(source.path, io.read_bytes(source.path), box_format)
+            first, ms, ours = timed(lambda: _suppress(found, name, options, class_aware, "numba"), repeat)
+            _, reference_ms, theirs = timed(lambda: _suppress(found, name, options, class_aware, "opencv"), repeat)
+        except (ValueError, TypeError, OSError) as error:
+            errors.print(f"imgkit: {batch._reason(error, source.path)}", markup=False)
+            failed = True
+            continue
+        identical = all(np.array_equal(a, b) for a, b in zip(ours, theirs) if a is not None)
+        failed |= not identical
+        row = {"input": source.path, "boxes": len(found.scores), "kept": len(ours[0]), "identical": identical,
+               "imgkit_ms": ms, "opencv_ms": reference_ms, "ratio": ms / reference_ms, "first_call_ms": first}
+        if json:
+            print(json_module.dumps(row), flush=True)
+        else:
+            table.add_row(source.path, str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
+                          f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}")
+    if not json and table.row_count:
+        stdout_console().print(table)
+    raise typer.Exit(1 if failed else 0)
