@@ -146,11 +146,15 @@ def _spans(ranges, rank):
 
 
 @njit(cache=True, nogil=True)
-def _grid(ranges, buckets):
+def _grid(ranges):
     """An empty grid with room for every candidate under each cell it covers: the cells hashed
-    to ``buckets`` (a collision only costs a few extra tests), each bucket a slice of the
-    entry arrays (``starts``), filled from its start (``filled``). An entry is a box's index and
-    its bounds (x, y, x + w, y + h) side by side, so that a query streams through memory."""
+    to ``buckets`` (a power of two ≥ 2 × the candidates; a collision only costs a few extra
+    tests), each bucket a slice of the entry arrays (``starts``), filled from its start
+    (``filled``). An entry is a box's index and its bounds (x, y, x + w, y + h) side by side, so
+    that a query streams through memory. Returns buckets, starts, filled, entries, bounds."""
+    buckets = 1
+    while buckets < 2 * ranges.shape[0]:
+        buckets *= 2
     starts = np.zeros(buckets + 1, np.int64)
     for rank in range(ranges.shape[0]):
         if 0 < _spans(ranges, rank) <= MAX_CELLS_PER_BOX:
@@ -159,7 +163,7 @@ def _grid(ranges, buckets):
                     starts[_bucket(cx, cy, buckets - 1) + 1] += 1
     for b in range(buckets):
         starts[b + 1] += starts[b]
-    return starts, np.zeros(buckets, np.int64), np.empty(starts[buckets], np.int64), np.empty((starts[buckets], 4))
+    return buckets, starts, np.zeros(buckets, np.int64), np.empty(starts[buckets], np.int64), np.empty((starts[buckets], 4))
 
 
 @njit(cache=True, nogil=True)
@@ -187,11 +191,8 @@ def greedy(x, y, w, h, order, iou_threshold, eta):
     n = order.size
     threshold = np.float32(iou_threshold)
     factor = np.float32(eta)
-    buckets = 1
-    while buckets < 2 * n:
-        buckets *= 2
     ranges, margin = _cell_ranges(x, y, w, h, order)
-    starts, filled, entry_box, bounds = _grid(ranges, buckets)
+    buckets, starts, filled, entry_box, bounds = _grid(ranges)
     kept = np.empty(n, np.int64)
     count = 0
     large = np.empty(n, np.int64)       # kept boxes covering too many cells to be filed
@@ -313,11 +314,8 @@ def soft_nms(x, y, w, h, scores, score_threshold, iou_threshold, sigma, linear, 
     iou = np.float32(iou_threshold)
     sigma32 = np.float32(sigma)
     everyone = np.arange(n)
-    buckets = 1
-    while buckets < 2 * n:
-        buckets *= 2
     ranges, margin = _cell_ranges(x, y, w, h, everyone)
-    starts, filled, entry_box, bounds = _grid(ranges, buckets)
+    buckets, starts, filled, entry_box, bounds = _grid(ranges)
     for i in range(n):
         if 0 < _spans(ranges, i) <= MAX_CELLS_PER_BOX:
             _file(x, y, w, h, i, ranges[i], starts, filled, entry_box, bounds)
