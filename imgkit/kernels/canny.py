@@ -363,7 +363,8 @@ def _push_edges(flat, words, start, end, stack, n):
 @njit(cache=True, nogil=True)
 def _grown(stack, need):
     bigger = np.empty(max(need, 2 * stack.size), stack.dtype)
-    bigger[:stack.size] = stack
+    for i in range(stack.size):     # a loop: slice assignment compiles its shape-error message (~2 s)
+        bigger[i] = stack[i]
     return bigger
 
 

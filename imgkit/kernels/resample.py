@@ -172,11 +172,12 @@ def _pad_row(row, padded, left, channels):
     """``row`` with its first and last pixels repeated ``left`` times before it and up to the
     end of ``padded`` after it: the clamped reads of every tap become plain offsets."""
     C, n = channels, row.size
-    padded[left * C: left * C + n] = row
-    for i in range(left):
-        padded[i * C:(i + 1) * C] = row[:C]
-    for j in range(left * C + n, padded.size, C):
-        padded[j:j + C] = row[n - C:]
+    for x in range(n):          # loops: slice assignment compiles its shape-error message (~1 s)
+        padded[left * C + x] = row[x]
+    for i in range(left * C):
+        padded[i] = row[i % C]
+    for j in range(left * C + n, padded.size):
+        padded[j] = row[n - C + (j - left * C - n) % C]
 
 
 @njit(cache=True, nogil=True)
