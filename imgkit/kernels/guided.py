@@ -390,7 +390,9 @@ def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xma
         _pad(sums, xmap, r)
         _row_means(sums, r, scale, means, segments_l)
         if means_out.shape[0] > 0:
-            means_out[y] = means
+            for m in range(L):      # loops: array assignment compiles its shape-error message (~3 s)
+                for x in range(W):
+                    means_out[y, m, x] = means[m, x]
         else:
             apply_row(means, guide, src, y, cg, enhance, top, entering, q, out[y])
 
