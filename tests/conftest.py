@@ -52,3 +52,13 @@ def assert_matches(result, expected, rtol=1e-5):
 @pytest.fixture(params=PHOTO_NAMES)
 def photo_name(request):
     return request.param
+
+
+def run_cli(*args, capsys=None):
+    """Run the imgkit command line in-process: (exit code, stdout, stderr); the streams are
+    captured only when ``capsys`` is given."""
+    from imgkit.cli import main
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr() if capsys else ("", "")
+    return exit_info.value.code, out, err

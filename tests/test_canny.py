@@ -14,7 +14,7 @@ from imgkit.compare import difference
 from imgkit.kernels import canny as kernels
 from imgkit.ops.canny import auto_thresholds
 
-from conftest import EDGE_SHAPES, at_4k, photo, random_image
+from conftest import EDGE_SHAPES, at_4k, photo, random_image, run_cli
 from naive import canny as naive
 
 # (aperture, l2, sigma)
@@ -198,19 +198,11 @@ def test_only_uint8():
 
 # ------------------------------------------------------------------------- command line
 
-def run_cli(capsys, *args):
-    from imgkit.cli import main
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
 def test_cli_writes_edges(tmp_path, capsys):
     from conftest import PHOTOS
     out = tmp_path / "edges.png"
-    code, _, _ = run_cli(capsys, "canny", PHOTOS / "coffee.png", "--sigma", "1.4", "--aperture", "5",
-                         "--l2", "--low", "100", "--high", "300", "-o", out)
+    code, _, _ = run_cli("canny", PHOTOS / "coffee.png", "--sigma", "1.4", "--aperture", "5",
+                         "--l2", "--low", "100", "--high", "300", "-o", out, capsys=capsys)
     assert code == 0
     edges = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert edges.ndim == 2 and set(np.unique(edges)) <= {0, 255}
@@ -219,13 +211,13 @@ def test_cli_writes_edges(tmp_path, capsys):
 
 def test_cli_auto_and_swapped(tmp_path, capsys):
     from conftest import PHOTOS
-    code, _, err = run_cli(capsys, "canny", PHOTOS / "camera.png", "--auto", "-o", tmp_path / "auto.png")
+    code, _, err = run_cli("canny", PHOTOS / "camera.png", "--auto", "-o", tmp_path / "auto.png", capsys=capsys)
     assert code == 0
     image = photo("camera.png")
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "auto.png"), cv2.IMREAD_UNCHANGED),
                                   imgkit.canny(image, *auto_thresholds(image, 1.0)))
-    code, _, err = run_cli(capsys, "canny", PHOTOS / "camera.png", "--low", "150", "--high", "50",
-                           "-o", tmp_path / "swapped.png")
+    code, _, err = run_cli("canny", PHOTOS / "camera.png", "--low", "150", "--high", "50",
+                           "-o", tmp_path / "swapped.png", capsys=capsys)
     assert code == 0 and "swapped" in err
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "swapped.png"), cv2.IMREAD_UNCHANGED),
                                   imgkit.canny(image, 50, 150))
@@ -235,14 +227,14 @@ def test_cli_auto_and_swapped(tmp_path, capsys):
                                            ("--low", "-5"), ("--high", "-1")])
 def test_cli_bad_options_exit_2(tmp_path, capsys, option, value):
     from conftest import PHOTOS
-    code, _, err = run_cli(capsys, "canny", PHOTOS / "camera.png", option, value, "-o", tmp_path / "e.png")
+    code, _, err = run_cli("canny", PHOTOS / "camera.png", option, value, "-o", tmp_path / "e.png", capsys=capsys)
     assert code == 2 and option in err
     assert not (tmp_path / "e.png").exists()
 
 
 def test_compare_canny_on_the_photos(capsys):
     from conftest import PHOTOS
-    code, out, _ = run_cli(capsys, "compare", "canny", PHOTOS, "--repeat", "1", "--json")
+    code, out, _ = run_cli("compare", "canny", PHOTOS, "--repeat", "1", "--json", capsys=capsys)
     assert code == 0
     import json
     rows = [json.loads(line) for line in out.splitlines()]

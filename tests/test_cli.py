@@ -15,19 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import BAD, PHOTOS
+from conftest import BAD, PHOTOS, run_cli
 
-from imgkit.cli import main
 
 IMGKIT = [sys.executable, "-m", "imgkit"]
-
-
-def run_cli(*args, capsys=None):
-    """Run the CLI in-process; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr() if capsys else ("", "")
-    return exit_info.value.code, out, err
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imgkit
-from imgkit.cli import main
 from imgkit.options import BORDERS
 
-from conftest import EDGE_SHAPES, PHOTOS, at_4k, photo, random_image
+from conftest import EDGE_SHAPES, PHOTOS, at_4k, photo, random_image, run_cli
 from naive import derivatives as naive
 
 F32_RTOL = 1e-5
@@ -215,12 +214,6 @@ def test_bad_arguments_raise_clear_errors():
 
 # ------------------------------------------------------------------------- command line
 
-def run_cli(*args):
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    return exit_info.value.code
-
-
 @pytest.mark.parametrize("command, options, expected", [
     ("sobel", [], lambda g: cv_magnitude(g)),
     ("sobel", ["--dx", "1", "--ksize", "5"], lambda g: cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=5)),
@@ -231,21 +224,21 @@ def run_cli(*args):
 def test_cli_writes_float_npy_and_saturated_png(tmp_path, command, options, expected):
     source = PHOTOS / "camera.png"
     gray = cv2.imread(str(source), cv2.IMREAD_GRAYSCALE)
-    assert run_cli(command, source, "-q", "-o", tmp_path / "out.npy", *options) == 0
+    assert run_cli(command, source, "-q", "-o", tmp_path / "out.npy", *options)[0] == 0
     assert_matches(np.load(tmp_path / "out.npy"), expected(gray))
-    assert run_cli(command, source, "-q", "-o", tmp_path / "out.png", *options) == 0
+    assert run_cli(command, source, "-q", "-o", tmp_path / "out.png", *options)[0] == 0
     written = cv2.imread(str(tmp_path / "out.png"), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(written, cv2.convertScaleAbs(expected(gray)))
 
 
 def test_cli_normalize_and_angle(tmp_path):
     source = PHOTOS / "camera.png"
-    assert run_cli("sobel", source, "-q", "--normalize", "-o", tmp_path / "n.png") == 0
+    assert run_cli("sobel", source, "-q", "--normalize", "-o", tmp_path / "n.png")[0] == 0
     written = cv2.imread(str(tmp_path / "n.png"), cv2.IMREAD_UNCHANGED)
     assert written.dtype == np.uint8 and written.min() == 0 and written.max() == 255
-    assert run_cli("sobel", source, "-q", "--normalize", "--reference", "-o", tmp_path / "r.png") == 0
+    assert run_cli("sobel", source, "-q", "--normalize", "--reference", "-o", tmp_path / "r.png")[0] == 0
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "r.png"), cv2.IMREAD_UNCHANGED), written)
-    assert run_cli("sobel", source, "-q", "--component", "angle", "-o", tmp_path / "a.npy") == 0
+    assert run_cli("sobel", source, "-q", "--component", "angle", "-o", tmp_path / "a.npy")[0] == 0
     angle = np.load(tmp_path / "a.npy")
     assert angle.min() >= 0 and angle.max() < 360
 
@@ -262,6 +255,6 @@ def test_cli_normalize_and_angle(tmp_path):
     ("laplacian", ["--ksize", "2"], "--ksize"),
 ])
 def test_cli_bad_options_are_usage_errors(tmp_path, capsys, command, options, named):
-    assert run_cli(command, PHOTOS / "camera.png", "-o", tmp_path / "out.png", *options) == 2
+    assert run_cli(command, PHOTOS / "camera.png", "-o", tmp_path / "out.png", *options)[0] == 2
     assert named in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()

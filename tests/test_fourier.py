@@ -6,11 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import EDGE_SHAPES, PHOTOS, at_4k, channels_of, photo, random_image
+from conftest import EDGE_SHAPES, PHOTOS, at_4k, channels_of, photo, random_image, run_cli
 from naive import fourier as naive
 
 import imgkit
-from imgkit.cli import main
 from imgkit.compare import difference
 from imgkit.ops.fourier import KINDS, SHAPES, fast_length
 
@@ -203,22 +202,15 @@ def test_filter_options_are_checked_by_name(params, words):
 
 # ---------------------------------------------------------------- the fft commands
 
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
-
-
 def test_forward_writes_npy_and_inverse_restores_the_image(tmp_path, capsys):
     source = tmp_path / "chelsea.png"
     source.write_bytes((PHOTOS / "chelsea.png").read_bytes())
-    assert run_cli(capsys, "fft", "forward", source, "-q")[0] == 0
+    assert run_cli("fft", "forward", source, "-q", capsys=capsys)[0] == 0
     spectrum = np.load(tmp_path / "chelsea_forward.npy")
     image = cv2.imread(str(source), cv2.IMREAD_UNCHANGED)
     assert spectrum.dtype == np.complex64 and spectrum.shape == image.shape
     # from a directory, inverse takes the .npy files (not chelsea.png)
-    assert run_cli(capsys, "fft", "inverse", tmp_path, "-o", tmp_path / "back", "-q")[0] == 0
+    assert run_cli("fft", "inverse", tmp_path, "-o", tmp_path / "back", "-q", capsys=capsys)[0] == 0
     assert [p.name for p in (tmp_path / "back").iterdir()] == ["chelsea_forward.png"]
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "back" / "chelsea_forward.png"), cv2.IMREAD_UNCHANGED),
                                   image)
@@ -229,8 +221,8 @@ def test_inverse_names_each_bad_npy_and_goes_on(tmp_path, capsys):
     np.save(good, np.fft.fft2(np.full((4, 6), 7.0)).astype(np.complex64))
     np.save(tmp_path / "real.npy", np.zeros((4, 6), np.float32))
     np.save(tmp_path / "line.npy", np.zeros(6, np.complex64))
-    code, _, err = run_cli(capsys, "fft", "inverse", good, tmp_path / "real.npy", tmp_path / "line.npy",
-                           "-o", tmp_path / "out", "-q")
+    code, _, err = run_cli("fft", "inverse", good, tmp_path / "real.npy", tmp_path / "line.npy",
+                           "-o", tmp_path / "out", "-q", capsys=capsys)
     assert code == 1
     line, real = err.strip().splitlines()          # inputs run in sorted order: good, line, real
     assert "line.npy: spectrum must be a non-empty H×W or H×W×C array, got shape (6,)" in line
@@ -241,14 +233,14 @@ def test_inverse_names_each_bad_npy_and_goes_on(tmp_path, capsys):
 
 def test_spectrum_and_filter_commands_write_pictures_and_compare_holds(tmp_path, capsys):
     source = PHOTOS / "camera.png"
-    assert run_cli(capsys, "fft", "spectrum", source, "-o", tmp_path / "spectrum.png", "-q")[0] == 0
+    assert run_cli("fft", "spectrum", source, "-o", tmp_path / "spectrum.png", "-q", capsys=capsys)[0] == 0
     picture = cv2.imread(str(tmp_path / "spectrum.png"), cv2.IMREAD_UNCHANGED)
     assert picture.dtype == np.uint8 and picture.min() == 0 and picture.max() == 255
     assert picture[256, 256] == 255                           # the zero frequency, in the middle
-    assert run_cli(capsys, "fft", "filter", source, "--pass", "notch", "--shape", "butterworth",
-                   "-o", tmp_path / "notch.png", "-q")[0] == 0
+    assert run_cli("fft", "filter", source, "--pass", "notch", "--shape", "butterworth",
+                   "-o", tmp_path / "notch.png", "-q", capsys=capsys)[0] == 0
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "notch.png"), cv2.IMREAD_UNCHANGED),
                                   imgkit.frequency_filter(photo("camera.png", gray=True), kind="notch",
                                                           shape="butterworth"))
-    assert run_cli(capsys, "compare", "fft", "spectrum", source, "--repeat", "1", "--json")[0] == 0
-    assert run_cli(capsys, "fft", "filter", source, "--pass", "wide", "-o", tmp_path / "x.png")[0] == 2
+    assert run_cli("compare", "fft", "spectrum", source, "--repeat", "1", "--json", capsys=capsys)[0] == 0
+    assert run_cli("fft", "filter", source, "--pass", "wide", "-o", tmp_path / "x.png", capsys=capsys)[0] == 2

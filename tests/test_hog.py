@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 import imgkit
-from imgkit.cli import main
 from imgkit.kernels import hog as kernels
 
-from conftest import BAD, PHOTO_NAMES, PHOTOS, photo, random_image
+from conftest import BAD, PHOTO_NAMES, PHOTOS, photo, random_image, run_cli
 from naive import hog as naive
 
 GOAL = 1e-6
@@ -214,24 +213,18 @@ def test_picture_is_skimages_picture(gray):
 
 # ------------------------------------------------------------------------- command line
 
-def run(args, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    return exit_info.value.code, capsys.readouterr()
-
-
-def message(out):
+def message(err):
     """stderr with the usage-error box and its line breaks taken out."""
-    return " ".join(out.err.replace("│", " ").split())
+    return " ".join(err.replace("│", " ").split())
 
 
 def test_cli_writes_npy_csv_and_pictures(tmp_path, capsys):
     source = str(PHOTOS / "coffee.png")
-    code, _ = run(["hog", source, "-o", str(tmp_path / "f.npy"), "-q"], capsys)
+    code, _, _ = run_cli("hog", source, "-o", str(tmp_path / "f.npy"), "-q", capsys=capsys)
     assert code == 0
     np.testing.assert_array_equal(np.load(tmp_path / "f.npy"), imgkit.hog(photo("coffee.png")))
-    code, _ = run(["hog", source, "--style", "skimage", "--block-norm", "L1", "-o", str(tmp_path / "f.csv"),
-                   "--visualize", str(tmp_path / "glyphs.png"), "-q"], capsys)
+    code, _, _ = run_cli("hog", source, "--style", "skimage", "--block-norm", "L1", "-o", str(tmp_path / "f.csv"),
+                   "--visualize", str(tmp_path / "glyphs.png"), "-q", capsys=capsys)
     assert code == 0
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "f.csv", delimiter=",", dtype=np.float32),
                                   imgkit.hog(photo("coffee.png"), style="skimage", block_norm="L1"))
@@ -239,7 +232,7 @@ def test_cli_writes_npy_csv_and_pictures(tmp_path, capsys):
     np.testing.assert_array_equal(picture, imgkit.hog_image(photo("coffee.png"), style="skimage", block_norm="L1"))
     copy = tmp_path / "coffee.png"
     copy.write_bytes((PHOTOS / "coffee.png").read_bytes())
-    code, _ = run(["hog", str(copy), "-q"], capsys)      # default: .npy beside the input
+    code, _, _ = run_cli("hog", str(copy), "-q", capsys=capsys)      # default: .npy beside the input
     assert code == 0 and np.load(tmp_path / "coffee_hog.npy").shape == imgkit.hog(photo("coffee.png")).shape
 
 
@@ -250,10 +243,10 @@ def test_cli_batch_archive_skips_failed_inputs(tmp_path, capsys):
         (inputs / name).write_bytes((PHOTOS / name).read_bytes())
     (inputs / "tiny.png").write_bytes((BAD / "one_pixel.png").read_bytes())
     archive = tmp_path / "features.npz"
-    code, out = run(["hog", str(inputs), "-o", str(archive), "-j", "1", "--json", "--visualize", str(tmp_path / "glyphs")], capsys)
+    code, out, err = run_cli("hog", str(inputs), "-o", str(archive), "-j", "1", "--json", "--visualize", str(tmp_path / "glyphs"), capsys=capsys)
     assert code == 1
-    assert "image is 1×1 pixels, smaller than one HOG block of 16×16" in out.err
-    records = [json.loads(line) for line in out.out.splitlines()]
+    assert "image is 1×1 pixels, smaller than one HOG block of 16×16" in err
+    records = [json.loads(line) for line in out.splitlines()]
     assert {r["status"] for r in records if "input" in r} == {"ok", "error"}
     with np.load(archive) as features:
         assert sorted(features.files) == ["camera.png", "chelsea.png"]
@@ -264,18 +257,18 @@ def test_cli_batch_archive_skips_failed_inputs(tmp_path, capsys):
 
 def test_cli_usage_errors(tmp_path, capsys):
     source = str(PHOTOS / "camera.png")
-    code, out = run(["hog", source, "--block-norm", "L1", "-o", str(tmp_path / "f.npy")], capsys)
-    assert code == 2 and "--style skimage" in message(out)
-    code, out = run(["hog", source, "--style", "skimage", "--signed", "-o", str(tmp_path / "f.npy")], capsys)
-    assert code == 2 and "--style opencv" in message(out)
-    code, out = run(["hog", source, "--format", "csv", "-o", str(tmp_path / "f.npz")], capsys)
-    assert code == 2 and "--format csv does not apply" in message(out)
-    code, out = run(["hog", source, "-o", str(tmp_path / "f.png")], capsys)
-    assert code == 2 and "not a picture" in message(out) and not (tmp_path / "f.png").exists()
+    code, out, err = run_cli("hog", source, "--block-norm", "L1", "-o", str(tmp_path / "f.npy"), capsys=capsys)
+    assert code == 2 and "--style skimage" in message(err)
+    code, out, err = run_cli("hog", source, "--style", "skimage", "--signed", "-o", str(tmp_path / "f.npy"), capsys=capsys)
+    assert code == 2 and "--style opencv" in message(err)
+    code, out, err = run_cli("hog", source, "--format", "csv", "-o", str(tmp_path / "f.npz"), capsys=capsys)
+    assert code == 2 and "--format csv does not apply" in message(err)
+    code, out, err = run_cli("hog", source, "-o", str(tmp_path / "f.png"), capsys=capsys)
+    assert code == 2 and "not a picture" in message(err) and not (tmp_path / "f.png").exists()
 
 
 def test_cli_compare(capsys):
-    code, out = run(["compare", "hog", str(PHOTOS / "chelsea.png"), "--repeat", "1", "--json"], capsys)
+    code, out, err = run_cli("compare", "hog", str(PHOTOS / "chelsea.png"), "--repeat", "1", "--json", capsys=capsys)
     assert code == 0
-    (row,) = [json.loads(line) for line in out.out.splitlines()]
+    (row,) = [json.loads(line) for line in out.splitlines()]
     assert row["within_tolerance"] and row["max_abs"] <= GOAL
