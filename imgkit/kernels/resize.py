@@ -250,40 +250,35 @@ def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, top, dst, y
 
 
 @njit(cache=True, nogil=True)
-def _area_2x2_rows(rows, channels, sums, dst, y0, y1):
-    """``(Σ + 2) >> 2`` over 2×2 blocks of an integer image of 1, 3 or 4 channels. The two rows
-    are added first over the whole row (contiguous, vectorised), then pairs of columns; gray
-    uint8 reads each pair of pixels as one uint16 instead (contiguous too: 15 % faster)."""
-    n = dst.shape[1]
+def _area_2x2_rows(rows, channels, dst, y0, y1):
+    """``(Σ + 2) >> 2`` over 2×2 blocks of an integer image of 1, 3 or 4 channels, each block
+    read straight from its two source rows (one pass: 20 % faster than adding the rows first);
+    gray uint8 reads each pair of pixels as one uint16 (contiguous, vectorised)."""
     C = channels
-    line = np.empty(rows.shape[1], sums.dtype)
+    pixels = dst.shape[1] // C
     for y in range(y0, y1):
         r0 = rows[2 * y]
         r1 = rows[2 * y + 1]
-        if C == 1 and rows.itemsize == 1:
-            _gray_u8_pairs(r0.view(np.uint16), r1.view(np.uint16), dst[y])
-            continue
-        for x in range(line.size):
-            line[x] = r0[x] + r1[x] + 1             # the +2 split over the two columns
         out = dst[y]
-        if C == 1:
-            for x in range(n):
-                out[x] = (line[2 * x] + line[2 * x + 1]) >> 2
-        elif C == 3:
-            for x in range(n // 3):
-                i = 6 * x
-                o = 3 * x
-                out[o] = (line[i] + line[i + 3]) >> 2
-                out[o + 1] = (line[i + 1] + line[i + 4]) >> 2
-                out[o + 2] = (line[i + 2] + line[i + 5]) >> 2
+        if C == 1 and rows.itemsize == 1:
+            _gray_u8_pairs(r0.view(np.uint16), r1.view(np.uint16), out)
+        elif C == 3:        # constant channel counts: the channel loop unrolls
+            for x in range(pixels):
+                _block_mean(r0, r1, 6 * x, 3, out, 3 * x, 3)
+        elif C == 4:
+            for x in range(pixels):
+                _block_mean(r0, r1, 8 * x, 4, out, 4 * x, 4)
         else:
-            for x in range(n // 4):
-                i = 8 * x
-                o = 4 * x
-                out[o] = (line[i] + line[i + 4]) >> 2
-                out[o + 1] = (line[i + 1] + line[i + 5]) >> 2
-                out[o + 2] = (line[i + 2] + line[i + 6]) >> 2
-                out[o + 3] = (line[i + 3] + line[i + 7]) >> 2
+            for x in range(pixels):
+                _block_mean(r0, r1, 2 * x, 1, out, x, 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_mean(r0, r1, i, step, out, o, channels):
+    """``out[o + c]`` = the rounded mean of the 2×2 block whose top-left value is ``r0[i + c]``."""
+    for c in range(channels):
+        out[o + c] = (np.int32(r0[i + c]) + np.int32(r0[i + step + c]) + np.int32(r1[i + c])
+                      + np.int32(r1[i + step + c]) + 2) >> 2
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -296,7 +291,7 @@ def _gray_u8_pairs(pairs0, pairs1, out):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _area_2x2(rows, channels, sums, dst, threads):
+def _area_2x2(rows, channels, dst, threads):
     """``_area_2x2_rows`` over the whole image, one strip per thread under ``prange``.
 
     A 4K → 1080p shrink is ~0.2 ms of memory traffic: ``run_in_strips``'s hand-off (a helper
@@ -308,7 +303,7 @@ def _area_2x2(rows, channels, sums, dst, threads):
     strips = min(threads, height)      # (get_num_threads() in here would defeat the disk cache)
     per_strip = (height + strips - 1) // strips
     for strip in prange(strips):
-        _area_2x2_rows(rows, channels, sums, dst, strip * per_strip, min(height, (strip + 1) * per_strip))
+        _area_2x2_rows(rows, channels, dst, strip * per_strip, min(height, (strip + 1) * per_strip))
 
 
 @njit(cache=True, nogil=True)
@@ -464,8 +459,7 @@ def _resize_area(planes, out):
     fast_y, ky = _is_integer_scale(scale_y)
     if fast_x and fast_y:
         if kx == 2 and ky == 2 and C != 2 and planes.dtype != np.float32:
-            sums = np.empty(0, np.uint16 if planes.dtype == np.uint8 else np.uint32)
-            _area_2x2(rows, C, sums, dst, get_num_threads())
+            _area_2x2(rows, C, dst, get_num_threads())
         else:
             sums = np.empty(0, _block_sum_type(planes.dtype, kx * ky))
             run_in_strips(_area_blocks_rows, out.shape, rows, kx, ky, C,
