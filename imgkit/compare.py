@@ -68,15 +68,16 @@ def compare_image(job, image, repeat):
             "first_call_ms": first, "within_tolerance": within}
 
 
-def run_compare(name, job, common, repeat):
-    """Compare over every input; exit code 1 if any input fails or falls outside tolerance."""
+def run_compare(name, job, common, repeat, extensions=None):
+    """Compare over every input (directories and globs give the files with one of
+    ``extensions``, images by default); exit code 1 if any input fails or falls outside tolerance."""
     import typer
     from rich.console import Console
     from rich.table import Table
 
     from . import batch, io
     try:
-        sources = batch.expand_inputs(common.inputs, common.recursive)
+        sources = batch.expand_inputs(common.inputs, common.recursive, extensions or batch.IMAGE_EXTENSIONS)
     except batch.UsageError as error:
         raise typer.BadParameter(str(error)) from None
     errors = Console(stderr=True, highlight=False)

@@ -2,6 +2,8 @@
 trips, Parseval, where a sinusoid's peaks fall, what the filters keep and remove, and the
 ``fft`` commands."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -214,6 +216,10 @@ def test_forward_writes_npy_and_inverse_restores_the_image(tmp_path, capsys):
     assert [p.name for p in (tmp_path / "back").iterdir()] == ["chelsea_forward.png"]
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "back" / "chelsea_forward.png"), cv2.IMREAD_UNCHANGED),
                                   image)
+    # and so does compare: one row, for the spectrum
+    code, out, _ = run_cli("compare", "fft", "inverse", tmp_path, "--repeat", "1", "--json", capsys=capsys)
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and row["input"].endswith("chelsea_forward.npy") and row["max_abs"] == 0
 
 
 def test_inverse_names_each_bad_npy_and_goes_on(tmp_path, capsys):

@@ -90,7 +90,7 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
             repeat = values.pop("repeat")
             common = Common(**{key: values.pop(key, None) for key in _COMMON})
             from ..compare import run_compare
-            raise typer.Exit(run_compare(name, build(**values), common, repeat))
+            raise typer.Exit(run_compare(name, build(**values), common, repeat, extensions))
 
         run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
         compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]
