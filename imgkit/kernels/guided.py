@@ -35,6 +35,7 @@ from numba import carray, njit
 
 from ..options import BORDER_REFLECT
 from .border import border_map
+from .resize import linear_columns
 from .scratch import stack_buffer
 from .strips import run_in_strips
 
@@ -439,23 +440,6 @@ def coefficient_means(guide, src, radius, eps):
 # The fast filter's second half: the coefficients' means enlarged and applied
 # ---------------------------------------------------------------------------------------------
 
-def bilinear_taps(src, dst):
-    """``cv2.resize``'s INTER_LINEAR rule from ``src`` to ``dst`` samples: for each destination
-    index, the two source indices and their float32 weights. Pixel centres are mapped,
-    ``f = (float)((d + 0.5)·src/dst − 0.5)``; an index left of the first or at or past the last
-    sample takes that sample with weight 1 (for columns OpenCV zeroes the fraction, for rows it
-    clamps both indices: the same value either way)."""
-    f = ((np.arange(dst) + 0.5) * (src / dst) - 0.5).astype(np.float32)
-    first = np.floor(f)
-    fraction = (f - first).astype(np.float32)
-    first = first.astype(np.int64)
-    outside = (first < 0) | (first >= src - 1)
-    fraction[outside] = 0
-    first = np.clip(first, 0, src - 1)
-    second = np.minimum(first + 1, src - 1)
-    return first, second, (np.float32(1) - fraction).astype(np.float32), fraction
-
-
 @njit(cache=True, nogil=True)
 def _widened(means, row, other, xs0, xs1, xw0, xw1, lines, tags):
     """The slot of ``lines`` holding low-resolution row ``row`` enlarged along x, computing it into
@@ -501,8 +485,10 @@ def apply_enlarged(means, guide, src, enhance=0.0):
     rounding as ``guided_filter``."""
     h, _, w = means.shape
     H, W, _ = src.shape
-    xs0, xs1, xw0, xw1 = bilinear_taps(w, W)
-    ys0, ys1, yw0, yw1 = bilinear_taps(h, H)
+    # cv2.resize's INTER_LINEAR taps; for rows too: where OpenCV clamps a row and keeps its
+    # weight, both taps are the same row, so the value is the same as with weight 0
+    xs0, xs1, xw0, xw1 = linear_columns(w, W, 1)
+    ys0, ys1, yw0, yw1 = linear_columns(h, H, 1)
     cg = 1 if guide.shape[2] == 1 else 3
     out = np.empty_like(src)
     top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0

@@ -70,8 +70,10 @@ def _linear_taps(src, dst, area_mode):
     return s.astype(np.int64), f
 
 
-def _linear_columns(src_w, dst_w, channels, area_mode, fixed_point):
-    """Per destination value (dx·C + c): the two source value offsets and their weights.
+def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False):
+    """Per destination value (dx·C + c): the two source value offsets and their weights, by
+    INTER_LINEAR's rule (AREA's when enlarging with ``area_mode``); 11-bit integer weights with
+    ``fixed_point``, else float32.
 
     Columns: left of the image → (0, weight 0); at or past the last → (W−1, 0).
     The second offset is clamped too (its weight is 0 there) so every read stays inside the row.
@@ -477,7 +479,7 @@ def _resize_bilinear(planes, out, area_mode):
     H, W, C = planes.shape
     out_h, out_w, _ = out.shape
     fixed = planes.dtype == np.uint8
-    ofs0, ofs1, a0, a1 = _linear_columns(W, out_w, C, area_mode, fixed)
+    ofs0, ofs1, a0, a1 = linear_columns(W, out_w, C, area_mode, fixed)
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
