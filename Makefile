@@ -2,13 +2,22 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+# The newest releases pyproject allows, for make test-latest; uv resolves the lock for make lock.
+LATEST := .venv-latest
+LOCKER := .venv-lock
+UV     := uv==0.13.9
 
-.PHONY: run test bench warmup clean
+.PHONY: run test test-latest lock bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# The application's environment is exactly the lock: every package pinned with its hashes
+# (the build backend too, so nothing is fetched unchecked). A changed lock or pyproject builds
+# the venv anew, so nothing the lock no longer names is left in it.
+$(STAMP): $(LOCK) pyproject.toml
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # The main job: every bundled photo through a Gaussian blur into out/ (a summary line at the
@@ -19,10 +28,29 @@ run: $(STAMP)
 	$(VENV)/bin/imgkit compare blur fixtures/photos --sigma 2
 
 test: $(STAMP)
+	$(VENV)/bin/imgkit --version
 	$(VENV)/bin/pytest -q
+
+# The same suite on the newest releases that pyproject's ranges admit, resolved afresh on
+# every run (what `pip install imgkit` gives a user today), in a venv of its own.
+test-latest:
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	$(LATEST)/bin/imgkit --version
+	$(LATEST)/bin/pytest -q
+
+# Refresh the lock: pyproject's dependencies, the test extra and the build backend, resolved for
+# every platform and Python that pyproject admits, with the hashes of every file.
+lock:
+	test -x $(LOCKER)/bin/uv || ($(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/python -m pip install --quiet '$(UV)')
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --universal --generate-hashes \
+	      --python-version $$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"].lstrip(">="))') \
+	      --custom-compile-command 'make lock' -o $(LOCK)
 
 bench: $(STAMP)
 	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(LATEST) $(LOCKER) out
