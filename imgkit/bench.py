@@ -118,7 +118,8 @@ def run(ops=None, sizes=("1080p", "4k"), repeat=15, peers=True, on_row=lambda ro
 
 
 def machine():
-    """One line naming the CPU, the cores and the library versions."""
+    """One line naming the CPU, the cores, the thread counts and scikit-image's version; the other
+    versions are ``versions.describe()``'s line, which the reports print beside it."""
     import cv2
     import numba
     import skimage
@@ -129,9 +130,8 @@ def machine():
     except (OSError, StopIteration):
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{cpu}, {cores} cores; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"numba {numba.__version__} ({numba.get_num_threads()} threads), OpenCV {cv2.__version__} "
-            f"({cv2.getNumThreads()} threads, IPP {'on' if cv2.ipp.useIPP() else 'off'}), scikit-image {skimage.__version__}")
+    return (f"{cpu}, {cores} cores; numba {numba.get_num_threads()} threads, OpenCV {cv2.getNumThreads()} threads; "
+            f"scikit-image {skimage.__version__}")
 
 
 def _fmt_ms(ms, extrapolated=False):
@@ -152,7 +152,8 @@ HEADER = ["operation", "parameters", "input", "kind", "imgkit ms", "OpenCV ms", 
 
 
 def markdown(rows, repeat):
-    lines = [f"Measured {date.today().isoformat()} on {machine()}.",
+    from .versions import describe
+    lines = [f"Measured {date.today().isoformat()} on {machine()}.", "", f"`{describe()}`", "",
              f"Median of {repeat} runs after a warm-up call; uint8 input images made from a bundled photo (resize entries scale them by the `scale` parameter); "
              "`imgkit / OpenCV` below 1 means imgkit is faster; `≈` marks a scikit-image time measured on a "
              f"{PEER_CROP[0]}×{PEER_CROP[1]} crop and scaled by area (a full run would exceed {PEER_BUDGET_S:.0f} s).", "",

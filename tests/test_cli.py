@@ -5,6 +5,8 @@ run the real ``imgkit`` executable.
 """
 
 import json
+import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+import imgkit
 from conftest import BAD, PHOTOS, run_cli
 
 
@@ -124,11 +127,34 @@ def test_bad_options_are_usage_errors_naming_the_option(args, option, tmp_path, 
     assert "Traceback" not in err
 
 
-def test_version_names_every_library(capsys):
-    code, out, _ = run_cli("--version", capsys=capsys)
-    assert code == 0
-    for name in ("imgkit", "numba", "opencv", "numpy"):
-        assert name in out
+def version_line(**environment):
+    result = subprocess.run([*IMGKIT, "--version"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **environment})
+    assert result.returncode == 0 and result.stderr == ""
+    (line,) = result.stdout.splitlines()
+    return line
+
+
+def test_version_is_one_line_with_every_library_and_the_cpu_targets():
+    import llvmlite
+    import numba
+    line = version_line()
+    for name, found in [("imgkit", imgkit.__version__), ("numpy", np.__version__), ("numba", numba.__version__),
+                        ("llvmlite", llvmlite.__version__), ("OpenCV", cv2.__version__)]:
+        assert f"{name} {found}" in line
+    assert f"for {llvmlite.binding.get_host_cpu_name()} +" in line and "+sse2" in line
+    assert "IPP on" in line
+
+
+def test_version_follows_the_targets_numba_and_opencv_are_told_to_use():
+    assert " for generic; " in version_line(NUMBA_CPU_NAME="generic")
+    assert " for skylake-avx512 +avx2 +avx512f; " in version_line(NUMBA_CPU_NAME="skylake-avx512",
+                                                                    NUMBA_CPU_FEATURES="+avx512f,+avx2,-avx512vnni")
+    def dispatch(**environment):
+        return re.search(r"; dispatch ([^;]*);", version_line(**environment)).group(1).split()
+    if "AVX2" not in dispatch():
+        pytest.skip("CPU-dependent: this CPU has no AVX2 for OPENCV_CPU_DISABLE to turn off")
+    assert "AVX2" not in dispatch(OPENCV_CPU_DISABLE="AVX2")
 
 
 def test_reference_backend_writes_opencvs_answer(tmp_path, capsys):

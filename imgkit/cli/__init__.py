@@ -19,20 +19,16 @@ app.add_typer(compare_app, name="compare")
 
 def _version(value: bool):
     if value:
-        from importlib.metadata import version
-        import cv2
-        import numba
-        import numpy
-        from .. import __version__
-        typer.echo(f"imgkit {__version__}\nnumba {numba.__version__}\nopencv {cv2.__version__} "
-                   f"(opencv-contrib-python-headless {version('opencv-contrib-python-headless')})\nnumpy {numpy.__version__}")
+        from ..versions import describe
+        typer.echo(describe())
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the versions of imgkit, numba, OpenCV and numpy."),
+                                 help="Print the versions of imgkit, Python, numpy, numba, llvmlite and OpenCV, the CPU features "
+                                      "Numba compiles for and the SIMD code OpenCV dispatches to, on one line."),
     debug: bool = typer.Option(False, "--debug", help="Show Python tracebacks on unexpected errors."),
 ):
     """Image processing with Numba kernels that match OpenCV."""

@@ -36,7 +36,8 @@ def bench(
         if size not in suite.SIZES:
             raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")
     console = Console(stderr=True, highlight=False)
-    console.print(suite.machine())
+    from ..versions import describe
+    console.print(suite.machine(), describe(), sep="\n", markup=False)
     rows = suite.run(ops, sizes, repeat, peers,
                      on_row=lambda row: console.print(" · ".join(next(suite.table_rows([row])))))
     table = Table(title="imgkit bench")
