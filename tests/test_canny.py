@@ -14,7 +14,7 @@ from imgkit.compare import difference
 from imgkit.kernels import canny as kernels
 from imgkit.ops.canny import auto_thresholds
 
-from conftest import EDGE_SHAPES, at_4k, photo, random_image, run_cli
+from conftest import EDGE_SHAPES, at_4k, compare_rows, photo, random_image, run_cli
 from naive import canny as naive
 
 # (aperture, l2, sigma)
@@ -67,10 +67,24 @@ def test_thresholds_swapped_as_opencv():
 
 def test_fractional_and_extreme_thresholds():
     image = photo("chelsea.png", gray=True)
-    for low, high in [(20.5, 80.7), (0, 0), (0, 1), (1000, 1e6), (40000, 50000), (1e12, 1e13)]:
+    for low, high in [(20.5, 80.7), (0, 0), (0, 1), (1000, 1e6), (40000, 50000), (2.0 ** 31 - 1, 2.0 ** 31 - 1)]:
         for aperture, l2, _ in CASES:
             assert_identical(imgkit.canny(image, low, high, sigma=0, aperture=aperture, l2=l2),
                              reference(image, low, high, 0, aperture, l2))
+
+
+@pytest.mark.parametrize("backend", ["numba", "opencv"])
+def test_thresholds_beyond_int32_saturate(backend):
+    """A threshold above every gradient keeps no edge; one below every gradient keeps every
+    local maximum. OpenCV 5.1 saturates cv2.Canny's int thresholds; 5.0 wrapped an L1 threshold
+    ≥ 2³¹ to INT_MIN, every local maximum an edge, which the reference path clamps away."""
+    image = photo("chelsea.png", gray=True)
+    for aperture, l2, _ in CASES:
+        def edges(low, high):
+            return imgkit.canny(image, low, high, sigma=0, aperture=aperture, l2=l2, backend=backend)
+        assert not edges(2.0 ** 31, 2.0 ** 31).any() and not edges(1e12, 1e13).any()
+        np.testing.assert_array_equal(edges(-1e12, -1e12), edges(-1, -1))
+        assert edges(-1, -1).any()
 
 
 def test_opencv_backend_is_the_reference():
@@ -236,6 +250,5 @@ def test_compare_canny_on_the_photos(capsys):
     from conftest import PHOTOS
     code, out, _ = run_cli("compare", "canny", PHOTOS, "--repeat", "1", "--json", capsys=capsys)
     assert code == 0
-    import json
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = compare_rows(out)
     assert len(rows) == 6 and all(row["within_tolerance"] and row["f1"] == 1.0 for row in rows)

@@ -59,12 +59,11 @@ def integer_thresholds(low, high, aperture, l2):
 
 
 def _floor_int32(value):
-    """``cvFloor``: beyond the int32 range (an L1 threshold ≥ 2^31) x86's conversion yields
-    INT_MIN, so every local maximum becomes an edge; OpenCV does that, so this does too."""
-    floor = np.floor(value)
-    if not -2.0 ** 31 <= floor < 2.0 ** 31:
-        return -2 ** 31
-    return int(floor)
+    """``cvFloor``, saturated to the int32 range: a threshold above every gradient keeps no
+    edge, one below every gradient keeps every local maximum. OpenCV 5.1 saturates too; up to
+    5.0 an L1 threshold ≥ 2³¹ wrapped to INT_MIN and made every local maximum an edge (see
+    ``reference.canny``)."""
+    return int(min(max(np.floor(value), -2.0 ** 31), 2.0 ** 31 - 1))
 
 
 def _int32_op(name):
