@@ -57,15 +57,17 @@ def compare_image(job, image, repeat):
     """Run both backends of ``job`` on ``image``; the metrics, timings and tolerance verdict."""
     from . import registry
     from .batch import apply
+    from .reference import noting
     first, ms, ours = timed(lambda: apply(replace(job, backend="numba"), image), repeat)
-    _, reference_ms, theirs = timed(lambda: apply(replace(job, backend="opencv"), image), repeat)
+    with noting() as notes:
+        _, reference_ms, theirs = timed(lambda: apply(replace(job, backend="opencv"), image), repeat)
     metrics = difference(ours, theirs)
     tolerance = registry.get(job.op).tolerance
     within = tolerance.holds(metrics, theirs.dtype)
     if not tolerance.edges:
         del metrics["f1"]       # only meaningful for edge maps
     return {**metrics, "imgkit_ms": ms, "opencv_ms": reference_ms, "ratio": ms / reference_ms,
-            "first_call_ms": first, "within_tolerance": within}
+            "first_call_ms": first, "within_tolerance": within, "reference_notes": notes}
 
 
 def run_compare(name, job, common, repeat, extensions=None):
@@ -89,6 +91,7 @@ def run_compare(name, job, common, repeat, extensions=None):
         table.add_column(column, justify="left" if column == "input" else "right",
                          no_wrap=column != "input", overflow="fold")
     failed = False
+    notes = []      # how the OpenCV path departed from calling OpenCV's function as is
     for source in sources:
         try:
             image = io.decode(io.read_bytes(source.path), name=source.path, gray=common.gray,
@@ -99,6 +102,7 @@ def run_compare(name, job, common, repeat, extensions=None):
             failed = True
             continue
         failed |= not row["within_tolerance"]
+        notes += [text for text in row["reference_notes"] if text not in notes]
         if common.json:
             # identical outputs have an infinite PSNR, which strict JSON cannot hold: null
             finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
@@ -108,7 +112,18 @@ def run_compare(name, job, common, repeat, extensions=None):
                           f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
                           f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
                           "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
-    if not common.json and table.row_count:
-        from .cli.report import stdout_console
-        stdout_console().print(table)
+    print_report(table, common.json, notes)
     return 1 if failed else 0
+
+
+def print_report(table, as_json, notes=()):
+    """A compare report's end: the table, captioned with how the OpenCV path departed from
+    OpenCV's own function (``reference.note``) and ``imgkit --version``'s line; or with ``--json``
+    a last object that holds that line and no ``input`` (the summary)."""
+    from .versions import describe
+    if as_json:
+        print(json.dumps({"versions": describe()}), flush=True)
+    elif table.row_count:
+        from .cli.report import stdout_console
+        table.caption, table.caption_justify = "\n".join([*(f"OpenCV path: {text}" for text in notes), describe()]), "left"
+        stdout_console().print(table)

@@ -2,13 +2,11 @@
 trips, Parseval, where a sinusoid's peaks fall, what the filters keep and remove, and the
 ``fft`` commands."""
 
-import json
-
 import cv2
 import numpy as np
 import pytest
 
-from conftest import EDGE_SHAPES, PHOTOS, at_4k, channels_of, photo, random_image, run_cli
+from conftest import EDGE_SHAPES, PHOTOS, at_4k, channels_of, compare_rows, photo, random_image, run_cli
 from naive import fourier as naive
 
 import imgkit
@@ -218,7 +216,7 @@ def test_forward_writes_npy_and_inverse_restores_the_image(tmp_path, capsys):
                                   image)
     # and so does compare: one row, for the spectrum
     code, out, _ = run_cli("compare", "fft", "inverse", tmp_path, "--repeat", "1", "--json", capsys=capsys)
-    (row,) = [json.loads(line) for line in out.splitlines()]
+    (row,) = compare_rows(out)
     assert code == 0 and row["input"].endswith("chelsea_forward.npy") and row["max_abs"] == 0
 
 

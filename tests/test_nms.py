@@ -13,6 +13,7 @@ import imgkit
 from imgkit.ops.nms import as_xywh, detections
 
 from naive import nms as naive
+from conftest import compare_rows
 from test_cli import run_cli
 
 TRIALS = 1000
@@ -354,6 +355,6 @@ def test_compare_reports_identical_kept_indices(tmp_path, capsys):
     objects = [{"box": b, "score": float(s), "class": int(c)} for b, s, c in zip(boxes.tolist(), scores, classes)]
     (tmp_path / "many.json").write_text(json.dumps(objects))
     code, out, _ = run_cli("compare", "nms", tmp_path / "many.json", "--repeat", "1", "--json", capsys=capsys)
-    (row,) = [json.loads(line) for line in out.splitlines()]
+    (row,) = compare_rows(out)
     assert code == 0 and row["identical"] and row["boxes"] == 2000
     assert row["kept"] == imgkit.nms(boxes, scores, classes=classes).size

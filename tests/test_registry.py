@@ -2,12 +2,11 @@
 every dtype it declares works, and ``compare`` / ``warmup`` reach it."""
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 
-from conftest import PHOTOS, photo, random_image
+from conftest import PHOTOS, compare_rows, photo, random_image
 
 from imgkit import registry
 from imgkit.cli import main
@@ -47,7 +46,7 @@ def test_compare_reports_and_exits_by_tolerance(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["compare", "blur", str(PHOTOS / "camera.png"), "--repeat", "2", "--json"])
     assert exit_info.value.code == 0
-    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (row,) = compare_rows(capsys.readouterr().out)
     assert row["input"] == str(PHOTOS / "camera.png") and row["within_tolerance"] and row["max_abs"] == 0
     strict = dataclasses.replace(registry.OPS["bilateral_filter"], tolerance=registry.Tolerance(max_abs=-1))
     monkeypatch.setitem(registry.OPS, "bilateral_filter", strict)

@@ -199,8 +199,7 @@ def compare_nms(
     from rich.table import Table
 
     from .. import batch, boxes, io
-    from ..compare import timed
-    from .report import stdout_console
+    from ..compare import print_report, timed
     name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
     try:
         sources = batch.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS})
@@ -229,6 +228,5 @@ def compare_nms(
         else:
             table.add_row(source.path, str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
                           f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}")
-    if not json and table.row_count:
-        stdout_console().print(table)
+    print_report(table, json)
     raise typer.Exit(1 if failed else 0)
