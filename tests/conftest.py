@@ -1,10 +1,13 @@
 """Shared test data: the bundled photos, random images and a 4K version of a photo."""
 
+import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from imgkit.versions import opencv_dispatch
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT / "fixtures" / "photos"
@@ -13,6 +16,21 @@ PHOTO_NAMES = sorted(p.name for p in PHOTOS.iterdir())
 
 # Sizes every kernel must handle: 1×1, 1×N, N×1, odd and even, smaller than most kernels.
 EDGE_SHAPES = [(1, 1), (1, 7), (7, 1), (2, 3), (5, 4), (16, 17), (31, 64)]
+
+
+# The SIMD code OpenCV dispatches to here (OPENCV_CPU_DISABLE taken into account). Its AVX2 and
+# AVX-512 builds fuse multiply-adds and its SSE baseline rounds twice, so where a kernel follows
+# OpenCV's fused arithmetic (magnitude, phase, HOG, bilateral), bit-identity is a CPU-dependent
+# claim: those tests skip, saying so, where OpenCV runs its baseline code.
+OPENCV_DISPATCH = frozenset(opencv_dispatch(cv2).split())
+
+
+def skip_unless_opencv_fuses(what):
+    """Skip the calling test, with the reason shown by ``pytest -rs``, unless OpenCV runs its
+    AVX2 or AVX-512 code here, whose fused multiply-adds ``what`` follows."""
+    if "AVX2" not in OPENCV_DISPATCH:
+        pytest.skip(f"CPU-dependent: {what} follows OpenCV's AVX2/AVX-512 code (fused multiply-adds); "
+                    f"OpenCV dispatches only {' '.join(sorted(OPENCV_DISPATCH)) or 'its baseline'} here")
 
 
 def photo(name, gray=False):
@@ -62,3 +80,11 @@ def run_cli(*args, capsys=None):
         main([str(a) for a in args])
     out, err = capsys.readouterr() if capsys else ("", "")
     return exit_info.value.code, out, err
+
+
+def compare_rows(out):
+    """``imgkit compare --json``'s stdout: the per-input rows, once the last line is checked to be
+    the summary, which holds ``imgkit --version``'s line and no ``input``."""
+    *rows, summary = [json.loads(line) for line in out.splitlines()]
+    assert list(summary) == ["versions"] and summary["versions"].startswith("imgkit "), summary
+    return rows

@@ -5,9 +5,11 @@ identical for uint8 and float32 (the kernel follows OpenCV's float32 rounding st
 With IPP on, uint8 goes through Intel IPP and differs by ±1 (on ~45 % of the pixels for
 1-channel radius ≤ 2, on a handful otherwise).
 
-Two parts of the arithmetic depend on the SIMD width OpenCV dispatches to (see
-``bilateral.simd_lanes``); they were verified on AVX-512. On other CPUs the tests that
-touch them accept the documented tolerance instead of identity.
+Identity depends on the CPU and on OpenCV's version: the SIMD width OpenCV dispatches to
+(``bilateral.simd_lanes``) shapes its arithmetic, and OpenCV 5.1 rounds its float32 path
+differently from 5.0, which the kernel follows. Each comparison with OpenCV therefore runs
+twice: ``identical`` where ``VERIFIED`` says it was checked (an explicit skip elsewhere) and
+``within_tolerance`` everywhere.
 """
 
 import numpy as np
@@ -26,8 +28,28 @@ from naive import nonlinear
 BORDER_NAMES = list(BORDERS)
 # (diameter, sigma_color, sigma_space): d = 0 takes the radius from sigma_space (round(1.5·3) = 4).
 PARAMS = [(0, 30.0, 3.0), (3, 50.0, 5.0), (5, 20.0, 3.0), (9, 75.0, 75.0), (15, 40.0, 8.0)]
-VERIFIED_SIMD = bilateral.simd_lanes() == 16
 F32_RTOL = 1e-4
+LANES = bilateral.simd_lanes()
+# Where bit-identity with OpenCV's own code was verified: OpenCV version → dtype → SIMD lane
+# counts. 5.0: 16 lanes (AVX-512) when the kernel was written, 8 (AVX2) with issue 13. 5.1:
+# uint8 at 8 lanes (issue 13) and 16 (issue 13's report); its float32 path rounds an ulp or two
+# away from 5.0's, which the kernel, written to 5.0, keeps (the Numba path does not change with
+# OpenCV's version). 4 lanes (SSE only): OpenCV rounds its multiply-adds twice, not followed.
+VERIFIED = {"5.0": {"uint8": {8, 16}, "float32": {8, 16}}, "5.1": {"uint8": {8, 16}}}
+
+
+def require_identity(dtype):
+    dtype = np.dtype(dtype).name
+    version = ".".join(cv2.__version__.split(".")[:2])
+    if LANES not in VERIFIED.get(version, {}).get(dtype, ()):
+        pytest.skip(f"version- and CPU-dependent: bilateral {dtype} identity with OpenCV {cv2.__version__} at "
+                    f"{LANES} SIMD lanes is not verified; the within_tolerance twin runs")
+
+
+@pytest.fixture(params=["identical", "within_tolerance"])
+def check(request):
+    """How a comparison with OpenCV is judged: bit for bit (where verified), or SPEC §5's floor."""
+    return request.param
 
 
 def _ipp(enabled):
@@ -53,15 +75,10 @@ def reference(image, d, sigma_color, sigma_space, border="reflect101"):
     return imgkit.bilateral_filter(image, d, sigma_color, sigma_space, border=border, backend="opencv")
 
 
-def simd_dependent(image, d, sigma_space):
-    """Whether the result depends on the SIMD width (float32 always; uint8 1-channel radius 2)."""
-    radius = nonlinear.bilateral_radius(d, sigma_space)
-    one_channel = image.ndim == 2 or image.shape[2] == 1
-    return image.dtype == np.float32 or (one_channel and radius == 2)
-
-
-def compare(result, expected, exact):
-    if exact:
+def compare(check, result, expected):
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+    if check == "identical":
+        require_identity(result.dtype)
         np.testing.assert_array_equal(result, expected)
     elif result.dtype == np.float32:
         np.testing.assert_allclose(result, expected, rtol=F32_RTOL, atol=F32_RTOL * 255)
@@ -69,12 +86,12 @@ def compare(result, expected, exact):
         assert np.abs(result.astype(int) - expected).max() <= 1
 
 
-def assert_matches(image, d, sigma_color, sigma_space, border="reflect101"):
-    """Identical to OpenCV's own path (or within tolerance where unverified)."""
+def assert_matches(check, image, d, sigma_color, sigma_space, border="reflect101"):
+    """OpenCV's own path, judged by ``check``."""
     result = imgkit.bilateral_filter(image, d, sigma_color, sigma_space, border=border)
     expected = reference(image, d, sigma_color, sigma_space, border).reshape(result.shape)
     assert result.shape == image.shape and result.dtype == image.dtype
-    compare(result, expected, VERIFIED_SIMD or not simd_dependent(image, d, sigma_space))
+    compare(check, result, expected)
 
 
 # ------------------------------------------------------------------------- tables
@@ -103,25 +120,25 @@ def test_colour_lut_is_close_to_the_exponential():
 
 
 @pytest.mark.parametrize("gray", [True, False], ids=["gray", "colour"])
-def test_photos_identical(native, photo_name, gray):
+def test_photos(native, check, photo_name, gray):
     image = photo(photo_name, gray)
     for d, sigma_color, sigma_space in PARAMS:
-        assert_matches(image, d, sigma_color, sigma_space)
+        assert_matches(check, image, d, sigma_color, sigma_space)
 
 
 @pytest.mark.parametrize("gray", [True, False], ids=["gray", "colour"])
-def test_float32_photos_identical(native, gray):
+def test_float32_photos(native, check, gray):
     for name in ("camera.png", "coffee.png"):          # widths 512 and 600: with and without a tail
         image = photo(name, gray).astype(np.float32) * np.float32(1 / 255)
         for d, sigma_color, sigma_space in [(5, 0.1, 3.0), (9, 0.3, 75.0)]:
-            assert_matches(image, d, sigma_color, sigma_space)
+            assert_matches(check, image, d, sigma_color, sigma_space)
 
 
 @pytest.mark.parametrize("gray", [True, False], ids=["gray", "colour"])
-def test_4k_photo_identical(native, gray):
+def test_4k_photo(native, check, gray):
     image = at_4k(photo("chelsea.png", gray))
-    assert_matches(image, 9, 75.0, 75.0)
-    assert_matches(image, 5, 50.0, 5.0)          # radius 2: OpenCV's reordered SIMD blocks
+    assert_matches(check, image, 9, 75.0, 75.0)
+    assert_matches(check, image, 5, 50.0, 5.0)          # radius 2: OpenCV's reordered SIMD blocks
 
 
 @pytest.mark.parametrize("gray", [True, False], ids=["gray", "colour"])
@@ -141,31 +158,31 @@ def test_ipp_default_within_one(ipp, gray):
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("channels", [0, 1, 3])
 @pytest.mark.parametrize("shape", EDGE_SHAPES, ids=str)
-def test_random_identical(native, shape, channels, dtype):
+def test_random(native, check, shape, channels, dtype):
     image = channels_of(shape, channels, dtype, seed=sum(shape) + channels)
     for d, sigma_color, sigma_space in PARAMS:
-        assert_matches(image, d, sigma_color, sigma_space)
+        assert_matches(check, image, d, sigma_color, sigma_space)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("border", BORDER_NAMES)
-def test_every_border_identical(native, border, dtype):
+def test_every_border(native, check, border, dtype):
     for channels in (0, 3):
         image = channels_of((45, 70), channels, dtype, seed=3)
         for d, sigma_color, sigma_space in PARAMS:
-            assert_matches(image, d, sigma_color, sigma_space, border)
+            assert_matches(check, image, d, sigma_color, sigma_space, border)
 
 
-def test_float32_constant_border_outside_the_range(native):
+def test_float32_constant_border_outside_the_range(native, check):
     """A constant 0 border outside the image's value range makes colour distances exceed
     OpenCV's LUT: its SIMD code extrapolates the table, its scalar tail clamps. Followed."""
     image = random_image((40, 70), np.float32, seed=1) * np.float32(0.4) + np.float32(100)
     for d, sigma_color, sigma_space in [(9, 75.0, 75.0), (5, 10.0, 10.0)]:
-        assert_matches(image, d, sigma_color, sigma_space, "constant")
-        assert_matches(np.dstack([image] * 3), d, sigma_color, sigma_space, "constant")
+        assert_matches(check, image, d, sigma_color, sigma_space, "constant")
+        assert_matches(check, np.dstack([image] * 3), d, sigma_color, sigma_space, "constant")
 
 
-def test_float32_nan(native):
+def test_float32_nan(native, check):
     """NaN taps get weight 0, a NaN centre keeps its NaN-free neighbours' mean, in the SIMD
     blocks and in the scalar tail alike. (OpenCV finds the value range with minMaxLoc, whose
     SIMD lanes can lose track of the true extreme after a NaN; the NaNs here are placed where
@@ -178,8 +195,8 @@ def test_float32_nan(native):
         low, high, _, _ = cv2.minMaxLoc(src.reshape(src.shape[0], -1))
         assert (low, high) == (np.nanmin(src), np.nanmax(src))
         result = imgkit.bilateral_filter(src, 5, 30.0, 10.0)
-        expected = reference(src, 5, 30.0, 10.0)
-        compare(result, expected, VERIFIED_SIMD)
+        expected = reference(src, 5, 30.0, 10.0).reshape(result.shape)
+        compare(check, result, expected)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=lambda d: np.dtype(d).name)

@@ -77,14 +77,23 @@ def simd_lanes():
     are cut into SIMD blocks and the remainder is done by scalar code that computes slightly
     differently, so the block size is part of the result: 4·lanes pixels for 1-channel uint8
     (whose radius-2 blocks sum in another order) and 2·lanes pixels for float32 (whose tail
-    interpolates the LUT in another way). Verified on AVX-512; the AVX2 values follow the
-    same code, and on SSE-only CPUs OpenCV would also round its multiply-adds twice.
+    interpolates the LUT in another way). Verified on AVX-512 and AVX2; on SSE-only CPUs OpenCV
+    would also round its multiply-adds twice, which the kernel does not follow.
+
+    The host's features count less those that ``OPENCV_CPU_DISABLE`` turns off, read as OpenCV
+    reads it (exact names, separated by commas or semicolons: ``AVX512-SKX``, ``AVX2``), so the
+    two agree; OpenCV's dispatcher asks for AVX512-SKX and AVX2 alone.
     """
+    import os
+    import re
+
     import llvmlite.binding as ll
     features = ll.get_host_cpu_features()
-    if all(features.get(f, False) for f in ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl")):
+    disabled = set(re.split(r"[,;]", os.environ.get("OPENCV_CPU_DISABLE", "")))
+    if (all(features.get(f, False) for f in ("avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"))
+            and "AVX512-SKX" not in disabled):
         return 16
-    if features.get("avx2", False) and features.get("fma", False):
+    if features.get("avx2", False) and features.get("fma", False) and "AVX2" not in disabled:
         return 8
     return 4
 

@@ -79,3 +79,12 @@ def correlate(image, kernel, border):
                             total += kernel[j][i] * img[sy, sx, c].item()
                 out[y, x, c] = total
     return out.astype(np.float32).reshape(image.shape)
+
+
+def magnitude(gx, gy):
+    """OpenCV's own ``cv::magnitude`` arithmetic, ``sqrt(fma(gx, gx, gy·gy))`` in float32, from
+    float64: gy² rounded to float32, then gx² + that sum taken exactly and rounded once (exact
+    for the integer gradients of uint8 images, whose squares and sums stay below 2⁵³)."""
+    gx = gx.astype(np.float64)
+    gy_squared = (gy.astype(np.float64) ** 2).astype(np.float32).astype(np.float64)
+    return np.sqrt((gx * gx + gy_squared).astype(np.float32))
