@@ -12,6 +12,10 @@ twice: ``identical`` where ``VERIFIED`` says it was checked (an explicit skip el
 ``within_tolerance`` everywhere.
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -253,3 +257,15 @@ def test_tiny_sigma_returns_a_copy():
     result = imgkit.bilateral_filter(image, 5, 1e-7, 10.0)
     np.testing.assert_array_equal(result, image)
     assert result is not image
+
+
+@pytest.mark.parametrize("disabled", ["", "AVX2", "AVX512-SKX", "AVX512_SKX,AVX512_CLX,AVX_VNNI", "FMA3", "AVX512-SKX;AVX2"])
+def test_simd_lanes_follow_the_code_opencv_dispatches_to(disabled):
+    """``simd_lanes`` reads ``OPENCV_CPU_DISABLE`` as OpenCV does (exact names, ``,`` or ``;``):
+    16 lanes where OpenCV runs its AVX512-SKX code, 8 for AVX2, 4 for its baseline."""
+    script = ("import cv2; from imgkit.kernels.bilateral import simd_lanes; "
+              "from imgkit.versions import opencv_dispatch; print(simd_lanes(), opencv_dispatch(cv2))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "OPENCV_CPU_DISABLE": disabled})
+    lanes, *dispatch = result.stdout.split()
+    assert int(lanes) == (16 if "AVX512-SKX" in dispatch else 8 if "AVX2" in dispatch else 4), result.stdout
