@@ -130,7 +130,7 @@ def test_bad_options_are_usage_errors_naming_the_option(args, option, tmp_path, 
 def version_line(**environment):
     result = subprocess.run([*IMGKIT, "--version"], capture_output=True, text=True, timeout=60,
                             env={**os.environ, **environment})
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0          # stderr may hold OpenCV's word on OPENCV_CPU_DISABLE
     (line,) = result.stdout.splitlines()
     return line
 
