@@ -5,10 +5,11 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 # The newest releases pyproject allows, for make test-latest; uv resolves the lock for make lock.
 LATEST := .venv-latest
+OLDEST := .venv-oldest
 LOCKER := .venv-lock
 UV     := uv==0.13.9
 
-.PHONY: run test test-latest lock bench clean
+.PHONY: run test test-latest test-oldest lock bench clean
 
 # The application's environment is exactly the lock: every package pinned with its hashes
 # (the build backend too, so nothing is fetched unchecked). A changed lock or pyproject builds
@@ -40,10 +41,26 @@ test-latest:
 	$(LATEST)/bin/imgkit --version
 	$(LATEST)/bin/pytest -q
 
+# The same suite on the oldest releases pyproject's lower bounds admit (uv's lowest-direct
+# resolution), so the bounds stay true. Its Numba cache is kept apart: Numba rewrites a cache
+# index made by another Numba version.
+test-oldest: $(LOCKER)/bin/uv
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --resolution lowest-direct \
+	      --python-version $$($(OLDEST)/bin/python -c 'import platform; print(platform.python_version())') -o $(OLDEST)/requirements.txt
+	$(OLDEST)/bin/python -m pip install --quiet -r $(OLDEST)/requirements.txt
+	$(OLDEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(OLDEST)/bin/imgkit --version
+	NUMBA_CACHE_DIR=$(OLDEST)/numba-cache $(OLDEST)/bin/pytest -q
+
+$(LOCKER)/bin/uv:
+	$(PYTHON) -m venv $(LOCKER)
+	$(LOCKER)/bin/python -m pip install --quiet '$(UV)'
+
 # Refresh the lock: pyproject's dependencies, the test extra and the build backend, resolved for
 # every platform and Python that pyproject admits, with the hashes of every file.
-lock:
-	test -x $(LOCKER)/bin/uv || ($(PYTHON) -m venv $(LOCKER) && $(LOCKER)/bin/python -m pip install --quiet '$(UV)')
+lock: $(LOCKER)/bin/uv
 	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
 	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --universal --generate-hashes \
 	      --python-version $$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"].lstrip(">="))') \
@@ -53,4 +70,4 @@ bench: $(STAMP)
 	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md
 
 clean:
-	rm -rf $(VENV) $(LATEST) $(LOCKER) out
+	rm -rf $(VENV) $(LATEST) $(OLDEST) $(LOCKER) out
