@@ -42,17 +42,17 @@ test-latest:
 	$(LATEST)/bin/pytest -q
 
 # The same suite on the oldest releases pyproject's lower bounds admit (uv's lowest-direct
-# resolution), so the bounds stay true. Its Numba cache is kept apart: Numba rewrites a cache
-# index made by another Numba version.
+# resolution), so the bounds stay true; the venv is made anew each time, so nothing newer lingers.
+# Its Numba cache is kept apart: Numba rewrites a cache index made by another Numba version.
 test-oldest: $(LOCKER)/bin/uv
-	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(PYTHON) -m venv --clear $(OLDEST)
 	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
 	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --resolution lowest-direct \
 	      --python-version $$($(OLDEST)/bin/python -c 'import platform; print(platform.python_version())') -o $(OLDEST)/requirements.txt
 	$(OLDEST)/bin/python -m pip install --quiet -r $(OLDEST)/requirements.txt
 	$(OLDEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(OLDEST)/bin/imgkit --version
-	NUMBA_CACHE_DIR=$(OLDEST)/numba-cache $(OLDEST)/bin/pytest -q
+	NUMBA_CACHE_DIR=$(OLDEST)-numba-cache $(OLDEST)/bin/pytest -q
 
 $(LOCKER)/bin/uv:
 	$(PYTHON) -m venv $(LOCKER)
@@ -70,4 +70,4 @@ bench: $(STAMP)
 	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md
 
 clean:
-	rm -rf $(VENV) $(LATEST) $(OLDEST) $(LOCKER) out
+	rm -rf $(VENV) $(LATEST) $(OLDEST) $(OLDEST)-numba-cache $(LOCKER) out
