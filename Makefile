@@ -8,6 +8,8 @@ LATEST := .venv-latest
 OLDEST := .venv-oldest
 LOCKER := .venv-lock
 UV     := uv==0.13.9
+# pyproject's [build-system] requires, one a line: resolved into the lock beside the dependencies
+BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 
 .PHONY: run test test-latest test-oldest lock bench clean
 
@@ -46,8 +48,7 @@ test-latest:
 # Its Numba cache is kept apart: Numba rewrites a cache index made by another Numba version.
 test-oldest: $(LOCKER)/bin/uv
 	$(PYTHON) -m venv --clear $(OLDEST)
-	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
-	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --resolution lowest-direct \
+	$(BUILD_REQUIRES) | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --resolution lowest-direct \
 	      --python-version $$($(OLDEST)/bin/python -c 'import platform; print(platform.python_version())') -o $(OLDEST)/requirements.txt
 	$(OLDEST)/bin/python -m pip install --quiet -r $(OLDEST)/requirements.txt
 	$(OLDEST)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -61,8 +62,7 @@ $(LOCKER)/bin/uv:
 # Refresh the lock: pyproject's dependencies, the test extra and the build backend, resolved for
 # every platform and Python that pyproject admits, with the hashes of every file.
 lock: $(LOCKER)/bin/uv
-	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
-	  | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --universal --generate-hashes \
+	$(BUILD_REQUIRES) | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --universal --generate-hashes \
 	      --python-version $$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"].lstrip(">="))') \
 	      --custom-compile-command 'make lock' -o $(LOCK)
 
