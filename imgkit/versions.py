@@ -2,9 +2,9 @@
 ``bench`` and ``compare`` reports.
 
 Results depend on more than imgkit's own version: OpenCV's answers change between releases
-(BORDER_WRAP in 5.1) and with the SIMD code it dispatches to on this CPU (its bilateral float32
-path, its IPP routes), and Numba compiles for the host CPU's features unless ``NUMBA_CPU_NAME``
-says otherwise.
+(Canny's huge thresholds and bilateral float32 in 5.1) and with the SIMD code it dispatches to
+on this CPU (fused multiply-adds, bilateral's block width, its IPP routes), and Numba compiles
+for the host CPU's features unless ``NUMBA_CPU_NAME`` says otherwise.
 """
 
 import platform
