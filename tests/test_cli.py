@@ -146,10 +146,13 @@ def test_version_is_one_line_with_every_library_and_the_cpu_targets():
     assert "IPP on" in line
 
 
-def test_version_follows_the_targets_numba_and_opencv_are_told_to_use():
+def test_version_follows_the_target_numba_is_told_to_use():
     assert " for generic; " in version_line(NUMBA_CPU_NAME="generic")
     assert " for skylake-avx512 +avx2 +avx512f; " in version_line(NUMBA_CPU_NAME="skylake-avx512",
                                                                     NUMBA_CPU_FEATURES="+avx512f,+avx2,-avx512vnni")
+
+
+def test_version_follows_the_features_opencv_is_told_to_disable():
     def dispatch(**environment):
         return re.search(r"; dispatch ([^;]*);", version_line(**environment)).group(1).split()
     if "AVX2" not in dispatch():
