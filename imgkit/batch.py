@@ -1,4 +1,4 @@
-"""Inputs → tasks → outputs: globbing, naming, parallel execution and per-file errors.
+"""Inputs → tasks → outputs: naming and checking outputs, running tasks, per-file errors.
 
 The engine knows nothing of any particular command: a ``Job`` names a registry operation and
 its parameters, and ``run_task`` is the one place an input becomes an output. ``run_batch``
@@ -6,30 +6,12 @@ takes its executor as a parameter (any ``concurrent.futures.Executor``), so a di
 executor can replace the local process pool without touching a command.
 """
 
-import glob
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 
-STDIO = "-"
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".bmp",
-                              ".dib", ".pbm", ".pgm", ".ppm", ".pnm"})
-_GLOB_MAGIC = set("*?[")
-
-
-class UsageError(Exception):
-    """A mistake in the command line: nothing is run, exit code 2."""
-
-
-@dataclass(frozen=True, order=True)
-class Source:
-    """One input: its path (``-`` for stdin), the relative path its output mirrors, and
-    whether the user named it (rather than a directory or glob that found it)."""
-    path: str
-    relative: str
-    named: bool = False
+from .inputs import STDIO, Source, UsageError
 
 
 @dataclass(frozen=True)
@@ -49,6 +31,7 @@ class Job:
     params: dict = field(default_factory=dict)
     backend: str = "numba"
     normalize: bool = False
+    reads: tuple = ()       # files read besides the inputs (``guided --guide``): never an output
 
 
 @dataclass(frozen=True)
@@ -76,66 +59,9 @@ class Result:
                 "ms": round(self.ms, 3), "error": self.error}
 
 
-# ---------------------------------------------------------------- inputs
-
-def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS):
-    """Files named by ``patterns`` (files, directories, globs, ``-``), de-duplicated and sorted.
-    Directories and globs yield the files with one of ``extensions`` (images by default)."""
-    found = {}
-    for pattern in patterns:
-        for source in _expand_one(pattern, recursive, extensions):
-            key = source.path if source.path == STDIO else os.path.realpath(source.path)
-            found.setdefault(key, source)
-    if sum(source.path == STDIO for source in found.values()) and len(found) > 1:
-        raise UsageError("'-' (stdin) cannot be combined with other inputs")
-    return sorted(found.values())
-
-
-def _expand_one(pattern, recursive, extensions=IMAGE_EXTENSIONS):
-    noun = "images" if extensions is IMAGE_EXTENSIONS else f"{'/'.join(sorted(extensions))} files"
-    if pattern == STDIO:
-        return [Source(STDIO, "stdin.png", named=True)]
-    if _GLOB_MAGIC & set(pattern):
-        prefix = _fixed_prefix(pattern)
-        matches = [m for m in glob.glob(pattern, recursive=True)
-                   if os.path.isfile(m) and _has_extension(m, extensions)]
-        if not matches:
-            raise UsageError(f"no {noun} match {pattern!r}")
-        return [Source(m, os.path.relpath(m, prefix)) for m in matches]
-    if os.path.isdir(pattern):
-        files = _directory_files(pattern, recursive, extensions)
-        if not files:
-            raise UsageError(f"no {noun} in directory {pattern!r}" + ("" if recursive else " (use -r to descend)"))
-        return [Source(f, os.path.relpath(f, pattern)) for f in files]
-    # A named file is decoded by its content whatever its name; a missing one fails on its own.
-    return [Source(pattern, os.path.basename(pattern), named=True)]
-
-
-def _fixed_prefix(pattern):
-    parts = Path(pattern).parts
-    fixed = []
-    for part in parts[:-1]:
-        if _GLOB_MAGIC & set(part):
-            break
-        fixed.append(part)
-    return os.path.join(*fixed) if fixed else "."
-
-
-def _directory_files(directory, recursive, extensions):
-    if recursive:
-        walk = ((root, names) for root, _dirs, names in os.walk(directory))
-    else:
-        walk = [(directory, [n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n))])]
-    return [os.path.join(root, n) for root, names in walk for n in names if _has_extension(n, extensions)]
-
-
-def _has_extension(path, extensions):
-    return os.path.splitext(path)[1].lower() in extensions
-
-
 # ---------------------------------------------------------------- outputs
 
-def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, formats=None):
+def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, formats=None, reads=()):
     """One ``Task`` per source. ``output``: None (beside each input), a file, a directory or ``-``.
 
     The encoding: ``fmt``, else the output file's extension, else ``default_fmt``, else the
@@ -145,34 +71,86 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
     ``output`` is a file only for one input the user named; inputs found through a directory
     or glob always go into a directory, however many there are.
 
-    Raises UsageError where outputs would collide or the target does not fit the inputs.
+    Raises UsageError where outputs would collide, leave their directory (``--suffix`` or a
+    glob with ``..`` or ``/``), or land on a file the run reads: an input or one of ``reads``.
     """
+    if os.sep in suffix or (os.altsep and os.altsep in suffix) or "\0" in suffix:
+        raise UsageError(f"--suffix {suffix!r} would put outputs in another directory: it cannot hold '/'")
     if output == STDIO:
         if len(sources) > 1:
             raise UsageError("-o - (stdout) takes a single input")
         return [Task(sources[0], STDIO, fmt or default_fmt or "png")]
     if output is not None and output.lower().endswith(".npz") and not os.path.isdir(output):
-        return _archive_tasks(sources, output, fmt)
-    single_file = (output is not None and len(sources) == 1 and sources[0].named
-                   and not output.endswith(("/", os.sep)) and not os.path.isdir(output))
-    if single_file:
+        tasks = _archive_tasks(sources, output, fmt)
+    elif (output is not None and len(sources) == 1 and sources[0].named
+          and not output.endswith(("/", os.sep)) and not os.path.isdir(output)):
         out_fmt = _format_for(output, formats)
         if fmt and fmt != out_fmt:
             raise UsageError(f"--format {fmt} does not match the output name {output!r}")
-        return [Task(sources[0], output, out_fmt)]
-    if output is not None and len(sources) > 1 and os.path.isfile(output):
-        raise UsageError(f"-o {output!r} is a file, but there are {len(sources)} inputs: give a directory")
-    tasks = []
-    for source in sources:
-        out_fmt = fmt or default_fmt or _format_of_input(source, formats)
-        name = _output_name(source.relative, suffix, out_fmt, formats)
-        if output is None:
-            target = STDIO if source.path == STDIO else os.path.join(os.path.dirname(source.path), name)
-        else:
-            target = os.path.join(output, name)
-        tasks.append(Task(source, target, out_fmt))
-    _refuse_collisions(tasks)
+        tasks = [Task(sources[0], output, out_fmt)]
+    else:
+        if output is not None and len(sources) > 1 and os.path.isfile(output):
+            raise UsageError(f"-o {output!r} is a file, but there are {len(sources)} inputs: give a directory")
+        tasks = [_task_in_directory(source, output, suffix, fmt or default_fmt, formats) for source in sources]
+    refuse_unsafe(tasks, reads)
     return tasks
+
+
+def _task_in_directory(source, output, suffix, fmt, formats):
+    """``source``'s output in ``output`` (its relative path mirrored) or, without one, beside it."""
+    out_fmt = fmt or _format_of_input(source, formats)
+    name = _output_name(source.relative, suffix, out_fmt, formats)
+    if output is None:
+        if source.path == STDIO:
+            return Task(source, STDIO, out_fmt)
+        target, home = os.path.join(os.path.dirname(source.path), os.path.basename(name)), os.path.dirname(source.path)
+    else:
+        target, home = os.path.join(output, name), output
+    if not _inside(target, home):
+        where = f"-o {output}" if output is not None else f"the directory of {source.path}"
+        raise UsageError(f"{source.path}: its output {target} would fall outside {where}")
+    return Task(source, target, out_fmt)
+
+
+def _inside(path, directory):
+    """Whether ``path`` resolves to a place under ``directory`` (symbolic links followed)."""
+    real, home = os.path.realpath(path), os.path.realpath(directory or ".")
+    return os.path.commonpath([real, home]) == home and real != home
+
+
+def refuse_unsafe(tasks, reads=()):
+    """Raise UsageError, before anything runs, where two tasks share an output or an output is a
+    file the run reads (an input, or one of ``reads``: a guide, a picture to draw on), whether by
+    its path, a symbolic link or a hard link, with or without ``--overwrite``."""
+    read = {}
+    for path in [task.source.path for task in tasks] + [path for path in reads if path]:
+        if path != STDIO:
+            for key in _file_keys(path):
+                read.setdefault(key, path)
+    from .io import ARCHIVE
+    seen = {}
+    for task in tasks:
+        if task.output == STDIO:
+            continue
+        keys = _file_keys(task.output)
+        clash = next((read[key] for key in keys if key in read), None)
+        if clash is not None:
+            raise UsageError(f"{task.source.path}: its output {task.output} is {clash}, a file this run reads: "
+                             "refusing to write over it")
+        real = keys[0]
+        if real in seen and task.fmt != ARCHIVE:
+            raise UsageError(f"{seen[real]} and {task.source.path} would both be written to {task.output}")
+        seen[real] = task.source.path
+
+
+def _file_keys(path):
+    """What identifies the file at ``path``: its resolved path and, if it exists, its device and inode."""
+    keys = [os.path.realpath(path)]
+    try:
+        status = os.stat(path)
+    except OSError:
+        return keys
+    return keys + [(status.st_dev, status.st_ino)]
 
 
 def _archive_tasks(sources, output, fmt):
@@ -207,60 +185,70 @@ def _format_of_input(source, formats=None):
 
 
 def _output_name(relative, suffix, fmt, formats=None):
+    """``relative`` with ``suffix`` added to its stem and the extension of ``fmt``; a file that is
+    not an image keeps its own extension, or none, when ``fmt`` is None (its own format)."""
     from .io import FORMATS
     stem, ext = os.path.splitext(relative)
-    keeps_ext = ext and (fmt is None or (formats or FORMATS).get(ext.lower().lstrip(".")) == fmt)
+    if fmt is None:
+        return stem + suffix + ext
+    keeps_ext = ext and (formats or FORMATS).get(ext.lower().lstrip(".")) == fmt
     new_ext = next((e for e, f in (formats or FORMATS).items() if f == fmt), fmt) if formats else fmt
     return stem + suffix + (ext if keeps_ext else "." + new_ext)
 
 
-def _refuse_collisions(tasks):
-    seen = {}
-    for task in tasks:
-        if task.output == STDIO:
-            continue
-        key = os.path.realpath(task.output)
-        if key in seen:
-            raise UsageError(f"{seen[key]} and {task.source.path} would both be written to {task.output}")
-        seen[key] = task.source.path
-
-
 # ---------------------------------------------------------------- one task
+
+def image_work(job, settings):
+    """``work(task) -> Result`` for ``run_batch``: ``job`` on each image (picklable, for workers)."""
+    import functools
+    return functools.partial(run_task, job=job, settings=settings)
+
 
 def run_task(task, job, settings):
     """Read, process, encode and atomically write one input; every failure becomes a Result."""
     from . import io
-    start = time.perf_counter()
-    source = task.source
-    result = Result(source.path, task.output, "ok")
+    return guarded(task, settings, lambda result: _process_image(task, job, settings, result, io))
+
+
+def _process_image(task, job, settings, result, io):
+    image = io.decode(io.read_bytes(task.source.path), name=task.source.path, gray=settings.gray,
+                      max_pixels=settings.max_pixels)
+    pixels = apply(job, image)
+    if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
+        pixels = to_8bit(pixels, job.normalize)
+    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
+    if task.output == STDIO or task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
+        result.data = encoded
+    else:
+        io.write_atomic(task.output, encoded, overwrite=settings.overwrite)
+
+
+def guarded(task, settings, process):
+    """The Result of ``process(result)`` for ``task``: skipped where its output exists and
+    ``--skip-existing`` says so, and an error (never an exception) whatever goes wrong with
+    this input: a bad file, a refused size, a failed write, a kernel's own error, no memory."""
+    import warnings
+    started = time.perf_counter()
+    result = Result(task.source.path, task.output, "ok")
     try:
         if skip_output(task, settings):
             result.status = "skipped"
-            return result
-        image = io.decode(io.read_bytes(source.path), name=source.path, gray=settings.gray,
-                          max_pixels=settings.max_pixels)
-        pixels = apply(job, image)
-        if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
-            pixels = to_8bit(pixels, job.normalize)
-        encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
-        if task.output == STDIO or task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
-            result.data = encoded
         else:
-            io.write_atomic(task.output, encoded, overwrite=settings.overwrite)
-    except (ValueError, TypeError, OSError) as error:   # io.ImageError is a ValueError
-        result.status, result.error = "error", _reason(error, source.path)
-    result.ms = (time.perf_counter() - start) * 1e3
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)   # numpy's overflow notes: the result says it
+                process(result)
+    except Exception as error:   # noqa: BLE001  (one input's failure, whatever it is, is that input's error)
+        result.status, result.error, result.data = "error", reason(error, task.source.path), None
+    result.ms = (time.perf_counter() - started) * 1e3
     return result
 
 
 def skip_output(task, settings):
     """Whether ``task`` is to be skipped (its output exists and ``--skip-existing``). Raises
-    ImageError where writing would overwrite the input, or an existing output without ``--overwrite``."""
+    ImageError for an existing output without ``--overwrite``."""
     from .io import ImageError
     if task.output == STDIO or not os.path.lexists(task.output):
         return False
-    if _same_file(task.output, task.source.path):
-        raise ImageError(task.source.path, f"output {task.output} is the input itself; refusing to overwrite it")
     if settings.skip_existing:
         return True
     if not settings.overwrite:
@@ -296,107 +284,106 @@ def to_8bit(values, normalize=False):
     return np.clip(np.rint(np.abs(values)), 0, 255).astype(np.uint8)
 
 
-def _same_file(a, b):
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _reason(error, path):
+def reason(error, path):
+    """One line for a person: ``<path>: <reason>``."""
     from .io import ImageError
     if isinstance(error, ImageError):
         return str(error)
+    if isinstance(error, MemoryError):
+        return f"{path}: out of memory"
     if isinstance(error, OSError):
-        return f"{path}: {error.strerror or error}"
-    return f"{path}: {error}"
+        return f"{path}: {(error.strerror or str(error)).lower()}"
+    if isinstance(error, (ValueError, TypeError)):
+        return f"{path}: {_first_line(error)}"
+    return f"{path}: failed ({type(error).__name__}: {_first_line(error)})"
+
+
+def _first_line(error, limit=300):
+    text = (str(error).strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 # ---------------------------------------------------------------- many tasks
 
-def run_batch(tasks, job, settings, *, executor=None, on_result=lambda result: None, fail_fast=False):
-    """Run every task, calling ``on_result`` as each finishes; returns the results in task order.
+def run_batch(tasks, work, settings, *, executor=None, on_result=lambda result: None, fail_fast=False):
+    """Run ``work(task) -> Result`` on every task, calling ``on_result`` as each is done; returns
+    the results in task order.
 
     Without an executor the tasks run here, one after the other (Numba kernels then use every
-    core). With one, they are submitted to it; ``fail_fast`` cancels what has not started at
-    the first error. A KeyboardInterrupt propagates after pending tasks are cancelled: finished
-    outputs are complete and no partial file is left (writes are atomic).
+    core). With one, they are submitted to it (``work`` must pickle). ``fail_fast`` stops at the
+    first error: what has not started is cancelled, what is running finishes and is reported.
+    Entries of an ``.npz`` archive are reported once the archive is written, so that every
+    ``ok`` is on disk. A KeyboardInterrupt propagates after the tasks already done are reported
+    and the rest cancelled; finished outputs are complete and none is partial (atomic writes).
     """
-    results = {}
+    from .io import ARCHIVE
+    results, archived = {}, []
+
+    def done(index, result):
+        results[index] = result
+        if tasks[index].fmt == ARCHIVE and result.status == "ok":
+            archived.append(index)      # reported once the archive is on disk
+        else:
+            on_result(result)
+
     if executor is None:
         for index, task in enumerate(tasks):
-            results[index] = run_task(task, job, settings)
-            on_result(results[index])
+            done(index, work(task))
             if fail_fast and results[index].status == "error":
                 break
-        return _finish(tasks, results, settings)
-    pending = {executor.submit(run_task, task, job, settings): index for index, task in enumerate(tasks)}
+    else:
+        _run_on(executor, tasks, work, done, fail_fast)
+    _write_archive(tasks, results, archived, settings)
+    for index in archived:
+        on_result(results[index])
+    return [results[i] for i in sorted(results)]
+
+
+def _run_on(executor, tasks, work, done, fail_fast):
+    pending = {executor.submit(work, task): index for index, task in enumerate(tasks)}
     try:
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
                 index = pending.pop(future)
-                results[index] = future.result()
-                on_result(results[index])
-                if fail_fast and results[index].status == "error":
-                    _cancel(pending)
-                    pending = {}
-                    break
+                result = _outcome(future, tasks[index])
+                done(index, result)
+                if fail_fast and result.status == "error":
+                    _cancel(pending)       # what has not started; the running ones finish and are reported
+                    pending = {future: index for future, index in pending.items() if not future.cancelled()}
+                    fail_fast = False
     except BaseException:
         _cancel(pending)
+        for future, index in pending.items():
+            if future.done() and not future.cancelled():
+                done(index, _outcome(future, tasks[index]))
         raise
-    return _finish(tasks, results, settings)
 
 
-def _finish(tasks, results, settings):
-    """The results in task order, once the archive their ``.npz`` entries make (if any) is
-    written: atomically, with the entries that succeeded. A failed write fails those entries."""
+def _outcome(future, task):
+    """The Result a finished future holds, or the error that ended it (a worker that died)."""
+    try:
+        return future.result()
+    except Exception as error:   # noqa: BLE001  (e.g. BrokenProcessPool: that input's error)
+        return Result(task.source.path, task.output, "error", error=reason(error, task.source.path))
+
+
+def _write_archive(tasks, results, archived, settings):
+    """Write the ``.npz`` archive the ok entries make, atomically, once; a failed write fails them."""
     from . import io
-    entries = {index: result for index, result in results.items()
-               if tasks[index].fmt == io.ARCHIVE and result.data is not None}
-    if entries:
-        output = tasks[next(iter(entries))].output
-        try:
-            io.write_atomic(output, io.encode_archive({tasks[i].source.relative: r.data for i, r in entries.items()}),
-                            overwrite=settings.overwrite)
-        except (ValueError, OSError) as error:
-            for result in entries.values():
-                result.status, result.error = "error", _reason(error, output)
-        for result in entries.values():
-            result.data = None      # written to the archive, not to stdout
-    return [results[i] for i in sorted(results)]
+    if not archived:
+        return
+    output = tasks[archived[0]].output
+    try:
+        io.write_atomic(output, io.encode_archive({tasks[i].source.relative: results[i].data for i in archived}),
+                        overwrite=settings.overwrite)
+    except Exception as error:   # noqa: BLE001  (the archive's entries fail with it)
+        for index in archived:
+            results[index].status, results[index].error = "error", reason(error, output)
+    for index in archived:
+        results[index].data = None      # written to the archive, not to stdout
 
 
 def _cancel(futures):
     for future in futures:
         future.cancel()
-
-
-def local_pool(jobs):
-    """A process pool of ``jobs`` workers whose Numba and OpenCV threads share the cores between them."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    threads = max(1, available_cores() // jobs)
-    # spawn, not fork: the parent may already run Numba's and OpenCV's thread pools.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(threads,))
-
-
-def _init_worker(threads):
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and cancels the rest
-    set_threads(threads)
-
-
-def set_threads(threads):
-    import cv2
-    import numba
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    cv2.setNumThreads(threads)
-
-
-def available_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import PHOTOS
 
-from imgkit import batch
+from imgkit import batch, inputs
 from imgkit.compare import difference
 
 
@@ -25,34 +25,34 @@ def relatives(sources):
 
 
 def test_directory_lists_its_images_case_insensitively(tree):
-    assert relatives(batch.expand_inputs([str(tree)])) == ["a.png", "b.JPG"]
+    assert relatives(inputs.expand_inputs([str(tree)])) == ["a.png", "b.JPG"]
 
 
 def test_recursive_directory_descends(tree):
-    assert relatives(batch.expand_inputs([str(tree)], recursive=True)) == \
+    assert relatives(inputs.expand_inputs([str(tree)], recursive=True)) == \
         ["a.png", "b.JPG", "sub/c.png", "sub/deeper/d.tif"]
 
 
 def test_glob_relative_to_its_fixed_prefix(tree):
-    assert relatives(batch.expand_inputs([f"{tree}/sub/**/*"])) == ["c.png", "deeper/d.tif"]
+    assert relatives(inputs.expand_inputs([f"{tree}/sub/**/*"])) == ["c.png", "deeper/d.tif"]
 
 
 def test_inputs_are_deduplicated_and_sorted(tree):
-    sources = batch.expand_inputs([str(tree / "b.JPG"), f"{tree}/*.png", str(tree / "a.png")])
+    sources = inputs.expand_inputs([str(tree / "b.JPG"), f"{tree}/*.png", str(tree / "a.png")])
     assert [s.path for s in sources] == sorted({str(tree / "a.png"), str(tree / "b.JPG")})
 
 
 def test_a_named_file_is_taken_whatever_its_extension(tree):
-    assert relatives(batch.expand_inputs([str(tree / "notes.txt")])) == ["notes.txt"]
+    assert relatives(inputs.expand_inputs([str(tree / "notes.txt")])) == ["notes.txt"]
 
 
 def test_stdin_cannot_mix_with_files(tree):
     with pytest.raises(batch.UsageError):
-        batch.expand_inputs(["-", str(tree / "a.png")])
+        inputs.expand_inputs(["-", str(tree / "a.png")])
 
 
 def test_outputs_mirror_relative_paths_with_suffix_and_format(tree):
-    sources = batch.expand_inputs([str(tree)], recursive=True)
+    sources = inputs.expand_inputs([str(tree)], recursive=True)
     tasks = batch.plan_outputs(sources, "out", suffix="_x", fmt=None)
     assert [t.output for t in tasks] == ["out/a_x.png", "out/b_x.JPG", "out/sub/c_x.png", "out/sub/deeper/d_x.tif"]
     assert [t.fmt for t in tasks] == ["png", "jpg", "png", "tiff"]
@@ -61,24 +61,25 @@ def test_outputs_mirror_relative_paths_with_suffix_and_format(tree):
 
 
 def test_one_input_to_a_file_takes_the_files_format(tree):
-    (task,) = batch.plan_outputs(batch.expand_inputs([str(tree / "a.png")]), "x.jpg")
+    (task,) = batch.plan_outputs(inputs.expand_inputs([str(tree / "a.png")]), "x.jpg")
     assert (task.output, task.fmt) == ("x.jpg", "jpg")
     with pytest.raises(batch.UsageError):
-        batch.plan_outputs(batch.expand_inputs([str(tree / "a.png")]), "x.jpg", fmt="png")
+        batch.plan_outputs(inputs.expand_inputs([str(tree / "a.png")]), "x.jpg", fmt="png")
 
 
 def test_stdout_takes_one_input(tree):
     with pytest.raises(batch.UsageError):
-        batch.plan_outputs(batch.expand_inputs([str(tree)]), "-")
+        batch.plan_outputs(inputs.expand_inputs([str(tree)]), "-")
 
 
 def test_any_executor_gives_the_same_results(tmp_path):
-    sources = batch.expand_inputs([str(PHOTOS / "camera.png"), str(PHOTOS / "coffee.png")])
+    sources = inputs.expand_inputs([str(PHOTOS / "camera.png"), str(PHOTOS / "coffee.png")])
     job = batch.Job("box_blur", {"ksize": 3})
     settings = batch.Settings()
-    inline = batch.run_batch(batch.plan_outputs(sources, str(tmp_path / "a")), job, settings)
+    work = batch.image_work(job, settings)
+    inline = batch.run_batch(batch.plan_outputs(sources, str(tmp_path / "a")), work, settings)
     with ThreadPoolExecutor(2) as pool:
-        threaded = batch.run_batch(batch.plan_outputs(sources, str(tmp_path / "b")), job, settings, executor=pool)
+        threaded = batch.run_batch(batch.plan_outputs(sources, str(tmp_path / "b")), work, settings, executor=pool)
     assert [r.status for r in inline] == [r.status for r in threaded] == ["ok", "ok"]
     for name in ("camera.png", "coffee.png"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
