@@ -440,16 +440,18 @@ def write_atomic(path, data, *, overwrite=False):
     The bytes go to a hidden temporary file in the same directory (created if missing), are
     flushed to disk, and the file is then renamed into place. Without ``overwrite`` an
     existing ``path`` is refused, atomically even against a concurrent writer. On any failure,
-    KeyboardInterrupt included, the temporary file is removed. Raises ``ImageError``.
+    KeyboardInterrupt included, the temporary file is removed; one left by a killed process is
+    removed by the next ``remove_stale_temporaries`` of its directory. Raises ``ImageError``.
     """
     path = os.fspath(path)
     directory = os.path.dirname(path)
     try:
-        if directory and not os.path.exists(directory):
+        if directory and not os.path.isdir(directory):
             os.makedirs(directory, exist_ok=True)
         temp, descriptor = _create_temp(path)
     except OSError as error:
-        raise ImageError(path, _os_reason(error)) from None
+        raise ImageError(path, f"cannot write: {_os_reason(error, writing=True)}") from None
+    _LIVE_TEMPORARIES.add(temp)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
@@ -459,21 +461,68 @@ def write_atomic(path, data, *, overwrite=False):
     except BaseException as error:
         _remove(temp)
         if isinstance(error, OSError):
-            raise ImageError(path, _os_reason(error)) from None
+            raise ImageError(path, f"cannot write: {_os_reason(error, writing=True)}") from None
         raise
+    finally:
+        _LIVE_TEMPORARIES.discard(temp)
+
+
+# A temporary file's name says who made it: ``.<name>.<host>-<pid>-<random>.imgkit-tmp``.
+_TEMP_SUFFIX = ".imgkit-tmp"
+_TEMP_NAME = re.compile(r"^\..+\.([0-9a-f]{8})-(\d+)-[0-9a-f]{8}" + re.escape(_TEMP_SUFFIX) + "$")
+_LIVE_TEMPORARIES = set()
+
+
+def _host():
+    import hashlib
+    import socket
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 def _create_temp(path):
     """A new hidden file beside ``path``; os.open with mode 0o666 lets the umask set its permissions."""
     directory, name = os.path.split(path)
     for _ in range(10):
-        temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        temp = os.path.join(directory, f".{name}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}{_TEMP_SUFFIX}")
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "cannot create a temporary file", directory)
+
+
+def remove_live_temporaries():
+    """Remove the temporary files of writes in progress (a worker told to stop)."""
+    for temp in list(_LIVE_TEMPORARIES):
+        _remove(temp)
+
+
+def remove_stale_temporaries(directory):
+    """Remove the temporary files in ``directory`` left by imgkit processes of this host that
+    are gone (killed mid-write); returns their paths. Others' files are left alone."""
+    removed = []
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return removed
+    host = _host()
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match and match[1] == host and not _alive(int(match[2])):
+            _remove(os.path.join(directory, name))
+            removed.append(os.path.join(directory, name))
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:     # another user's process
+        return True
+    return True
 
 
 def _move_into_place(temp, path, overwrite):
@@ -484,7 +533,23 @@ def _move_into_place(temp, path, overwrite):
         os.link(temp, path)   # unlike a rename, fails if path exists: no check-then-write race
     except FileExistsError:
         raise ImageError(path, "output exists (use --overwrite)") from None
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        _claim(path)          # a file system without hard links: claim the name, then rename onto it
+        os.replace(temp, path)
+        return
     os.unlink(temp)
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def _claim(path):
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except FileExistsError:
+        raise ImageError(path, "output exists (use --overwrite)") from None
 
 
 def _remove(path):
@@ -504,11 +569,17 @@ def write_stdout(data):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        silence_stdout()
         return False
     return True
+
+
+def silence_stdout():
+    """Point stdout at /dev/null once its reader has gone, so that later writes and the
+    interpreter's final flush stay quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 _OS_REASONS = {errno.ENOENT: "no such file", errno.EISDIR: "is a directory", errno.ENOTDIR: "not a directory",
@@ -516,6 +587,9 @@ _OS_REASONS = {errno.ENOENT: "no such file", errno.EISDIR: "is a directory", err
                errno.EROFS: "read-only file system"}
 
 
-def _os_reason(error):
+def _os_reason(error, writing=False):
+    """A person's words for an OSError; writing, a missing file means its directory is missing."""
+    if writing and error.errno == errno.ENOENT:
+        return "its directory does not exist or cannot hold files"
     reason = _OS_REASONS.get(error.errno) or error.strerror or str(error)
     return reason[:1].lower() + reason[1:]

@@ -1,14 +1,16 @@
 """The ``imgkit`` command: a Typer app whose commands are thin skins over ``imgkit.ops``.
 
-``main`` owns the exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted.
+``main`` owns the exit codes: 0 all done, 1 some inputs failed, 2 usage error, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).
 No traceback reaches the user unless ``--debug``.
 """
 
+import signal
 import sys
 
 import typer
 
-from .common import Interrupted
+from .common import Interrupted, Terminated
 
 app = typer.Typer(name="imgkit", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Image processing with Numba kernels that match OpenCV. `imgkit COMMAND --help` for each command.")
@@ -37,16 +39,33 @@ def _root(
 from . import blur, canny, derivatives, fourier, guided, hog, nms, resize, tools  # noqa: E402,F401  (registers the commands)
 
 
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)   # unwinds like Ctrl-C: no partial file
     try:
         app(args=argv, prog_name="imgkit")   # exits with click's codes: 0, 2 for usage errors, ours
-    except (Interrupted, KeyboardInterrupt):
+    except Interrupted as stop:
+        print(f"imgkit: {stop.word}", file=sys.stderr)
+        sys.exit(stop.code)
+    except KeyboardInterrupt as stop:
         print("imgkit: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(143 if isinstance(stop, Terminated) else 130)
+    except BrokenPipeError:     # stdout's reader has gone (| head): not an error of ours
+        from ..io import silence_stdout
+        silence_stdout()
+        sys.exit(0)
     except Exception as error:
         if "--debug" in argv:
             raise
         print(f"imgkit: internal error: {type(error).__name__}: {error} (--debug shows the traceback)",
               file=sys.stderr)
         sys.exit(1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if "imgkit.workers" in sys.modules:     # a -j run: no child may outlive the command
+            sys.modules["imgkit.workers"].reap()
+
