@@ -6,6 +6,7 @@ after a first call, whose time (Numba loading or compiling its kernels) is repor
 
 import json
 import statistics
+import sys
 import time
 from dataclasses import replace
 
@@ -77,10 +78,11 @@ def run_compare(name, job, common, repeat, extensions=None):
     from rich.console import Console
     from rich.table import Table
 
-    from . import batch, io
+    from . import batch, inputs, io
     try:
-        sources = batch.expand_inputs(common.inputs, common.recursive, extensions or batch.IMAGE_EXTENSIONS)
-    except batch.UsageError as error:
+        sources = inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
+                                       on_skip=lambda message: print(f"imgkit: {message}", file=sys.stderr))
+    except inputs.UsageError as error:
         raise typer.BadParameter(str(error)) from None
     errors = Console(stderr=True, highlight=False)
     table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
@@ -97,8 +99,8 @@ def run_compare(name, job, common, repeat, extensions=None):
             image = io.decode(io.read_bytes(source.path), name=source.path, gray=common.gray,
                               max_pixels=int(common.max_pixels))
             row = compare_image(job, image, repeat)
-        except (ValueError, TypeError, OSError) as error:
-            errors.print(f"imgkit: {error}", markup=False)
+        except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
+            errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
             failed = True
             continue
         failed |= not row["within_tolerance"]

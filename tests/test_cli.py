@@ -239,7 +239,7 @@ def test_output_pointing_at_the_input_never_overwrites_it(tmp_path, capsys):
     before = target.read_bytes()
     for extra in ([], ["--overwrite"]):
         code, _, err = run_cli("blur", target, "-o", target, *extra, capsys=capsys)
-        assert code == 1 and str(target) in err
+        assert code == 2 and str(target) in err      # a usage error: nothing runs
         assert target.read_bytes() == before
 
 

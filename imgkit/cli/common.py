@@ -16,8 +16,34 @@ IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds as Ctrl-C does (see ``cli.main``)."""
+
+
 class Interrupted(Exception):
-    """Ctrl-C: exit code 130 after the pool has been stopped."""
+    """Ctrl-C or SIGTERM, once the workers are stopped: exit code 128 + the signal (130, 143).
+
+    An Exception, not a KeyboardInterrupt, so that Click lets it through instead of printing
+    "Aborted!" and exiting 1."""
+
+    def __init__(self, signal_name="SIGINT"):
+        import signal
+        super().__init__(signal_name)
+        self.code = 128 + getattr(signal, signal_name)
+        self.word = "terminated" if signal_name == "SIGTERM" else "interrupted"
+
+
+def interruptible(command):
+    """``command`` with Ctrl-C and SIGTERM turned into ``Interrupted``."""
+    import functools
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as stop:
+            raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT") from None
+    return run
 
 
 @dataclass(frozen=True)
@@ -95,8 +121,8 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
         run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
         compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]
         compare.__signature__ = inspect.Signature(_ordered(compare_params + own + list(_COMPARE.values())))
-        app.command(name, help=help, no_args_is_help=True)(run)
-        compare_app.command(name, help=f"Compare imgkit and OpenCV on: {help}", no_args_is_help=True)(compare)
+        app.command(name, help=help, no_args_is_help=True)(interruptible(run))
+        compare_app.command(name, help=f"Compare imgkit and OpenCV on: {help}", no_args_is_help=True)(interruptible(compare))
         return build
     return register
 
@@ -106,45 +132,113 @@ def _ordered(params):
     return [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One pass over the inputs, checked and ready: nothing has been read or written yet."""
+    name: str
+    job: object         # batch.Job
+    tasks: list         # batch.Task
+    settings: object    # batch.Settings
+
+
 def run_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Run ``job`` over the inputs as SPEC §2 describes; returns the exit code."""
-    from .. import batch
-    from .report import Reporter
+    return run_plans([plan_images(name, job, common, default_format, check_sources, extensions)],
+                     jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast)
+
+
+def plan_images(name, job, common, default_format=None, check_sources=None, extensions=None):
+    """Find the inputs, plan and check every output, and check the options: a usage error
+    (``typer.BadParameter``) before anything is read, compiled or written."""
+    from .. import batch, inputs
     if common.json and common.output == batch.STDIO:
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     if common.reference:
         job = replace(job, backend="opencv")
     try:
-        sources = batch.expand_inputs(common.inputs, common.recursive, extensions or batch.IMAGE_EXTENSIONS)
+        sources = inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
+                                       exclude=output_directories(common.output), on_skip=notice(common.quiet))
         suffix = common.suffix if common.suffix is not None else ("" if common.output else f"_{name}")
         tasks = batch.plan_outputs(sources, common.output, suffix=suffix, fmt=common.fmt,
-                                   default_fmt=default_format)
+                                   default_fmt=default_format, reads=job.reads)
         if check_sources is not None:
             check_sources(job, sources)
     except (batch.UsageError, ValueError) as error:
         raise typer.BadParameter(str(error)) from None
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
                               skip_existing=common.skip_existing, quality=common.quality)
-    jobs = min(common.jobs or batch.available_cores(), len(tasks))
-    reporter = Reporter(len(tasks), quiet=common.quiet, json=common.json)
     from ..warmup import prepare
     try:
         prepare(job.op, job.params, job.backend, quiet=common.quiet)
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
-    executor = batch.local_pool(jobs) if jobs > 1 else None
-    try:
-        with reporter:
-            results = batch.run_batch(tasks, job, settings, executor=executor,
-                                      on_result=reporter.result, fail_fast=common.fail_fast)
-    except KeyboardInterrupt:
-        raise Interrupted() from None
-    finally:
+    return Plan(name, job, tasks, settings)
+
+
+def output_directories(output):
+    """Where ``-o`` may put outputs (a directory, or a file's directory), for walks to leave alone."""
+    import os
+    if output is None or output == "-":
+        return ()
+    return (output,) if os.path.isdir(output) or output.endswith(("/", os.sep)) else ()
+
+
+def notice(quiet):
+    """``print(message)`` on stderr as ``imgkit: <message>``, unless ``--quiet``."""
+    import sys
+
+    def say(message):
+        if not quiet:
+            print(f"imgkit: {message}", file=sys.stderr, flush=True)
+    return say
+
+
+def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
+    """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job) with
+    ``jobs`` workers (None: the cores); returns the exit code: 1 if any input failed."""
+    from .. import batch, workers
+    from .report import Reporter
+    code = 0
+    for plan in plans:
+        _remove_stale_temporaries(plan.tasks, quiet)
+        processes = _jobs(jobs, len(plan.tasks), quiet)
+        reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
+        executor = workers.local_pool(processes) if processes > 1 else None
+        task_work = work or batch.image_work(plan.job, plan.settings)
+        try:
+            with reporter:
+                results = batch.run_batch(plan.tasks, task_work, plan.settings, executor=executor,
+                                          on_result=reporter.result, fail_fast=fail_fast)
+        except BaseException:       # Ctrl-C, SIGTERM: stop the workers now, reaped
+            if executor is not None:
+                workers.stop(executor)
+            raise
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-    for result in results:
-        if result.data is not None:
-            from ..io import write_stdout
-            write_stdout(result.data)
-    reporter.summary(results)
-    return 1 if any(r.status == "error" for r in results) else 0
+            workers.close(executor)
+        for result in results:
+            if result.data is not None:
+                from ..io import write_stdout
+                write_stdout(result.data)
+        reporter.summary(results)
+        code = max(code, 1 if any(r.status == "error" for r in results) else 0)
+    return code
+
+
+def _jobs(asked, tasks, quiet):
+    """Worker processes: ``-j`` (default: the cores), at most one per core and one per task."""
+    from ..workers import available_cores
+    cores = available_cores()
+    if asked is not None and asked > cores:
+        notice(quiet)(f"-j {asked} is more than the {cores} cores here; using {cores}")
+    return max(1, min(asked or cores, cores, tasks))
+
+
+def _remove_stale_temporaries(tasks, quiet):
+    """Temporary files that a killed run left in this run's output directories go first."""
+    import os
+
+    from ..io import remove_stale_temporaries
+    say = notice(quiet)
+    for directory in sorted({os.path.dirname(task.output) for task in tasks if task.output != "-"}):
+        for path in remove_stale_temporaries(directory):
+            say(f"{path}: removed, a temporary file left by an interrupted run")

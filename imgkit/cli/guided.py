@@ -59,6 +59,6 @@ def guided(
 ):
     from ..batch import Job
     params = {"radius": radius, "eps": eps, "subsample": subsample, "enhance": enhance}
-    if guide is not None:
-        params["guide"] = _read_guide(guide)
-    return Job("guided_filter", params)
+    if guide is None:
+        return Job("guided_filter", params)
+    return Job("guided_filter", {**params, "guide": _read_guide(guide)}, reads=(guide,))

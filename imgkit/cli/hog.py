@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
-from .common import Common, image_command, run_images
+from .common import Common, image_command, interruptible, plan_images, run_plans
 
 STYLES = ("opencv", "skimage")
 BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
@@ -54,24 +54,28 @@ def hog(
 
 def _with_pictures(name):
     """Make ``imgkit NAME --visualize PATH`` run a second pass over the inputs, writing the
-    glyph pictures (``hog_image``) to PATH, png unless PATH names another image type; the exit
-    code is the worse of the two passes."""
+    glyph pictures (``hog_image``) to PATH, png unless PATH names another image type. Both
+    passes are planned and checked before either runs; the exit code is the worse of the two."""
     command = next(c for c in app.registered_commands if c.name == name)
     features = command.callback
 
+    @interruptible
     def run(**values):
         _check_feature_output(values["output"], values["fmt"])
-        try:
-            features(**values)
-        except typer.Exit as done:
-            code = done.exit_code
         if values["visualize"] is None:
-            raise typer.Exit(code)
+            return features(**values)
+        from .. import batch
         common = Common(**{field.name: values[field.name] for field in dataclasses.fields(Common)})
-        own = {key: value for key, value in values.items() if key in inspect.signature(hog).parameters}
-        job = dataclasses.replace(hog(**own), op="hog_image")
+        job = hog(**{key: value for key, value in values.items() if key in inspect.signature(hog).parameters})
         pictures = dataclasses.replace(common, output=values["visualize"], fmt=None)
-        raise typer.Exit(max(code, run_images(name, job, pictures, default_format="png")))
+        plans = [plan_images(name, job, common, default_format="npy"),
+                 plan_images(name, dataclasses.replace(job, op="hog_image"), pictures, default_format="png")]
+        try:
+            batch.refuse_unsafe(plans[0].tasks + plans[1].tasks)
+        except batch.UsageError as error:
+            raise typer.BadParameter(str(error), param_hint="--visualize") from None
+        raise typer.Exit(run_plans(plans, jobs=common.jobs, quiet=common.quiet, json=common.json,
+                                   fail_fast=common.fail_fast))
 
     run.__signature__ = inspect.signature(features)
     command.callback = run

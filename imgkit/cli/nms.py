@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
-from .common import IO_PANEL, RUN_PANEL
+from .common import IO_PANEL, RUN_PANEL, interruptible
 
 NMS_PANEL = "Suppression"
 
@@ -33,6 +33,7 @@ Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on
     "Non-maximum suppression of detection boxes (cv2.dnn.NMSBoxes / NMSBoxesBatched / softNMSBoxes, "
     "identical kept indices). Inputs: JSON, CSV with a header, or YOLO .txt files, or folders of them; "
     "each output holds the kept detections, best first, in the input's format."))
+@interruptible
 def nms_command(
     inputs: Inputs,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
@@ -56,8 +57,9 @@ def nms_command(
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
 ):
     from .. import batch, boxes
+    from .. import inputs as finding
     from ..warmup import prepare
-    from .report import Reporter
+    from .common import Plan, notice, output_directories, run_plans
     name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
     backend = "opencv" if reference else "numba"
     if fmt not in (None, "json"):
@@ -65,11 +67,13 @@ def nms_command(
     if json and output == batch.STDIO:
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     try:
-        sources = batch.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS})
+        sources = finding.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},
+                                        exclude=output_directories(output), on_skip=notice(quiet))
         if any(source.path == batch.STDIO for source in sources):
             raise batch.UsageError("nms reads detection files, not stdin")
         if draw is not None:
             tasks = _draw_task(sources, output, fmt)
+            batch.refuse_unsafe(tasks, reads=(draw,))
         elif output == batch.STDIO:     # planned here: stdout's default encoding is an image's
             if len(sources) > 1:
                 raise batch.UsageError("-o - (stdout) takes a single input")
@@ -84,21 +88,9 @@ def nms_command(
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     settings = batch.Settings(overwrite=overwrite, skip_existing=skip_existing)
-    run = _Suppression(name, options, backend, class_aware, box_format, draw, settings)
-    reporter = Reporter(len(tasks), quiet=quiet, json=json)
-    results = []
-    with reporter:
-        for task in tasks:
-            results.append(run(task))
-            reporter.result(results[-1])
-            if fail_fast and results[-1].status == "error":
-                break
-    for result in results:
-        if result.data is not None:
-            from ..io import write_stdout
-            write_stdout(result.data)
-    reporter.summary(results)
-    raise typer.Exit(1 if any(r.status == "error" for r in results) else 0)
+    work = _Suppression(name, options, backend, class_aware, box_format, draw, settings)
+    raise typer.Exit(run_plans([Plan("nms", None, tasks, settings)], jobs=1, quiet=quiet, json=json,
+                               fail_fast=fail_fast, work=work))
 
 
 def _options(box_format, iou, score, top_k, eta, sigma, method):
@@ -147,37 +139,28 @@ class _Suppression:
         self.class_aware, self.box_format, self.draw, self.settings = class_aware, box_format, draw, settings
 
     def __call__(self, task):
-        import time
+        from .. import batch
+        return batch.guarded(task, self.settings, lambda result: self._suppress(task, result))
 
+    def _suppress(self, task, result):
         from .. import batch, boxes, io
-        started = time.perf_counter()
-        source = task.source
-        result = batch.Result(source.path, task.output, "ok")
-        try:
-            if batch.skip_output(task, self.settings):
-                result.status = "skipped"
-                return result
-            found = boxes.read(source.path, io.read_bytes(source.path), self.box_format)
-            kept, scores = _suppress(found, self.name, self.options, self.class_aware, self.backend)
-            if self.draw is not None:
-                picture = boxes.draw(io.imread(self.draw), found, kept, scores)
-                encoded = io.encode(picture, task.fmt)
-            else:
-                encoded = boxes.write(found, kept, scores, task.fmt)
-            if task.output == batch.STDIO:
-                result.data = encoded
-            else:
-                io.write_atomic(task.output, encoded, overwrite=self.settings.overwrite)
-        except (ValueError, TypeError, OSError) as error:   # io.ImageError is a ValueError
-            result.status, result.error = "error", batch._reason(error, source.path)
-        result.ms = (time.perf_counter() - started) * 1e3
-        return result
+        found = boxes.read(task.source.path, io.read_bytes(task.source.path), self.box_format)
+        kept, scores = _suppress(found, self.name, self.options, self.class_aware, self.backend)
+        if self.draw is not None:
+            encoded = io.encode(boxes.draw(io.imread(self.draw), found, kept, scores), task.fmt)
+        else:
+            encoded = boxes.write(found, kept, scores, task.fmt)
+        if task.output == batch.STDIO:
+            result.data = encoded
+        else:
+            io.write_atomic(task.output, encoded, overwrite=self.settings.overwrite)
 
 
 @compare_app.command("nms", no_args_is_help=True, help=(
     "Compare imgkit and OpenCV on: non-maximum suppression of detection boxes. Per file: the boxes, "
     "how many are kept, whether the kept indices (and Soft-NMS scores) are identical, and both times; "
     "exit 1 if any differ."))
+@interruptible
 def compare_nms(
     inputs: Inputs,
     recursive: Recursive = False,
@@ -200,12 +183,14 @@ def compare_nms(
 
     from .. import batch, boxes, io
     from ..compare import print_report, timed
+    from ..inputs import UsageError, expand_inputs
     name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
-    try:
-        sources = batch.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS})
-    except batch.UsageError as error:
-        raise typer.BadParameter(str(error)) from None
     errors = Console(stderr=True, highlight=False)
+    try:
+        sources = expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},
+                                on_skip=lambda message: errors.print(f"imgkit: {message}", markup=False))
+    except UsageError as error:
+        raise typer.BadParameter(str(error)) from None
     table = Table(title=f"imgkit {name} vs OpenCV (median of {repeat})")
     for column in ("input", "boxes", "kept", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms"):
         table.add_column(column, justify="left" if column == "input" else "right")
@@ -215,8 +200,8 @@ def compare_nms(
             found = boxes.read(source.path, io.read_bytes(source.path), box_format)
             first, ms, ours = timed(lambda: _suppress(found, name, options, class_aware, "numba"), repeat)
             _, reference_ms, theirs = timed(lambda: _suppress(found, name, options, class_aware, "opencv"), repeat)
-        except (ValueError, TypeError, OSError) as error:
-            errors.print(f"imgkit: {batch._reason(error, source.path)}", markup=False)
+        except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
+            errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
             failed = True
             continue
         identical = all(np.array_equal(a, b) for a, b in zip(ours, theirs) if a is not None)

@@ -45,7 +45,7 @@ class Reporter:
         if result.status == "error":
             self.console.print(f"imgkit: {result.error}", markup=False)
         if self.json:
-            print(json.dumps(result.record()), flush=True)
+            _print_json(result.record())
         if self.progress:
             self.progress.advance(self.bar)
 
@@ -53,7 +53,7 @@ class Reporter:
         counts = {status: sum(r.status == status for r in results) for status in ("ok", "error", "skipped")}
         seconds = time.perf_counter() - self.started
         if self.json:
-            print(json.dumps({**counts, "total": self.total, "seconds": round(seconds, 3)}), flush=True)
+            _print_json({**counts, "total": self.total, "seconds": round(seconds, 3)})
         elif not self.quiet and (self.total > 1 or counts["error"]):
             not_run = self.total - len(results)
             rate = len(results) / seconds if seconds > 0 else 0.0
@@ -61,3 +61,12 @@ class Reporter:
                     + (f", {not_run} not run" if not_run else "")
                     + f" in {seconds:.2f} s ({rate:.1f} inputs/s)")
             print(line, file=sys.stderr, flush=True)
+
+
+def _print_json(record):
+    """One JSON line on stdout; once its reader has gone (``| head``), the batch goes on quietly."""
+    try:
+        print(json.dumps(record), flush=True)
+    except BrokenPipeError:
+        from ..io import silence_stdout
+        silence_stdout()

@@ -1,0 +1,323 @@
+"""The batch engine against hostile command lines and file trees (issue 14; SPEC §2 "Outputs",
+§7): no output lands on a file the run reads or outside its directory, walks and globs end,
+one input's failure is that input's error, --json matches the disk, and signals leave neither
+workers nor temporary files behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import PHOTOS, run_cli
+
+from imgkit import batch, inputs
+
+IMGKIT = [sys.executable, "-m", "imgkit"]
+
+
+def small(path, value=0, size=(24, 32)):
+    image = ((np.arange(size[0] * size[1] * 3).reshape(*size, 3) + value) % 251).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), image)
+    return path.read_bytes()
+
+
+def records(out):
+    *rows, summary = [json.loads(line) for line in out.splitlines()]
+    assert "input" not in summary
+    return rows, summary
+
+
+# ---------------------------------------------------------------- 1. outputs never land on a read file
+
+def test_an_output_that_is_another_input_is_a_usage_error(tmp_path, capsys):
+    a, a_blur = tmp_path / "a.png", tmp_path / "a_blur.png"
+    before = small(a), small(a_blur, 7)
+    for extra in ([], ["--overwrite"]):
+        code, _, err = run_cli("blur", a, a_blur, *extra, capsys=capsys)
+        assert code == 2 and str(a) in err and str(a_blur) in err, err
+        assert (a.read_bytes(), a_blur.read_bytes()) == before
+    assert sorted(os.listdir(tmp_path)) == ["a.png", "a_blur.png"]
+
+
+def test_an_output_hard_linked_or_symlinked_to_an_input_is_a_usage_error(tmp_path, capsys):
+    a = tmp_path / "in" / "a.png"
+    before = small(a)
+    os.makedirs(tmp_path / "out")
+    os.link(a, tmp_path / "out" / "a.png")
+    code, _, err = run_cli("blur", a, "-o", tmp_path / "out/", "--overwrite", capsys=capsys)
+    assert code == 2 and "a.png" in err and a.read_bytes() == before
+    os.symlink(a, tmp_path / "link.png")
+    code, _, err = run_cli("blur", a, "-o", tmp_path / "link.png", "--overwrite", capsys=capsys)
+    assert code == 2 and a.read_bytes() == before
+
+
+def test_guide_draw_and_visualize_targets_are_never_outputs(tmp_path, capsys):
+    image, guide = tmp_path / "x.png", tmp_path / "g.png"
+    small(image)
+    before = small(guide, 3)
+    code, _, err = run_cli("guided", image, "--guide", guide, "-o", guide, "--overwrite", capsys=capsys)
+    assert code == 2 and str(guide) in err and guide.read_bytes() == before
+    boxes = tmp_path / "d.json"
+    boxes.write_text('[{"box": [1, 1, 9, 9], "score": 0.9}]')
+    code, _, err = run_cli("nms", boxes, "--draw", guide, "-o", guide, "--overwrite", capsys=capsys)
+    assert code == 2 and guide.read_bytes() == before
+    features = tmp_path / "x.npy"
+    code, _, err = run_cli("hog", image, "-o", features, "--visualize", image, "--overwrite", capsys=capsys)
+    assert code == 2 and not features.exists(), err   # checked before the features pass writes anything
+
+
+def test_nms_output_that_is_another_input_is_a_usage_error(tmp_path, capsys):
+    a, a_nms = tmp_path / "a.json", tmp_path / "a_nms.json"
+    for path in (a, a_nms):
+        path.write_text('[{"box": [1, 1, 9, 9], "score": 0.9}, {"box": [1, 1, 9, 10], "score": 0.8}]')
+    code, _, err = run_cli("nms", a, a_nms, "--overwrite", capsys=capsys)
+    assert code == 2 and str(a_nms) in err
+    assert len(json.loads(a_nms.read_text())) == 2
+
+
+# ---------------------------------------------------------------- 2. outputs are not inputs
+
+def test_an_output_directory_inside_a_walked_tree_is_not_walked(tmp_path, capsys):
+    shots = tmp_path / "shots"
+    small(shots / "a.png")
+    small(shots / "sub" / "b.png", 5)
+    for _ in range(2):
+        code, out, err = run_cli("blur", shots, "-r", "-o", shots / "out", "--skip-existing", "--json",
+                                 capsys=capsys)
+        rows, _ = records(out)
+        assert code == 0 and sorted(row["input"] for row in rows) == [str(shots / "a.png"), str(shots / "sub/b.png")]
+    found = sorted(str(p.relative_to(shots)) for p in shots.rglob("*.png"))
+    assert found == ["a.png", "out/a.png", "out/sub/b.png", "sub/b.png"]
+
+
+# ---------------------------------------------------------------- 3. outputs stay inside -o
+
+@pytest.mark.parametrize("suffix", ["/../../escaped", "_x/../../y", "/"])
+def test_a_suffix_cannot_leave_the_output_directory(tmp_path, capsys, suffix):
+    small(tmp_path / "in" / "a.png")
+    code, _, err = run_cli("blur", tmp_path / "in", "-o", tmp_path / "out", "--suffix", suffix, capsys=capsys)
+    assert code == 2 and "--suffix" in err
+    assert not (tmp_path / "out").exists() and sorted(os.listdir(tmp_path)) == ["in"]
+
+
+def test_a_glob_with_dot_dot_cannot_leave_the_output_directory(tmp_path, capsys, monkeypatch):
+    small(tmp_path / "a" / "x.png")
+    (tmp_path / "b" / "c").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "b")
+    code, _, err = run_cli("blur", "*/../../a/*.png", "-o", "out", capsys=capsys)
+    assert code == 2 and "outside" in err and not (tmp_path / "out").exists()
+
+
+def test_without_o_outputs_go_beside_their_input(tmp_path, capsys):
+    small(tmp_path / "d" / "sub" / "a.png")
+    code, _, _ = run_cli("blur", tmp_path / "d", "-r", capsys=capsys)
+    assert code == 0 and (tmp_path / "d" / "sub" / "a_blur.png").exists()
+    assert not (tmp_path / "d" / "sub" / "sub").exists()
+
+
+# ---------------------------------------------------------------- 7, 8. walks and globs end
+
+def test_a_fifo_in_a_walk_is_skipped_with_one_line(tmp_path):
+    small(tmp_path / "d" / "a.png")
+    os.mkfifo(tmp_path / "d" / "x.png")
+    result = subprocess.run([*IMGKIT, "blur", str(tmp_path / "d"), "-r", "-o", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"imgkit: {tmp_path / 'd' / 'x.png'}: skipped: a FIFO, not a regular file" in result.stderr.splitlines()
+    assert os.listdir(tmp_path / "out") == ["a.png"]
+
+
+def test_a_named_fifo_is_that_inputs_error_not_a_hang(tmp_path):
+    small(tmp_path / "a.png")
+    os.mkfifo(tmp_path / "x.png")
+    result = subprocess.run([*IMGKIT, "blur", str(tmp_path / "x.png"), str(tmp_path / "a.png"), "-o",
+                             str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and str(tmp_path / "x.png") in result.stderr
+    assert os.listdir(tmp_path / "out") == ["a.png"]
+
+
+def test_symlink_loops_end_a_glob_and_a_walk_quickly(tmp_path):
+    small(tmp_path / "d" / "a.png")
+    for name in ("loop1", "loop2", "loop3"):
+        os.symlink("..", tmp_path / "d" / name)
+        os.symlink(".", tmp_path / "d" / (name + "_self"))
+    started = time.perf_counter()
+    found = inputs.expand_inputs([f"{tmp_path}/d/**/*.png"])
+    walked = inputs.expand_inputs([str(tmp_path / "d")], recursive=True)
+    assert time.perf_counter() - started < 5
+    assert [s.path for s in found] == [s.path for s in walked] == [str(tmp_path / "d" / "a.png")]
+
+
+def test_a_name_with_brackets_is_that_file(tmp_path, capsys):
+    small(tmp_path / "p [1].png")
+    code, _, err = run_cli("blur", tmp_path / "p [1].png", capsys=capsys)
+    assert code == 0, err
+    assert (tmp_path / "p [1]_blur.png").exists()
+
+
+# ---------------------------------------------------------------- 10. one input's failure is its own
+
+def test_any_exception_from_one_input_is_that_inputs_error(tmp_path, capsys, monkeypatch):
+    small(tmp_path / "a.png")
+    small(tmp_path / "b.png", 1)
+    real_apply = batch.apply
+
+    def fails_on_a(job, image):
+        if image[0, 0, 0] == 0:
+            raise RuntimeError("kernel blew up\nsecond line")
+        return real_apply(job, image)
+    monkeypatch.setattr(batch, "apply", fails_on_a)
+    code, _, err = run_cli("blur", tmp_path / "a.png", tmp_path / "b.png", "-o", tmp_path / "out", "-j", 1,
+                           capsys=capsys)
+    assert code == 1 and f"imgkit: {tmp_path / 'a.png'}: failed (RuntimeError: kernel blew up)" in err.splitlines()
+    assert os.listdir(tmp_path / "out") == ["b.png"] and "internal error" not in err
+
+
+def test_nms_of_an_extensionless_box_file_into_a_directory(tmp_path, capsys):
+    boxes = tmp_path / "dets"
+    boxes.write_text('[{"box": [1, 1, 9, 9], "score": 0.9}, {"box": [1, 1, 9, 10], "score": 0.8}]')
+    code, _, err = run_cli("nms", boxes, "-o", f"{tmp_path / 'out'}/", capsys=capsys)
+    assert code == 0, err
+    assert len(json.loads((tmp_path / "out" / "dets").read_text())) == 1
+    code, _, err = run_cli("nms", boxes, capsys=capsys)
+    assert code == 0 and len(json.loads((tmp_path / "dets_nms").read_text())) == 1
+
+
+# ---------------------------------------------------------------- 12. -j is capped
+
+def test_jobs_beyond_the_cores_are_capped_and_said(tmp_path, capsys):
+    small(tmp_path / "a.png")
+    code, _, err = run_cli("blur", tmp_path / "a.png", "-j", 4096, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 0 and "-j 4096 is more than the" in err
+
+
+# ---------------------------------------------------------------- 14. --json is true
+
+def test_a_failed_archive_write_fails_its_entries(tmp_path, capsys):
+    small(tmp_path / "a.png")
+    small(tmp_path / "b.png", 1)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    code, out, err = run_cli("hog", tmp_path / "a.png", tmp_path / "b.png", "-o", blocker / "f.npz", "--json",
+                             "-j", 1, capsys=capsys)
+    rows, summary = records(out)
+    assert code == 1 and [row["status"] for row in rows] == ["error", "error"] and summary["ok"] == 0
+    assert err.count("f.npz: cannot write") == 2
+
+
+def test_fail_fast_reports_every_output_it_wrote(tmp_path):
+    source = tmp_path / "in"
+    for i in range(6):
+        small(source / f"{i}.png", i)
+    (source / "0.png").write_bytes(b"not an image")
+    result = subprocess.run([*IMGKIT, "blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "--fail-fast",
+                             "--json", "--sigma", "3"], capture_output=True, text=True, timeout=120)
+    rows, _ = records(result.stdout)
+    assert result.returncode == 1
+    reported = {os.path.basename(row["output"]) for row in rows if row["status"] == "ok"}
+    assert reported == set(os.listdir(tmp_path / "out"))
+
+
+def test_json_into_a_closed_pipe_ends_quietly(tmp_path):
+    for i in range(3):
+        small(tmp_path / "in" / f"{i}.png", i)
+    command = " ".join([*IMGKIT, "blur", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--json", "-j", "1"])
+    result = subprocess.run(f"{command} | head -c 1", shell=True, capture_output=True, text=True, timeout=120,
+                            executable="/bin/bash")
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["0.png", "1.png", "2.png"]
+
+
+# ---------------------------------------------------------------- 13. signals
+
+def _group_processes(group):
+    """The live processes of a process group (zombies aside)."""
+    alive = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.getpgid(int(pid)) == group:
+                with open(f"/proc/{pid}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                        alive.append(int(pid))
+        except (OSError, ProcessLookupError):
+            continue
+    return alive
+
+
+def _many(tmp_path, count=12, side=1500):
+    source = tmp_path / "in"
+    source.mkdir()
+    big = cv2.resize(cv2.imread(str(PHOTOS / "astronaut.png")), (side, side))
+    for i in range(count):
+        cv2.imwrite(str(source / f"{i:02d}.png"), big)
+    return source
+
+
+def _start(args):
+    return subprocess.Popen([*IMGKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _wait_for_workers(process, count=2, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(_group_processes(process.pid)) < count + 1:
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_killed_parent_leaves_no_workers_and_no_temporaries(tmp_path, how):
+    source, out = _many(tmp_path), tmp_path / "out"
+    process = _start(["blur", str(source), "-o", str(out), "-j", "2", "--method", "bilateral", "-q"])
+    _wait_for_workers(process)
+    os.kill(process.pid, getattr(signal, how))
+    process.communicate(timeout=60)
+    assert process.returncode == (143 if how == "SIGTERM" else -signal.SIGKILL)
+    deadline = time.time() + 15
+    while time.time() < deadline and _group_processes(process.pid):
+        time.sleep(0.1)
+    assert _group_processes(process.pid) == []
+    if how == "SIGTERM":
+        assert not [p for p in os.listdir(out) if p.startswith(".")] if out.exists() else True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_workers_start_prints_no_traceback_and_reaps_them(tmp_path):
+    source, out = _many(tmp_path, count=4, side=200), tmp_path / "out"
+    process = _start(["blur", str(source), "-o", str(out), "-j", "2"])
+    time.sleep(0.3)
+    _wait_for_workers(process, count=1)
+    os.killpg(process.pid, signal.SIGINT)       # a terminal's Ctrl-C reaches the whole group
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err and process.returncode in (0, 130), err
+    assert _group_processes(process.pid) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_normal_parallel_exit_leaves_no_child_running(tmp_path):
+    source = _many(tmp_path, count=3, side=100)
+    process = _start(["blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0 and err == "" and _group_processes(process.pid) == []
+
+
+def test_a_dead_runs_temporaries_are_removed_by_the_next_run(tmp_path, capsys):
+    from imgkit import io
+    small(tmp_path / "a.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = out / f".a.png.{io._host()}-{dead.pid}-0123abcd.imgkit-tmp"
+    stale.write_bytes(b"half")
+    mine = out / f".b.png.{io._host()}-{os.getpid()}-0123abcd.imgkit-tmp"   # alive: left alone
+    mine.write_bytes(b"busy")
+    code, _, err = run_cli("blur", tmp_path / "a.png", "-o", out / "a.png", capsys=capsys)
+    assert code == 0 and not stale.exists() and mine.exists() and str(stale) in err
