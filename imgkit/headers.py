@@ -420,13 +420,12 @@ def _fgets_lines(text, size=128):
 
 def _c_int(digits):
     """A header number (sign, digits) that must fit OpenCV's ``int``; its magnitude."""
-    match = re.fullmatch(rb"[+-]?0*(\d{0,10})", digits)
+    match = re.fullmatch(rb"[+-]?0*(\d*)", digits)
     if not match:
         raise HeaderError(f"size {digits[:24].decode('latin-1')!r} is not a number")
-    number = int(match[1] or b"0")
-    if number > 2**31 - 1:
+    if len(match[1]) > 10 or int(match[1] or b"0") > 2**31 - 1:
         raise HeaderError(f"size {digits[:24].decode('latin-1')} out of range")
-    return number
+    return int(match[1] or b"0")
 
 
 def _sun_raster_sizes(data):

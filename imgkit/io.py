@@ -133,8 +133,17 @@ def _read_capped(stream, name, max_bytes, expected=0):
 
 
 def _too_large(size, max_bytes):
-    size = f"{_count(size)} bytes" if size is not None else "more bytes"
-    return f"{size}, more than an image within --max-pixels can hold ({_count(max_bytes)} bytes)"
+    if size is None:
+        return f"more than {_bytes(max_bytes)}, the most an image within --max-pixels can take"
+    return f"{_bytes(size)}, more than an image within --max-pixels can take ({_bytes(max_bytes)})"
+
+
+def _bytes(count):
+    """``1.7 GB``: two or three digits and a decimal unit."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}" if count < 10 * scale else f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def imread(path, *, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
