@@ -338,6 +338,7 @@ _JPEG_HARMLESS = re.compile(r"^(?:Corrupt JPEG data: (?:bad ICC marker|\d+ extra
                             r"Unknown Adobe color transform)")
 _LIBPNG = re.compile(r"^libpng (warning|error): ")
 _stderr_lock = threading.Lock()
+_sink = None   # (process id, file): one temporary file per process receives fd 2 during decodes
 
 
 @contextmanager
@@ -358,22 +359,38 @@ def _native_stderr():
             yield messages
             return
         try:
-            with tempfile.TemporaryFile() as sink:
-                _flush_python_stderr()
-                os.dup2(sink.fileno(), 2)
-                try:
-                    yield messages
-                finally:
-                    os.dup2(saved, 2)
-                    sink.seek(0)
-                    captured = sink.read(1 << 16).decode("utf-8", "replace").splitlines()
+            sink = _stderr_sink()
+            _flush_python_stderr()
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield messages
+            finally:
+                os.dup2(saved, 2)
+                for line in _drain(sink):
+                    if _LIBPNG.match(line) or _JPEG_CORRUPTION.match(line) or _JPEG_HARMLESS.match(line):
+                        messages.append(line)
+                    else:
+                        os.write(2, (line + "\n").encode())
         finally:
             os.close(saved)
-    others = [line for line in captured if not (_LIBPNG.match(line) or _JPEG_CORRUPTION.match(line)
-                                                 or _JPEG_HARMLESS.match(line))]
-    messages.extend(line for line in captured if line not in others)
-    if others:
-        os.write(2, ("\n".join(others) + "\n").encode())
+
+
+def _drain(sink):
+    """The lines written to ``sink`` since it was last drained (64 KiB at most); empties it."""
+    sink.seek(0)
+    lines = sink.read(1 << 16).decode("utf-8", "replace").splitlines()
+    sink.seek(0)
+    sink.truncate()
+    return lines
+
+
+def _stderr_sink():
+    """This process's temporary file for fd 2 (a forked child makes its own: the file's offset
+    would be shared with its parent)."""
+    global _sink
+    if _sink is None or _sink[0] != os.getpid():
+        _sink = (os.getpid(), tempfile.TemporaryFile())
+    return _sink[1]
 
 
 def _flush_python_stderr():

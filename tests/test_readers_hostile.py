@@ -396,6 +396,26 @@ def test_other_output_on_stderr_during_a_decode_is_kept(monkeypatch, capfd):
     assert capfd.readouterr().err == ""
 
 
+def test_decodes_from_several_threads_each_get_their_own_verdict(capfd):
+    """fd 2 is captured for one decode at a time, so a corrupt JPEG's warning is never
+    attributed to another thread's good image, nor lost."""
+    from concurrent.futures import ThreadPoolExecutor
+    jpeg = photo_jpeg()
+    cut = jpeg[:len(jpeg) // 2] + jpeg[len(jpeg) // 2 + 2000:]
+    padded = jpeg[:-2] + b"\x00" * 7 + jpeg[-2:]
+    inputs = [cut, padded, jpeg] * 8
+
+    def verdict(data):
+        try:
+            return io.decode(data, name="x").shape
+        except ImageError as error:
+            return error.reason
+    with ThreadPoolExecutor(4) as pool:
+        verdicts = list(pool.map(verdict, inputs))
+    assert verdicts == ["corrupt JPEG (premature end of data segment)", (300, 451, 3), (300, 451, 3)] * 8
+    assert capfd.readouterr().err == ""
+
+
 def test_the_command_line_prints_one_line_per_bad_file_and_nothing_else(tmp_path):
     jpeg = photo_jpeg()
     (tmp_path / "cut.jpg").write_bytes(jpeg[:len(jpeg) // 2] + jpeg[len(jpeg) // 2 + 2000:])
