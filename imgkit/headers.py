@@ -143,11 +143,11 @@ def _png_chunks(data):
 
 
 _JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}   # SOFn; C4/C8/CC are DHT, JPG, DAC
-JPEG_SOS, JPEG_EOI = 0xDA, b"\xff\xd9"
+_JPEG_SOS, _JPEG_EOI = 0xDA, b"\xff\xd9"
 _JPEG_BARE = {0x00, 0x01, *range(0xD0, 0xD8)}   # markers without a length field
 
 
-def jpeg_segments(data):
+def _jpeg_segments(data):
     """``(marker, payload start, payload end)`` of each segment up to the first scan header.
 
     Bytes between segments that are not markers are skipped, as libjpeg does.
@@ -161,18 +161,18 @@ def jpeg_segments(data):
         if marker == 0xFF or marker in _JPEG_BARE:
             at += 1 if marker == 0xFF else 2
             continue
-        if marker == JPEG_EOI[1]:
+        if marker == _JPEG_EOI[1]:
             return
         end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
         yield marker, at + 4, end
-        if marker == JPEG_SOS:
+        if marker == _JPEG_SOS:
             return
         at = end
 
 
 def _jpeg_sizes(data):
     sizes = []
-    for marker, start, end in jpeg_segments(data):
+    for marker, start, end in _jpeg_segments(data):
         if marker in _JPEG_FRAMES and end <= len(data):
             height, width = struct.unpack_from(">HH", data, start + 1)
             sizes.append((width, height))
@@ -405,7 +405,7 @@ def _hdr_sizes(data):
     if not match or {match[2], match[5]} != {b"X", b"Y"}:
         raise HeaderError("no resolution line (such as -Y 480 +X 640)")
     size = {match[2]: _c_int(match[3]), match[5]: _c_int(match[6])}
-    return [(abs(size[b"X"]), abs(size[b"Y"]))]
+    return [(size[b"X"], size[b"Y"])]
 
 
 def _fgets_lines(text, size=128):
@@ -486,22 +486,22 @@ PARSERS = {"PNG": _png_sizes, "JPEG": _jpeg_sizes, "WebP": _webp_sizes, "TIFF": 
 
 # ---------------------------------------------------------------- completeness
 
-def png_complete(data):
+def _png_complete(data):
     """Whether the chunks run, without running out, up to a whole IEND chunk."""
     return any(kind == b"IEND" and end + 4 <= len(data) for kind, _, end in _png_chunks(data))
 
 
-def jpeg_complete(data):
+def _jpeg_complete(data):
     """Whether an EOI marker follows the first scan (bytes after EOI are allowed)."""
-    for marker, _, end in jpeg_segments(data):
-        if marker == JPEG_SOS:
-            return data.find(JPEG_EOI, end) >= 0   # entropy-coded data never holds FF D9
+    for marker, _, end in _jpeg_segments(data):
+        if marker == _JPEG_SOS:
+            return data.find(_JPEG_EOI, end) >= 0   # entropy-coded data never holds FF D9
     return False
 
 
-def webp_complete(data):
+def _webp_complete(data):
     """Whether a RIFF file holds all the bytes its header announces."""
     return data[:4] != b"RIFF" or len(data) >= 8 + struct.unpack_from("<I", data, 4)[0]
 
 
-COMPLETE = {"PNG": png_complete, "JPEG": jpeg_complete, "WebP": webp_complete}
+COMPLETE = {"PNG": _png_complete, "JPEG": _jpeg_complete, "WebP": _webp_complete}
