@@ -2,9 +2,15 @@
 
 ``cv2.imread``/``cv2.imdecode`` return ``None`` instead of raising, print their own warnings, and
 will try to allocate whatever size a header declares. This module turns every failure into an
-``ImageError`` whose message is one line for a person (``photo.png: truncated PNG``), refuses
-oversized images from the header before decoding, and rejects truncated PNG and JPEG files
-(``cv2.imread`` fills a truncated JPEG's missing rows with grey and only warns).
+``ImageError`` whose message is one line for a person (``photo.png: truncated PNG``):
+
+- reads are bounded: only regular files (and stdin) are read, and no more bytes than an image
+  within ``max_pixels`` can take (``byte_limit``);
+- every size a header declares is checked against ``max_pixels`` before decoding
+  (``headers.declared_sizes``), and a file whose format is unknown never reaches OpenCV;
+- truncated PNG, JPEG and WebP files are refused, and so is a JPEG that libjpeg reports as
+  corrupt while decoding it (it fills what is missing with grey and only warns);
+- what libpng and libjpeg write to stderr is captured, and becomes the file's error or is dropped.
 
 A library module: it prints nothing; the command line reports ``imgkit: <message>``.
 """
@@ -14,13 +20,16 @@ import io
 import os
 import re
 import secrets
-import struct
+import stat
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 
 import cv2
 import numpy as np
+
+from . import headers
 
 # Extension (lower case, no dot) → encoding. The values are the encodings ``encode`` accepts.
 FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
@@ -44,6 +53,8 @@ _QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALI
 _READ_AS_STORED = cv2.IMREAD_COLOR | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
 _READ_GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH
 
+DEFAULT_MAX_PIXELS = 10**8
+
 
 class ImageError(ValueError):
     """An input or output that cannot be used; ``str(error)`` is ``"<path>: <reason>"``."""
@@ -59,16 +70,38 @@ class ImageError(ValueError):
 
 # ---------------------------------------------------------------- reading
 
-def read_bytes(path):
-    """All bytes of the file at ``path``, or of stdin when ``path`` is ``-``."""
+def byte_limit(max_pixels):
+    """The most bytes read for one input when images may have ``max_pixels`` pixels (None: no limit).
+
+    16 bytes a pixel (four float32 channels, the largest pixel an uncompressed image or .npy
+    array holds) plus 64 MiB for headers and metadata: 1.7 GB at the default 10⁸ pixels.
+    """
+    return None if max_pixels is None else 16 * int(max_pixels) + (64 << 20)
+
+
+def read_bytes(path, *, max_bytes=byte_limit(DEFAULT_MAX_PIXELS)):
+    """All bytes of the regular file at ``path``, or of stdin when ``path`` is ``-``.
+
+    Refuses, with an ``ImageError``, anything that is not a regular file (a FIFO, a device such
+    as /dev/zero, a socket: reading them may never end) and more than ``max_bytes`` bytes
+    (None: no limit); stdin is read up to that limit and no further.
+    """
     if path == "-":
-        data = sys.stdin.buffer.read()
+        data = _read_capped(sys.stdin.buffer, path, max_bytes)
         if not data:
             raise ImageError(path, "stdin is empty")
         return data
+    path = os.fspath(path)
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        _check_regular(path, os.stat(path))
+        # O_NONBLOCK: a file swapped for a FIFO after the check must not block the open
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(descriptor, "rb") as file:
+            status = os.fstat(file.fileno())
+            _check_regular(path, status)
+            if max_bytes is not None and status.st_size > max_bytes:
+                raise ImageError(path, _too_large(status.st_size, max_bytes))
+            data = _read_capped(file, path, max_bytes, status.st_size)
     except OSError as error:
         raise ImageError(path, _os_reason(error)) from None
     if not data:
@@ -76,54 +109,127 @@ def read_bytes(path):
     return data
 
 
-def imread(path, *, gray=False, max_pixels=10**8):
+def _check_regular(path, status):
+    if stat.S_ISDIR(status.st_mode):
+        raise ImageError(path, "is a directory")
+    if not stat.S_ISREG(status.st_mode):
+        raise ImageError(path, "not a regular file")
+
+
+def _read_capped(stream, name, max_bytes, expected=0):
+    """Read ``stream`` to its end, refusing it past ``max_bytes``; ``expected`` sizes the first read."""
+    chunks, total, want = [], 0, expected + 1
+    while True:
+        if max_bytes is not None:
+            want = min(want, max_bytes + 1 - total)
+        chunk = stream.read(want)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise ImageError(name, _too_large(None, max_bytes))
+        want = 1 << 20
+
+
+def _too_large(size, max_bytes):
+    if size is None:
+        return f"more than {_bytes(max_bytes)}, the most an image within --max-pixels can take"
+    return f"{_bytes(size)}, more than an image within --max-pixels can take ({_bytes(max_bytes)})"
+
+
+def _bytes(count):
+    """``1.7 GB``: two or three digits and a decimal unit."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}" if count < 10 * scale else f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def imread(path, *, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
     """Read an image file (``-``: stdin) as ``decode`` does; raises ``ImageError``."""
-    return decode(read_bytes(path), name=os.fspath(path), gray=gray, max_pixels=max_pixels)
+    data = read_bytes(path, max_bytes=byte_limit(max_pixels))
+    return decode(data, name=os.fspath(path), gray=gray, max_pixels=max_pixels)
 
 
-def decode(data, *, name, gray=False, max_pixels=10**8):
+def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
     """Decode an encoded image, keeping its depth (8/16-bit, float) and channels.
 
     ``gray=True`` gives one channel of the same depth. EXIF orientation is applied as
     ``cv2.imread`` applies it. A one-channel image is a 2-D array; ``.npy`` data is returned
-    as stored. ``max_pixels`` (None: no limit) is checked against the header before decoding.
-    Every failure raises ``ImageError(name, reason)``.
+    as stored, in native byte order and C order. Every size the header declares is checked
+    against ``max_pixels`` (None: no limit) before decoding. Every failure raises
+    ``ImageError(name, reason)``, whatever the data.
     """
     if not data:
         raise ImageError(name, "empty file")
-    kind = _sniff(data)
-    size = image_size(data)
-    if size is not None:
-        _check_pixels(name, size, max_pixels)
-    if kind == "NPY":
-        image = _decode_npy(data, name, gray)
-    else:
-        complete = _COMPLETE.get(kind)
+    kind = headers.sniff(data)
+    if kind is None:
+        raise ImageError(name, "not an image (unknown format)")
+    if kind in headers.UNSUPPORTED:
+        raise ImageError(name, headers.UNSUPPORTED[kind])
+    try:
+        if kind == "NPY":
+            return _decode_npy(data, name, gray, max_pixels)
+        complete = headers.COMPLETE.get(kind)
         if complete and not complete(data):
             raise ImageError(name, f"truncated {kind}")
-        image = _decode_opencv(data, name, kind, gray)
-    if size is None:   # a format whose header we do not parse: refuse it now at least
-        _check_pixels(name, image.shape[1::-1], max_pixels)
-    return image
+        _check_sizes(name, kind, data, max_pixels)
+        return _decode_opencv(data, name, kind, gray)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError(name, f"not enough memory to decode this {kind}") from None
+    except Exception as error:   # anything else hostile data provokes is this file's error, not a crash
+        raise ImageError(name, f"cannot decode {kind} ({type(error).__name__}: {error})") from None
+
+
+def _check_sizes(name, kind, data, max_pixels):
+    try:
+        sizes = headers.declared_sizes(kind, data)
+    except headers.TruncatedHeader:
+        raise ImageError(name, f"truncated {kind}") from None
+    except headers.HeaderError as error:
+        raise ImageError(name, f"cannot read {kind} header ({error})") from None
+    for size in sizes:
+        _check_pixels(name, size, max_pixels)
 
 
 def _decode_opencv(data, name, kind, gray):
     try:
-        with _opencv_quiet():
+        with _opencv_quiet(), _native_stderr() as messages:
             image = cv2.imdecode(np.frombuffer(data, np.uint8), _READ_GRAY if gray else _READ_AS_STORED)
     except cv2.error as error:   # e.g. above OpenCV's own size limit (OPENCV_IO_MAX_IMAGE_PIXELS)
         raise ImageError(name, f"cannot decode {kind} ({_opencv_message(error)})") from None
+    corruption = _corruption(messages)
     if image is None:
-        raise ImageError(name, f"cannot decode {kind} (corrupt or unsupported data)"
-                         if kind else "not an image (unknown format)")
+        raise ImageError(name, f"cannot decode {kind} ({corruption or 'corrupt or unsupported data'})")
+    if corruption:
+        raise ImageError(name, f"corrupt {kind} ({corruption})")
     return image
 
 
-def _decode_npy(data, name, gray):
+# ---------------------------------------------------------------- .npy
+
+_NPY_KINDS = "biufc"   # booleans, integers, floats and complex numbers (fft spectra)
+
+
+def _decode_npy(data, name, gray, max_pixels):
+    """A .npy array checked from its header before anything is allocated: an image's shape
+    (H×W or H×W×C, 1 to 4 channels), a numeric dtype, as many bytes as the header declares."""
     try:
-        image = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, EOFError, OSError) as error:
-        raise ImageError(name, f"cannot decode NPY ({error})") from None
+        shape, dtype, header_end = _npy_header(data)
+    except (ValueError, EOFError, OSError, SyntaxError, TypeError) as error:
+        raise ImageError(name, f"cannot read NPY header ({error})") from None
+    _check_npy(name, shape, dtype)
+    _check_pixels(name, (shape[1], shape[0]), max_pixels)
+    expected = header_end + int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if len(data) != expected:
+        raise ImageError(name, "truncated NPY" if len(data) < expected
+                         else f"NPY holds {len(data) - expected:,} bytes after its array")
+    image = np.load(io.BytesIO(data), allow_pickle=False)
+    # native byte order and C order: Numba kernels and OpenCV take nothing else
+    image = np.ascontiguousarray(image, dtype=image.dtype.newbyteorder("="))
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if gray and image.ndim == 3:
@@ -134,6 +240,44 @@ def _decode_npy(data, name, gray):
                                    f"({_opencv_message(error)})") from None
     return image
 
+
+def _npy_header(data):
+    """``(shape, dtype, offset of the data)`` from a .npy header, without reading the array."""
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read(stream)   # Fortran order is undone after loading
+    return shape, dtype, stream.tell()
+
+
+def _check_npy(name, shape, dtype):
+    if dtype.hasobject:
+        raise ImageError(name, "NPY holds Python objects (pickles are never loaded)")
+    if dtype.kind not in _NPY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise ImageError(name, f"NPY dtype {dtype.str} is not a pixel type (numbers only)")
+    if len(shape) not in (2, 3) or (len(shape) == 3 and not 1 <= shape[2] <= 4):
+        raise ImageError(name, f"NPY array of shape {shape} is not an image (H×W, or H×W×C with 1 to 4 channels)")
+    if min(shape) < 1:
+        raise ImageError(name, f"NPY array of shape {shape} is empty")
+
+
+def image_size(data):
+    """``(width, height)`` declared by the header, or None if it cannot be read.
+
+    Reads the header of every format ``decode`` reads, without decoding pixels. This is the
+    stored size: EXIF orientation may swap width and height in the decoded image.
+    """
+    kind = headers.sniff(data)
+    try:
+        if kind == "NPY":
+            shape = _npy_header(data)[0]
+            return (shape[1], shape[0]) if len(shape) >= 2 else None
+        return tuple(headers.declared_sizes(kind, data)[0]) if kind in headers.PARSERS else None
+    except (headers.HeaderError, ValueError, EOFError, OSError, SyntaxError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------- checks and messages
 
 def _check_pixels(name, size, max_pixels):
     width, height = size
@@ -167,8 +311,6 @@ def _opencv_quiet():
     """Silence OpenCV's logger (libtiff warnings, decoder errors): imgkit reports failures itself.
 
     Counted, so overlapping uses from several threads restore the caller's level only once.
-    Messages that libpng and libjpeg print straight to stderr are not covered; the truncated
-    files that cause most of them are refused before OpenCV sees them.
     """
     global _quiet_users, _saved_level
     with _quiet_lock:
@@ -185,168 +327,88 @@ def _opencv_quiet():
                 cv2.utils.logging.setLogLevel(_saved_level)
 
 
-# ---------------------------------------------------------------- headers
+# ---------------------------------------------------------------- what C libraries print
 
-_SIGNATURES = [
-    (b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8", "JPEG"), (b"GIF8", "GIF"),
-    (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"II+\x00", "TIFF"), (b"MM\x00+", "TIFF"),
-    (b"\x93NUMPY", "NPY"),
-]
-_PNM = re.compile(rb"P[1-6Ff]\s")   # PBM, PGM, PPM (text and binary) and PFM
-_BMP_HEADER_SIZES = {12, 40, 52, 56, 64, 108, 124}   # DIB header versions; "BM" alone starts many texts
-
-
-def _sniff(data):
-    """The format name the leading bytes announce, or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WebP"
-    if data[:2] == b"BM" and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
-        return "BMP"
-    if _PNM.match(data):
-        return "PNM"
-    return next((kind for magic, kind in _SIGNATURES if data.startswith(magic)), None)
+# libjpeg's warnings that mean pixels were made up (jerror.h): the decoder ran out of data, or
+# met data it could not decode, and filled the rest with grey. Its other warnings (extra bytes
+# it skipped between markers, an odd JFIF version, a bad ICC profile) leave the pixels intact.
+_JPEG_CORRUPTION = re.compile(r"^(?:Corrupt JPEG data: (?!bad ICC marker)(?!\d+ extraneous bytes)|"
+                              r"Premature end of JPEG file|Invalid SOS parameters|Inconsistent progression)")
+_JPEG_HARMLESS = re.compile(r"^(?:Corrupt JPEG data: (?:bad ICC marker|\d+ extraneous bytes)|Warning: |"
+                            r"Unknown Adobe color transform)")
+_LIBPNG = re.compile(r"^libpng (warning|error): ")
+_stderr_lock = threading.Lock()
+_sink = None   # (process id, file): one temporary file per process receives fd 2 during decodes
 
 
-def image_size(data):
-    """``(width, height)`` declared by the header, or None if it cannot be read.
+@contextmanager
+def _native_stderr():
+    """Capture what C code (libpng, libjpeg) writes to file descriptor 2 during the block.
 
-    Reads PNG, JPEG, WebP, TIFF and BigTIFF, BMP, GIF, PNM, PFM and NPY headers without
-    decoding pixels. This is the stored size: EXIF orientation may swap width and height in
-    the decoded image.
+    Yields a list, filled on exit with the captured lines that came from libpng or libjpeg;
+    any other line (another thread's output) is written back to stderr. Redirecting fd 2 is
+    process-wide, so the blocks run one at a time: within one process, OpenCV decodes one image
+    at a time (the CLI's workers are processes, each with its own stderr). If fd 2 cannot be
+    redirected (closed), the block runs without capture.
     """
-    parse = _SIZE_PARSERS.get(_sniff(data))
+    messages = []
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield messages
+            return
+        try:
+            sink = _stderr_sink()
+            _flush_python_stderr()
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield messages
+            finally:
+                os.dup2(saved, 2)
+                for line in _drain(sink):
+                    if _LIBPNG.match(line) or _JPEG_CORRUPTION.match(line) or _JPEG_HARMLESS.match(line):
+                        messages.append(line)
+                    else:
+                        os.write(2, (line + "\n").encode())
+        finally:
+            os.close(saved)
+
+
+def _drain(sink):
+    """The lines written to ``sink`` since it was last drained (64 KiB at most); empties it."""
+    sink.seek(0)
+    lines = sink.read(1 << 16).decode("utf-8", "replace").splitlines()
+    sink.seek(0)
+    sink.truncate()
+    return lines
+
+
+def _stderr_sink():
+    """This process's temporary file for fd 2 (a forked child makes its own: the file's offset
+    would be shared with its parent)."""
+    global _sink
+    if _sink is None or _sink[0] != os.getpid():
+        _sink = (os.getpid(), tempfile.TemporaryFile())
+    return _sink[1]
+
+
+def _flush_python_stderr():
     try:
-        return parse(data) if parse else None
-    except (struct.error, IndexError, ValueError):
-        return None
+        sys.stderr.flush()
+    except (AttributeError, ValueError, OSError):   # no stderr, or a closed one
+        pass
 
 
-def _png_size(data):
-    if data[12:16] != b"IHDR":
-        return None
-    return struct.unpack_from(">II", data, 16)
-
-
-_JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}   # SOFn; C4/C8/CC are DHT, JPG, DAC
-_JPEG_SOS, _JPEG_EOI = 0xDA, b"\xff\xd9"
-_JPEG_BARE = {0x00, 0x01, *range(0xD0, 0xD8)}   # markers without a length field
-
-
-def _jpeg_segments(data):
-    """``(marker, payload start, payload end)`` of each segment up to the first scan header.
-
-    Bytes between segments that are not markers are skipped, as libjpeg does.
-    """
-    at = 2
-    while True:
-        at = data.find(b"\xff", at)
-        if at < 0 or at + 4 > len(data):
-            return
-        marker = data[at + 1]
-        if marker == 0xFF or marker in _JPEG_BARE:
-            at += 1 if marker == 0xFF else 2
-            continue
-        if marker == _JPEG_EOI[1]:
-            return
-        end = at + 2 + int.from_bytes(data[at + 2:at + 4], "big")
-        yield marker, at + 4, end
-        if marker == _JPEG_SOS:
-            return
-        at = end
-
-
-def _jpeg_size(data):
-    for marker, start, end in _jpeg_segments(data):
-        if marker in _JPEG_FRAMES and end <= len(data):
-            height, width = struct.unpack_from(">HH", data, start + 1)
-            return width, height
+def _corruption(messages):
+    """The first captured message that means the decoded pixels are wrong, for a person."""
+    for line in messages:
+        if _JPEG_CORRUPTION.match(line):
+            return line.removeprefix("Corrupt JPEG data: ")
+        match = _LIBPNG.match(line)
+        if match and match[1] == "error":
+            return "libpng: " + line[match.end():]
     return None
-
-
-def _webp_size(data):
-    chunk = data[12:16]
-    if chunk == b"VP8 ":   # lossy: 14-bit sizes after the key-frame start code
-        width, height = struct.unpack_from("<HH", data, 26)
-        return width & 0x3FFF, height & 0x3FFF
-    if chunk == b"VP8L":   # lossless: 14-bit sizes minus one, packed after a signature byte
-        bits = struct.unpack_from("<I", data, 21)[0]
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X" and len(data) >= 30:   # extended: 24-bit canvas sizes minus one
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-_TIFF_TYPES = {3: "H", 4: "I", 16: "Q"}   # SHORT, LONG, LONG8
-_TIFF_WIDTH, _TIFF_LENGTH = 256, 257
-
-
-def _tiff_size(data):
-    """ImageWidth and ImageLength from the first IFD (classic TIFF or BigTIFF)."""
-    order = "<" if data[:2] == b"II" else ">"
-    big = data[2:4] in (b"+\x00", b"\x00+")
-    ifd = struct.unpack_from(order + ("Q" if big else "I"), data, 8 if big else 4)[0]
-    count = struct.unpack_from(order + ("Q" if big else "H"), data, ifd)[0]
-    first, entry, value = (ifd + 8, 20, 12) if big else (ifd + 2, 12, 8)
-    size = {}
-    for at in range(first, first + min(count, 4096) * entry, entry):
-        tag, kind = struct.unpack_from(order + "HH", data, at)
-        if tag in (_TIFF_WIDTH, _TIFF_LENGTH) and kind in _TIFF_TYPES:
-            size[tag] = struct.unpack_from(order + _TIFF_TYPES[kind], data, at + value)[0]
-    return (size[_TIFF_WIDTH], size[_TIFF_LENGTH]) if len(size) == 2 else None
-
-
-def _bmp_size(data):
-    if struct.unpack_from("<I", data, 14)[0] == 12:   # OS/2 BITMAPCOREHEADER: 16-bit sizes
-        return struct.unpack_from("<HH", data, 18)
-    width, height = struct.unpack_from("<ii", data, 18)
-    return abs(width), abs(height)   # a negative height means top-down rows
-
-
-def _gif_size(data):
-    return struct.unpack_from("<HH", data, 6)
-
-
-def _pnm_size(data):
-    fields = re.sub(rb"#[^\n]*", b"", data[:1024]).split()   # comments may sit between the numbers
-    return int(fields[1]), int(fields[2])
-
-
-def _npy_size(data):
-    stream = io.BytesIO(data)
-    version = np.lib.format.read_magic(stream)
-    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    rows, columns = (*read(stream)[0], 1, 1)[:2]
-    return columns, rows
-
-
-_SIZE_PARSERS = {"PNG": _png_size, "JPEG": _jpeg_size, "WebP": _webp_size, "TIFF": _tiff_size,
-                 "BMP": _bmp_size, "GIF": _gif_size, "PNM": _pnm_size, "NPY": _npy_size}
-
-
-def _png_complete(data):
-    """Whether the chunks run, without running out, up to a whole IEND chunk."""
-    at = 8
-    while at + 8 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, at)
-        at += 12 + length   # length, type, payload, CRC
-        if kind == b"IEND":
-            return at <= len(data)
-    return False
-
-
-def _jpeg_complete(data):
-    """Whether an EOI marker follows the first scan (bytes after EOI are allowed)."""
-    for marker, _, end in _jpeg_segments(data):
-        if marker == _JPEG_SOS:
-            return data.find(_JPEG_EOI, end) >= 0   # entropy-coded data never holds FF D9
-    return False
-
-
-def _webp_complete(data):
-    return len(data) >= 8 + struct.unpack_from("<I", data, 4)[0]
-
-
-_COMPLETE = {"PNG": _png_complete, "JPEG": _jpeg_complete, "WebP": _webp_complete}
 
 
 # ---------------------------------------------------------------- encoding

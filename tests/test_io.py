@@ -218,9 +218,9 @@ def test_max_pixels_message_shows_exact_counts():
     assert io.decode(data, name="c", max_pixels=width * height).shape[:2] == (height, width)
 
 
-def test_formats_without_a_parsed_header_are_checked_after_decoding():
+def test_hdr_size_is_read_from_its_header():
     hdr = cv2.imencode(".hdr", np.ones((6, 7, 3), np.float32))[1].tobytes()
-    assert io.image_size(hdr) is None
+    assert io.image_size(hdr) == (7, 6)
     assert io.decode(hdr, name="x").shape == (6, 7, 3)
     with pytest.raises(ImageError, match="image is 7×6 = 42 pixels, above --max-pixels 41"):
         io.decode(hdr, name="x", max_pixels=41)
