@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .checks import pixel_count
+
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
 
@@ -49,7 +51,7 @@ def _common_options(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
-    max_pixels: Annotated[float, typer.Option("--max-pixels", help="Refuse images whose header declares more pixels than this.", rich_help_panel=IO_PANEL)] = 1e8,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = 10**8,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once (default: CPU count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import IO_PANEL, RUN_PANEL
 
 NMS_PANEL = "Suppression"
@@ -102,19 +103,20 @@ def nms_command(
 
 
 def _options(box_format, iou, score, top_k, eta, sigma, method):
-    """The operation and its keyword arguments (box_format aside); the API's defaults where unset.
-    Soft-NMS when ``sigma`` or ``method`` is given."""
-    from ..ops.nms import BOX_FORMATS
+    """The operation and its keyword arguments (box_format aside), checked by its rules; the API's
+    defaults where unset. Soft-NMS when ``sigma`` or ``method`` is given."""
+    from ..batch import Job
     soft = sigma is not None or method is not None
-    if box_format not in BOX_FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}", param_hint="--box-format")
     given = {key: value for key, value in (("iou", iou), ("score", score)) if value is not None}
     if not soft:
-        return "nms", {**given, "top_k": top_k, "eta": eta}
-    if eta != 1.0:
+        name, options = "nms", {**given, "top_k": top_k, "eta": eta}
+    elif eta != 1.0:
         raise typer.BadParameter("applies to greedy NMS, not Soft-NMS", param_hint="--eta")
-    return "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
-                        "method": method or "gaussian"}
+    else:
+        name, options = "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
+                                     "method": method or "gaussian"}
+    checked(Job(name, {**options, "box_format": box_format}), renamed={"sigma": "--soft-sigma", "method": "--soft-method"})
+    return name, options
 
 
 def _draw_task(sources, output, fmt):
