@@ -115,7 +115,8 @@ def _options(box_format, iou, score, top_k, eta, sigma, method):
     else:
         name, options = "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
                                      "method": method or "gaussian"}
-    checked(Job(name, {**options, "box_format": box_format}), renamed={"sigma": "--soft-sigma", "method": "--soft-method"})
+    checked(Job(name, {**options, "box_format": box_format}),
+            renamed={"sigma": "--soft-sigma", "method": "--soft-method"})
     return name, options
 
 
