@@ -12,6 +12,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 
 from .inputs import STDIO, Source, UsageError
+from .limits import DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Job:
 class Settings:
     """How inputs are read and outputs written, the same for every task of a batch."""
     gray: bool = False
-    max_pixels: int = 10**8
+    max_pixels: int = DEFAULT_MAX_PIXELS
     overwrite: bool = False
     skip_existing: bool = False
     quality: int | None = None
@@ -211,8 +212,8 @@ def run_task(task, job, settings):
 
 
 def _process_image(task, job, settings, result, io):
-    image = io.decode(io.read_bytes(task.source.path), name=task.source.path, gray=settings.gray,
-                      max_pixels=settings.max_pixels)
+    data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
+    image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
     pixels = apply(job, image)
     if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)

@@ -96,8 +96,7 @@ def run_compare(name, job, common, repeat, extensions=None):
     notes = []      # how the OpenCV path departed from calling OpenCV's function as is
     for source in sources:
         try:
-            image = io.decode(io.read_bytes(source.path), name=source.path, gray=common.gray,
-                              max_pixels=int(common.max_pixels))
+            image = io.imread(source.path, gray=common.gray, max_pixels=int(common.max_pixels))
             row = compare_image(job, image, repeat)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
             errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from . import headers
+from .limits import DEFAULT_MAX_PIXELS
 
 # Extension (lower case, no dot) → encoding. The values are the encodings ``encode`` accepts.
 FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
@@ -53,7 +54,6 @@ _QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALI
 _READ_AS_STORED = cv2.IMREAD_COLOR | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
 _READ_GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH
 
-DEFAULT_MAX_PIXELS = 10**8
 
 
 class ImageError(ValueError):

@@ -10,6 +10,7 @@ imported; worker processes started afterwards inherit them. This module imports 
 import os
 import sys
 
+DEFAULT_MAX_PIXELS = 10**8     # --max-pixels' default, and the API's
 _VARIABLES = ("OPENCV_IO_MAX_IMAGE_PIXELS", "OPENCV_IO_MAX_IMAGE_WIDTH", "OPENCV_IO_MAX_IMAGE_HEIGHT")
 
 

@@ -42,9 +42,13 @@ def local_pool(jobs):
     threads = max(1, available_cores() // jobs)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(threads, os.getpid()))
-    with _blocked(_STOPPING):   # inherited across fork and exec: workers start deaf to Ctrl-C
-        for _ in range(jobs):   # a spawn pool starts one worker per submission until it is full
-            pool.submit(int)
+    try:
+        with _blocked(_STOPPING):   # inherited across fork and exec: workers start deaf to Ctrl-C
+            for _ in range(jobs):   # a spawn pool starts one worker per submission until it is full
+                pool.submit(int)
+    except BaseException:           # a Ctrl-C held back while they were spawned arrives here
+        stop(pool)
+        raise
     return pool
 
 

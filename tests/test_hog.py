@@ -189,9 +189,9 @@ def test_errors_name_the_problem():
     image = random_image((15, 40), np.uint8)
     with pytest.raises(ValueError, match="image is 40×15 pixels, smaller than one HOG block of 16×16"):
         imgkit.hog(image)
-    with pytest.raises(ValueError, match="needs style='skimage'"):
+    with pytest.raises(ValueError, match="block_norm L1 needs style skimage"):
         imgkit.hog(random_image((32, 32), np.uint8), block_norm="L1")
-    with pytest.raises(ValueError, match="need style='opencv'"):
+    with pytest.raises(ValueError, match="signed needs style opencv"):
         imgkit.hog(random_image((32, 32), np.uint8), style="skimage", signed=True)
     with pytest.raises(TypeError, match="style='opencv' takes uint8 images"):
         imgkit.hog(random_image((32, 32), np.uint16))

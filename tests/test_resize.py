@@ -68,10 +68,19 @@ def test_antialias_close_to_pillow(interp):
 
 
 @pytest.mark.parametrize("args", [["--width", "0"], ["--scale", "-2"], ["--scale", "2", "--width", "5"], [],
-                                  ["--fit", "abc"], ["--scale", "0.0001"], ["--interp", "bicubic", "--width", "5"]])
+                                  ["--fit", "abc"], ["--scale", "100000"], ["--interp", "bicubic", "--width", "5"]])
 def test_cli_bad_sizes_exit_2(args, tmp_path, capsys):
     code, _, err = run_cli("resize", PHOTOS / "camera.png", "-o", tmp_path / "o.png", *args, capsys=capsys)
     assert code == 2 and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_cli_result_under_one_pixel_fails_that_input(tmp_path, capsys):
+    """--scale 0.0001 leaves a pixel of a 10 000-pixel-wide image, nothing of a 512×512 one: that
+    is the image's rule, an error for that input (it used to be refused on a 512² sample)."""
+    code, _, err = run_cli("resize", PHOTOS / "camera.png", "-o", tmp_path / "o.png", "--scale", "0.0001",
+                           capsys=capsys)
+    assert code == 1 and "under 1 pixel" in err and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import image_command
 
 METHODS = ("gaussian", "box", "median", "bilateral")
@@ -20,12 +21,12 @@ def _choice(name, value, allowed):
 @image_command(app, compare_app, "blur", help="Smooth images: Gaussian (default), box, median or bilateral. Bit depth and channels are kept.")
 def blur(
     method: Annotated[str, typer.Option(help="gaussian | box | median | bilateral.")] = "gaussian",
-    sigma: Annotated[float, typer.Option(help="Gaussian σ along x (0 = from --ksize).")] = 1.0,
-    sigma_y: Annotated[Optional[float], typer.Option(help="Gaussian σ along y (default: --sigma).", show_default=False)] = None,
-    ksize: Annotated[Optional[int], typer.Option(help="Window size. Gaussian: odd, default from σ as OpenCV derives it (round(6σ+1)|1 for 8-bit, 8σ otherwise); box: default 3; median: odd, default 3 (≥7 needs 8-bit).", show_default=False)] = None,
-    diameter: Annotated[int, typer.Option(help="Bilateral window diameter (≤0: from --sigma-space).")] = 9,
-    sigma_color: Annotated[float, typer.Option(help="Bilateral colour σ, in pixel units.")] = 75.0,
-    sigma_space: Annotated[float, typer.Option(help="Bilateral spatial σ, in pixels.")] = 75.0,
+    sigma: Annotated[float, typer.Option(help="Gaussian σ along x, 0–1000 (0 = from --ksize; below 0.02 the image is unchanged, as OpenCV).")] = 1.0,
+    sigma_y: Annotated[Optional[float], typer.Option(help="Gaussian σ along y, 0–1000 (default: --sigma).", show_default=False)] = None,
+    ksize: Annotated[Optional[int], typer.Option(help="Window size. Gaussian: odd, 1–8001, default from σ as OpenCV derives it (round(6σ+1)|1 for 8-bit, 8σ otherwise); box: 1–8001, default 3; median: odd, 1–255, default 3 (≥7 needs 8-bit).", show_default=False)] = None,
+    diameter: Annotated[int, typer.Option(help="Bilateral window diameter, at most 401 (≤0: radius round(1.5·--sigma-space), at most 200).")] = 9,
+    sigma_color: Annotated[float, typer.Option(help="Bilateral colour σ, in pixel units, ≥ 0 (0 = 1, as OpenCV).")] = 75.0,
+    sigma_space: Annotated[float, typer.Option(help="Bilateral spatial σ, in pixels, ≥ 0 (0 = 1, as OpenCV).")] = 75.0,
     border: Annotated[Optional[str], typer.Option(help="reflect101 | reflect | replicate | constant | wrap (default reflect101; median always replicates, as cv2.medianBlur).", show_default=False)] = None,
 ):
     from ..batch import Job
@@ -38,9 +39,9 @@ def blur(
     if method == "gaussian":
         params = {"sigma": sigma, "sigma_y": sigma_y, "ksize": ksize, "border": border}
     elif method == "box":
-        params = {"ksize": ksize or 3, "border": border}
+        params = {"ksize": 3 if ksize is None else ksize, "border": border}
     elif method == "median":
-        params = {"ksize": ksize or 3}
+        params = {"ksize": 3 if ksize is None else ksize}
     else:
         params = {"diameter": diameter, "sigma_color": sigma_color, "sigma_space": sigma_space, "border": border}
-    return Job(f"{method}_blur" if method != "bilateral" else "bilateral_filter", params)
+    return checked(Job(f"{method}_blur" if method != "bilateral" else "bilateral_filter", params))

@@ -12,6 +12,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..limits import DEFAULT_MAX_PIXELS
+from .checks import pixel_count
+
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
 
@@ -75,7 +78,7 @@ def _common_options(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
-    max_pixels: Annotated[float, typer.Option("--max-pixels", help="Refuse images whose header declares more pixels than this.", rich_help_panel=IO_PANEL)] = 1e8,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once (default: CPU count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
@@ -109,11 +112,13 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
         own = list(inspect.signature(build).parameters.values())
 
         def run(**values):
+            bound_decoding(values["max_pixels"])
             common = Common(**{key: values.pop(key) for key in _COMMON})
             raise typer.Exit(run_images(name, build(**values), common, default_format, check_sources, extensions))
 
         def compare(**values):
             repeat = values.pop("repeat")
+            bound_decoding(values["max_pixels"])
             common = Common(**{key: values.pop(key, None) for key in _COMMON})
             from ..compare import run_compare
             raise typer.Exit(run_compare(name, build(**values), common, repeat, extensions))
@@ -125,6 +130,13 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
         compare_app.command(name, help=f"Compare imgkit and OpenCV on: {help}", no_args_is_help=True)(interruptible(compare))
         return build
     return register
+
+
+def bound_decoding(max_pixels):
+    """OpenCV's own size limits from ``--max-pixels``, before anything imports cv2 (a guide is
+    read while the options are turned into a job)."""
+    from ..limits import bound_opencv_decoding
+    bound_opencv_decoding(max_pixels)
 
 
 def _ordered(params):
@@ -203,9 +215,10 @@ def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
         _remove_stale_temporaries(plan.tasks, quiet)
         processes = _jobs(jobs, len(plan.tasks), quiet)
         reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
-        executor = workers.local_pool(processes) if processes > 1 else None
+        executor = None
         task_work = work or batch.image_work(plan.job, plan.settings)
         try:
+            executor = workers.local_pool(processes) if processes > 1 else None
             with reporter:
                 results = batch.run_batch(plan.tasks, task_work, plan.settings, executor=executor,
                                           on_result=reporter.result, fail_fast=fail_fast)

@@ -5,11 +5,10 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import image_command
 
-BORDERS = ("reflect101", "reflect", "replicate", "constant", "wrap")
 COMPONENTS = ("magnitude", "x", "y", "angle")
-KSIZES = (1, 3, 5, 7)
 
 OUTPUT_NOTE = ("Results are float32: npy and tiff keep them; other formats get |value| rounded and "
                "saturated to 0–255 (as cv2.convertScaleAbs), or a min–max stretch with --normalize.")
@@ -28,9 +27,6 @@ def _choice(name, value, allowed):
 def _gradient_job(operator, dx, dy, ksize, component, l1, normalize, border):
     """The Job of a first-derivative command (see the options' help for the rules)."""
     from ..batch import Job
-    _choice("--border", border, BORDERS)
-    if ksize is not None:
-        _choice("--ksize", ksize, KSIZES)
     ksize = 3 if ksize is None else ksize
     sobel_params = {"ksize": ksize} if operator == "sobel" else {}
     if dx is not None or dy is not None:
@@ -39,26 +35,18 @@ def _gradient_job(operator, dx, dy, ksize, component, l1, normalize, border):
                                      param_hint="--component")
         if l1:
             raise typer.BadParameter("--l1 applies to the magnitude, not to --dx/--dy", param_hint="--l1")
-        dx, dy = dx or 0, dy or 0
-        top = max(ksize, 3) - 1 if operator == "sobel" else 1
-        for name, order in (("--dx", dx), ("--dy", dy)):
-            if not 0 <= order <= top:
-                rule = f"for --ksize {ksize}" if operator == "sobel" else f"for {operator}"
-                raise typer.BadParameter(f"must be between 0 and {top} {rule}, got {order}", param_hint=name)
-        if dx + dy == 0 or (operator != "sobel" and dx + dy != 1):
-            allowed = "at least one of them > 0" if operator == "sobel" else "1 and 0, or 0 and 1"
-            raise typer.BadParameter(f"orders must be {allowed}, got {dx} and {dy}", param_hint="--dx/--dy")
-        return Job(operator, {"dx": dx, "dy": dy, **sobel_params, "border": border}, normalize=normalize)
+        return checked(Job(operator, {"dx": dx or 0, "dy": dy or 0, **sobel_params, "border": border},
+                           normalize=normalize))
     component = _choice("--component", component or "magnitude", COMPONENTS)
     if l1 and component != "magnitude":
         raise typer.BadParameter("--l1 applies to the magnitude only", param_hint="--l1")
     if component in ("x", "y"):
         dx, dy = (1, 0) if component == "x" else (0, 1)
-        return Job(operator, {"dx": dx, "dy": dy, **sobel_params, "border": border}, normalize=normalize)
+        return checked(Job(operator, {"dx": dx, "dy": dy, **sobel_params, "border": border}, normalize=normalize))
     params = {"operator": operator, "ksize": ksize, "border": border}
     if component == "angle":
-        return Job("gradient_angle", params, normalize=normalize)
-    return Job("gradient_magnitude", {**params, "l1": l1}, normalize=normalize)
+        return checked(Job("gradient_angle", params, normalize=normalize))
+    return checked(Job("gradient_magnitude", {**params, "l1": l1}, normalize=normalize))
 
 
 DX = Annotated[Optional[int], typer.Option("--dx", help="Derivative order along x (with --dy: one derivative instead of the gradient).", show_default=False)]
@@ -107,6 +95,4 @@ def laplacian(
     border: BORDER = "reflect101",
 ):
     from ..batch import Job
-    _choice("--ksize", ksize, KSIZES)
-    _choice("--border", border, BORDERS)
-    return Job("laplacian", {"ksize": ksize, "border": border}, normalize=normalize)
+    return checked(Job("laplacian", {"ksize": ksize, "border": border}, normalize=normalize))

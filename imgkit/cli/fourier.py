@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import image_command
 
 fft_app = typer.Typer(no_args_is_help=True, help="Fourier transforms: spectrum and phase pictures, the complex "
@@ -52,12 +53,7 @@ def inverse(
     dtype: Annotated[str, typer.Option(help="uint8 | uint16 | float32 (float32: write npy or tiff to keep the values).")] = "uint8",
 ):
     from ..batch import Job
-    from ..ops.fourier import check_inverse_dtype
-    try:
-        check_inverse_dtype(dtype)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--dtype") from None
-    return Job("ifft2", {"dtype": dtype})
+    return checked(Job("ifft2", {"dtype": dtype}))
 
 
 @image_command(fft_app, compare_fft_app, "filter",
@@ -67,19 +63,12 @@ def inverse(
                     "are kept (integers rounded and saturated); 4-channel images are filtered with "
                     "premultiplied alpha.")
 def filter_(
-    pass_: Annotated[str, typer.Option("--pass", help="low | high | band (the ring cutoff ± width/2 passes) | notch (that ring is removed).")] = "low",
+    kind: Annotated[str, typer.Option("--pass", help="low | high | band (the ring cutoff ± width/2 passes) | notch (that ring is removed).")] = "low",
     shape: Annotated[str, typer.Option(help="ideal (sharp; rings) | gaussian | butterworth.")] = "gaussian",
-    cutoff: Annotated[float, typer.Option(help="Radius in the centred spectrum, in frequency samples (cycles per image); the ring's centre for band and notch.")] = 30.0,
-    width: Annotated[float, typer.Option(help="Width of the ring (band, notch).")] = 10.0,
-    order: Annotated[float, typer.Option(help="Butterworth order n: the gain falls as (D/cutoff)^−2n.")] = 2.0,
+    cutoff: Annotated[float, typer.Option(help="Radius in the centred spectrum, in frequency samples (cycles per image), > 0; the ring's centre for band and notch.")] = 30.0,
+    width: Annotated[float, typer.Option(help="Width of the ring (band, notch), > 0.")] = 10.0,
+    order: Annotated[float, typer.Option(help="Butterworth order n > 0: the gain falls as (D/cutoff)^−2n.")] = 2.0,
 ):
     from ..batch import Job
-    from ..ops.fourier import KINDS, check_filter_options
-    if pass_ not in KINDS:
-        raise typer.BadParameter(f"must be one of {', '.join(KINDS)}, got {pass_!r}", param_hint="--pass")
-    try:
-        check_filter_options(pass_, shape, cutoff, width, order)
-    except (ValueError, TypeError) as error:
-        raise typer.BadParameter(str(error)) from None
-    return Job("frequency_filter", {"kind": pass_, "shape": shape, "cutoff": cutoff, "width": width,
-                                    "order": order})
+    return checked(Job("frequency_filter", {"kind": kind, "shape": shape, "cutoff": cutoff, "width": width,
+                                            "order": order}), renamed={"kind": "--pass"})

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import image_command
 
 HELP = ("He's guided filter: edge-preserving smoothing steered by a guide image (the input itself by "
@@ -52,13 +53,14 @@ def guide_fits(job, sources):
 @image_command(app, compare_app, "guided", help=HELP, check_sources=guide_fits)
 def guided(
     guide: Annotated[Optional[str], typer.Option(help="Guide image, read once (its own depth and channels, whatever --gray); the same size as every input. Default: each input is its own guide.", show_default=False)] = None,
-    radius: Annotated[int, typer.Option(help="Window radius r: means over (2r+1)×(2r+1).")] = 8,
-    eps: Annotated[float, typer.Option(help="Regularisation ε in [0,1]-intensity units squared, whatever the bit depth: detail whose contrast is well below √ε of the range (0.1 for 0.01) is smoothed, stronger edges are kept.")] = 0.01,
-    subsample: Annotated[int, typer.Option(help="s > 1: the fast guided filter (He & Sun 2015): coefficients computed at 1/s resolution with radius r/s, enlarged bilinearly.")] = 1,
+    radius: Annotated[int, typer.Option(help="Window radius r, 1–4000: means over (2r+1)×(2r+1).")] = 8,
+    eps: Annotated[float, typer.Option(help="Regularisation ε > 0 in [0,1]-intensity units squared, whatever the bit depth: detail whose contrast is well below √ε of the range (0.1 for 0.01) is smoothed, stronger edges are kept.")] = 0.01,
+    subsample: Annotated[int, typer.Option(help="s > 1 (at most 4000): the fast guided filter (He & Sun 2015): coefficients computed at 1/s resolution with radius r/s, enlarged bilinearly.")] = 1,
     enhance: Annotated[Optional[float], typer.Option(help="K ≥ 0: detail enhancement, I + K·(I − q) on the unrounded filter output q.", show_default=False)] = None,
 ):
     from ..batch import Job
     params = {"radius": radius, "eps": eps, "subsample": subsample, "enhance": enhance}
+    checked(Job("guided_filter", params))     # before the guide is read
     if guide is None:
         return Job("guided_filter", params)
     return Job("guided_filter", {**params, "guide": _read_guide(guide)}, reads=(guide,))

@@ -8,10 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
+from .checks import checked
 from .common import Common, image_command, interruptible, plan_images, run_plans
-
-STYLES = ("opencv", "skimage")
-BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
 
 HELP = ("HOG features (Dalal & Triggs) of the whole image, as a float32 vector: --style opencv equals "
         "cv2.HOGDescriptor with its window = the image cropped to whole block steps from the top-left "
@@ -27,29 +25,20 @@ HELP = ("HOG features (Dalal & Triggs) of the whole image, as a float32 vector: 
 @image_command(app, compare_app, "hog", help=HELP, default_format="npy")
 def hog(
     style: Annotated[str, typer.Option(help="opencv (cv2.HOGDescriptor) or skimage (skimage.feature.hog).")] = "opencv",
-    orientations: Annotated[int, typer.Option(min=1, help="Orientation bins over 0–180° (0–360° with --signed).")] = 9,
-    cell: Annotated[int, typer.Option(min=1, help="Cell side, pixels.")] = 8,
-    block: Annotated[int, typer.Option(min=1, help="Block side, cells.")] = 2,
-    block_stride: Annotated[int, typer.Option(min=1, help="Step between blocks, cells.")] = 1,
+    orientations: Annotated[int, typer.Option(help="Orientation bins over 0–180° (0–360° with --signed), 1–360: one-degree bins at the finest.")] = 9,
+    cell: Annotated[int, typer.Option(help="Cell side, pixels, ≥ 1.")] = 8,
+    block: Annotated[int, typer.Option(help="Block side, cells, ≥ 1.")] = 2,
+    block_stride: Annotated[int, typer.Option(help="Step between blocks, cells, ≥ 1.")] = 1,
     block_norm: Annotated[str, typer.Option(help="L2-Hys, L2, L1 or L1-sqrt (the last three: --style skimage; OpenCV has L2-Hys only).")] = "L2-Hys",
     signed: Annotated[bool, typer.Option("--signed", help="Orientations over 0–360° (--style opencv; skimage has unsigned ones only).")] = False,
     visualize: Annotated[Optional[str], typer.Option(help="Also write the cell-glyph picture (8-bit, the image's size): a file for one input, a directory for several (input paths mirrored, png). A second pass over the inputs.", show_default=False)] = None,
 ):
     from ..batch import Job
-    if style not in STYLES:
-        raise typer.BadParameter(f"must be opencv or skimage, got {style!r}", param_hint="--style")
-    if block_norm not in BLOCK_NORMS:
-        raise typer.BadParameter(f"must be one of {', '.join(BLOCK_NORMS)}, got {block_norm!r}", param_hint="--block-norm")
-    if style == "opencv" and block_norm != "L2-Hys":
-        raise typer.BadParameter(f"{block_norm} needs --style skimage: cv2.HOGDescriptor normalises with L2-Hys only",
-                                 param_hint="--block-norm")
-    if style == "skimage" and signed:
-        raise typer.BadParameter("needs --style opencv: skimage.feature.hog has unsigned orientations only",
-                                 param_hint="--signed")
+    job = checked(Job("hog", {"style": style, "orientations": orientations, "cell": cell, "block": block,
+                              "block_stride": block_stride, "block_norm": block_norm, "signed": signed}))
     if visualize is not None and cell < 2:
         raise typer.BadParameter("the glyph picture needs --cell 2 or more", param_hint="--visualize")
-    return Job("hog", {"style": style, "orientations": orientations, "cell": cell, "block": block,
-                       "block_stride": block_stride, "block_norm": block_norm, "signed": signed})
+    return job
 
 
 def _with_pictures(name):

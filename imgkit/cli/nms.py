@@ -10,7 +10,9 @@ from typing import Annotated, Optional
 import typer
 
 from . import app, compare_app
-from .common import IO_PANEL, RUN_PANEL, interruptible
+from .checks import checked
+from ..limits import DEFAULT_MAX_PIXELS
+from .common import IO_PANEL, RUN_PANEL, bound_decoding, interruptible
 
 NMS_PANEL = "Suppression"
 
@@ -56,6 +58,7 @@ def nms_command(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
 ):
+    bound_decoding(DEFAULT_MAX_PIXELS)      # for the --draw picture
     from .. import batch, boxes
     from .. import inputs as finding
     from ..warmup import prepare
@@ -94,19 +97,21 @@ def nms_command(
 
 
 def _options(box_format, iou, score, top_k, eta, sigma, method):
-    """The operation and its keyword arguments (box_format aside); the API's defaults where unset.
-    Soft-NMS when ``sigma`` or ``method`` is given."""
-    from ..ops.nms import BOX_FORMATS
+    """The operation and its keyword arguments (box_format aside), checked by its rules; the API's
+    defaults where unset. Soft-NMS when ``sigma`` or ``method`` is given."""
+    from ..batch import Job
     soft = sigma is not None or method is not None
-    if box_format not in BOX_FORMATS:
-        raise typer.BadParameter(f"must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}", param_hint="--box-format")
     given = {key: value for key, value in (("iou", iou), ("score", score)) if value is not None}
     if not soft:
-        return "nms", {**given, "top_k": top_k, "eta": eta}
-    if eta != 1.0:
+        name, options = "nms", {**given, "top_k": top_k, "eta": eta}
+    elif eta != 1.0:
         raise typer.BadParameter("applies to greedy NMS, not Soft-NMS", param_hint="--eta")
-    return "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
-                        "method": method or "gaussian"}
+    else:
+        name, options = "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
+                                     "method": method or "gaussian"}
+    checked(Job(name, {**options, "box_format": box_format}),
+            renamed={"sigma": "--soft-sigma", "method": "--soft-method"})
+    return name, options
 
 
 def _draw_task(sources, output, fmt):

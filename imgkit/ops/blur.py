@@ -8,15 +8,37 @@ the reference results are reshaped back).
 
 import numpy as np
 
-from ..options import border_code
-from ._checks import (as_planes, check_backend, check_image, check_int, check_odd,
-                      check_positive, like_input)
+from ..options import BORDERS, border_code
+from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
+                      check_number, check_odd, like_input)
+
+# Bounds on what an option can ask for, whatever the image (the reasons are in each check).
+MAX_KSIZE = 8001            # a window side: twice a 4K frame's width, kernel work ≤ 16 000 taps a pixel
+MAX_SIGMA = 1000.0          # the Gaussian σ whose derived kernel, round(8σ+1)|1, is MAX_KSIZE wide
+SIGMA_DELTA = 0.02          # every σ up to here gives OpenCV's delta kernel: e^(−1/(2σ²)) is 0 in doubles
+MAX_MEDIAN_KSIZE = 255      # the histogram median counts a window's pixels in 16 bits, as OpenCV's
+MAX_BILATERAL_RADIUS = 200  # a 401-pixel round window: ~126 000 taps a pixel, minutes per megapixel
 
 
 def gaussian_ksize(sigma, dtype):
     """OpenCV's kernel size for ``sigma``: ``round(6σ+1)|1`` for uint8, ``round(8σ+1)|1`` otherwise."""
     radius_sigmas = 3 if np.dtype(dtype) == np.uint8 else 4
     return int(round(sigma * radius_sigmas * 2 + 1)) | 1
+
+
+def check_gaussian_blur(sigma=1.0, *, sigma_y=None, ksize=None, border="reflect101"):
+    """The rules of ``gaussian_blur``'s parameters: each σ a finite number in [0, 1000], > 0 when
+    ``ksize`` is not given; ``ksize`` odd, 1 to 8001; a known border."""
+    check_number("sigma", sigma, 0, MAX_SIGMA)
+    if sigma_y is not None:
+        check_number("sigma_y", sigma_y, 0, MAX_SIGMA)
+    if ksize is None:
+        for name, value in (("sigma", sigma), ("sigma_y", sigma_y)):
+            if value is not None and float(value) == 0:
+                raise ParameterError(name, "must be > 0 when {ksize} is not given", ["ksize"])
+    else:
+        check_odd("ksize", ksize, 1, MAX_KSIZE)
+    check_choice("border", border, tuple(BORDERS))
 
 
 def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect101",
@@ -27,12 +49,13 @@ def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect
     ----------
     image : ndarray, uint8, uint16 or float32, H×W or H×W×C
     sigma : float
-        Standard deviation along x. 0 derives it from ``ksize`` as OpenCV does.
+        Standard deviation along x, 0 to 1000. 0 derives it from ``ksize`` as OpenCV does; below
+        0.02 the kernel is a delta (the image is unchanged), as OpenCV's.
     sigma_y : float, optional
         Standard deviation along y (default: ``sigma``).
     ksize : int, optional
-        Odd kernel width and height. Default: from each sigma, ``round(6σ+1)|1`` for uint8
-        and ``round(8σ+1)|1`` otherwise (OpenCV's rule).
+        Odd kernel width and height, 1 to 8001. Default: from each sigma, ``round(6σ+1)|1`` for
+        uint8 and ``round(8σ+1)|1`` otherwise (OpenCV's rule).
     border : {'reflect101', 'reflect', 'replicate', 'constant', 'wrap'}
 
     Notes
@@ -40,17 +63,16 @@ def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect
     uint8 and uint16 use OpenCV's bit-exact fixed-point path (8 / 16 fractional bits per
     pass, error-diffused kernel quantisation), so the result is identical to OpenCV's.
     """
+    check_gaussian_blur(sigma, sigma_y=sigma_y, ksize=ksize, border=border)
     check_image(image)
     check_backend(backend)
     code = border_code(border)
-    sigma_x = check_positive("sigma", sigma, allow_zero=True)
-    sigma_y = sigma_x if sigma_y is None else check_positive("sigma_y", sigma_y, allow_zero=True)
+    sigma_x = _delta_floor(float(sigma))
+    sigma_y = sigma_x if sigma_y is None else _delta_floor(float(sigma_y))
     if ksize is None:
-        if sigma_x == 0 or sigma_y == 0:
-            raise ValueError("sigma must be > 0 when ksize is not given")
         ksize_x, ksize_y = gaussian_ksize(sigma_x, image.dtype), gaussian_ksize(sigma_y, image.dtype)
     else:
-        ksize_x = ksize_y = check_odd("ksize", ksize)
+        ksize_x = ksize_y = int(ksize)
     if backend == "opencv":
         from ..reference import blur as reference
         return reference.gaussian_blur(image, ksize_x, ksize_y, sigma_x, sigma_y, code).reshape(image.shape)
@@ -59,17 +81,29 @@ def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect
     return like_input(planes, image)
 
 
+def _delta_floor(sigma):
+    """σ in (0, SIGMA_DELTA) as SIGMA_DELTA: the same delta kernel, without σ² underflowing to 0."""
+    return SIGMA_DELTA if 0 < sigma < SIGMA_DELTA else sigma
+
+
+def check_box_blur(ksize=3, *, border="reflect101"):
+    """The rules of ``box_blur``'s parameters: ``ksize`` 1 to 8001; a known border."""
+    check_int("ksize", ksize, 1, MAX_KSIZE)
+    check_choice("border", border, tuple(BORDERS))
+
+
 def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
-    """Mean over a ``ksize``×``ksize`` window, as ``cv2.blur``.
+    """Mean over a ``ksize``×``ksize`` window, as ``cv2.blur``; ``ksize`` 1 to 8001.
 
     An even ``ksize`` is allowed; its window reaches one pixel further up and left (OpenCV's
     anchor ``ksize // 2``). uint8 follows OpenCV's fixed-point division, so the result is
     identical, including its upward bias for power-of-two window areas.
     """
+    check_box_blur(ksize, border=border)
     check_image(image)
     check_backend(backend)
     code = border_code(border)
-    ksize = check_int("ksize", ksize, minimum=1)
+    ksize = int(ksize)
     if backend == "opencv":
         from ..reference import blur as reference
         return reference.box_blur(image, ksize, code).reshape(image.shape)
@@ -80,14 +114,21 @@ def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
 MEDIAN_LARGE_KSIZE_DTYPES = (np.uint8,)
 
 
+def check_median_blur(ksize=3):
+    """The rule of ``median_blur``'s ``ksize``: odd, 1 to 255."""
+    check_odd("ksize", ksize, 1, MAX_MEDIAN_KSIZE)
+
+
 def median_blur(image, ksize=3, *, backend="numba"):
     """Median over a ``ksize``×``ksize`` window, as ``cv2.medianBlur`` (border: replicate).
 
-    ``ksize`` is odd; 3 and 5 for any dtype, 7 and above for uint8 only (OpenCV's limits).
+    ``ksize`` is odd, up to 255; 3 and 5 for any dtype, 7 and above for uint8 only (OpenCV's
+    limits).
     """
+    check_median_blur(ksize)
     check_image(image)
     check_backend(backend)
-    ksize = check_odd("ksize", ksize)
+    ksize = int(ksize)
     if ksize > 5 and image.dtype.type not in MEDIAN_LARGE_KSIZE_DTYPES:
         raise ValueError(f"median ksize above 5 needs a uint8 image, got {image.dtype} with ksize {ksize}")
     if backend == "opencv":
@@ -103,22 +144,39 @@ def bilateral_radius(diameter, sigma_space):
     return max(radius, 1)
 
 
+def check_bilateral_filter(diameter=9, sigma_color=75.0, sigma_space=75.0, *, border="reflect101"):
+    """The rules of ``bilateral_filter``'s parameters: the σs finite and ≥ 0; a window radius
+    (``diameter // 2``, or ``round(1.5·sigma_space)`` when ``diameter`` ≤ 0) of at most 200; a
+    known border."""
+    check_number("sigma_color", sigma_color, 0)
+    check_number("sigma_space", sigma_space, 0)
+    diameter = check_int("diameter", diameter, maximum=2 * MAX_BILATERAL_RADIUS + 1)
+    top = MAX_BILATERAL_RADIUS / 1.5
+    if diameter <= 0 and float(sigma_space) > top:
+        raise ParameterError("sigma_space", f"must be ≤ {top:.1f} when {{diameter}} ≤ 0 (the window radius is "
+                             f"round(1.5·σ), at most {MAX_BILATERAL_RADIUS}), got {float(sigma_space):g}",
+                             ["diameter"])
+    check_choice("border", border, tuple(BORDERS))
+
+
 def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
                      border="reflect101", backend="numba"):
     """Edge-preserving smoothing (Tomasi & Manduchi 1998), as ``cv2.bilateralFilter``.
 
     The window is circular; the colour distance is the L1 sum over channels, as in OpenCV.
-    uint8 or float32, 1 or 3 channels.
+    uint8 or float32, 1 or 3 channels. ``diameter`` up to 401; ≤ 0 takes the radius from
+    ``sigma_space`` (at most 200). Each σ is finite and ≥ 0; 0 means 1, as in OpenCV.
 
     References
     ----------
     C. Tomasi and R. Manduchi, "Bilateral filtering for gray and color images", ICCV 1998,
     doi:10.1109/ICCV.1998.710815.
     """
+    check_bilateral_filter(diameter, sigma_color, sigma_space, border=border)
     check_image(image, dtypes=(np.uint8, np.float32))
     check_backend(backend)
     code = border_code(border)
-    diameter = check_int("diameter", diameter)
+    diameter = int(diameter)
     sigma_color = float(sigma_color) if float(sigma_color) > 0 else 1.0   # OpenCV: σ ≤ 0 → 1
     sigma_space = float(sigma_space) if float(sigma_space) > 0 else 1.0
     if image.ndim == 3 and image.shape[2] not in (1, 3):

@@ -6,7 +6,8 @@ The smoothing is imgkit's bit-exact Gaussian blur; the rest follows OpenCV's int
 
 import numpy as np
 
-from ._checks import as_planes, check_backend, check_image, check_int, check_positive
+from ._checks import as_planes, check_backend, check_choice, check_image, check_int, check_number
+from .blur import MAX_SIGMA
 
 APERTURES = (3, 5, 7)
 AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
@@ -25,8 +26,8 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
         Swapped if ``low > high``, as OpenCV does. ``None`` for either: both from the median
         of the smoothed image (``auto_thresholds``).
     sigma : float
-        Standard deviation of the Gaussian pre-blur; 0 skips it (plain ``cv2.Canny``). The
-        kernel size is OpenCV's for uint8, ``round(6σ+1)|1``.
+        Standard deviation of the Gaussian pre-blur, 0 to 1000; 0 skips it (plain ``cv2.Canny``).
+        The kernel size is OpenCV's for uint8, ``round(6σ+1)|1``.
     aperture : {3, 5, 7}
         Sobel aperture. For 7, OpenCV scales the gradients and the thresholds by 1/16.
     l2 : bool
@@ -59,12 +60,12 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     J. Canny, "A Computational Approach to Edge Detection", IEEE Transactions on Pattern
     Analysis and Machine Intelligence 8(6), 679–698, 1986, doi:10.1109/TPAMI.1986.4767851.
     """
+    check_canny(low, high, sigma=sigma, aperture=aperture, l2=l2)
     check_image(image, dtypes=(np.uint8,))
     check_backend(backend)
-    sigma = check_positive("sigma", sigma, allow_zero=True)
-    aperture = check_aperture(aperture)
-    low = None if low is None else _check_threshold("low", low)
-    high = None if high is None else _check_threshold("high", high)
+    sigma, aperture = float(sigma), int(aperture)
+    low = None if low is None else float(low)
+    high = None if high is None else float(high)
     image = _colour_channels(image)
     smoothed = _smooth(image, sigma, backend)
     if low is None or high is None:
@@ -76,22 +77,14 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     return kernels.canny(as_planes(smoothed), float(low), float(high), aperture, bool(l2))
 
 
-def check_aperture(aperture):
-    aperture = check_int("aperture", aperture)
-    if aperture not in APERTURES:
-        raise ValueError(f"aperture must be 3, 5 or 7, got {aperture}")
-    return aperture
-
-
-def _check_threshold(name, value):
-    """A finite number; negative is allowed, as in OpenCV (every local maximum passes it)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    return value
+def check_canny(low=50, high=150, *, sigma=1.0, aperture=3, l2=False):
+    """The rules of ``canny``'s parameters: finite thresholds (negative is allowed, as in OpenCV:
+    every local maximum passes it) or None; σ a finite number in [0, 1000]; aperture 3, 5 or 7."""
+    for name, value in (("low", low), ("high", high)):
+        if value is not None:
+            check_number(name, value)
+    check_number("sigma", sigma, 0, MAX_SIGMA)
+    check_choice("aperture", check_int("aperture", aperture), APERTURES)
 
 
 def _colour_channels(image):
@@ -118,7 +111,7 @@ def auto_thresholds(image, sigma=1.0):
     channels together; an alpha channel is ignored), as ``numpy.median`` defines it.
     """
     check_image(image, dtypes=(np.uint8,))
-    sigma = check_positive("sigma", sigma, allow_zero=True)
+    sigma = check_number("sigma", sigma, 0, MAX_SIGMA)
     return _auto_from_smoothed(_smooth(_colour_channels(image), sigma, "numba"))
 
 

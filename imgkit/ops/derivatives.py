@@ -9,8 +9,9 @@ which is what ``cv2.magnitude`` / ``cv2.phase`` give on OpenCV's colour derivati
 See REFERENCE_NOTES §2.
 """
 
-from ..options import border_code
-from ._checks import as_planes, check_backend, check_image, check_int, like_input
+from ..options import BORDERS, border_code
+from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
+                      like_input)
 
 SOBEL_KSIZES = (1, 3, 5, 7)
 LAPLACIAN_KSIZES = (1, 3, 5, 7)
@@ -18,10 +19,7 @@ OPERATORS = ("sobel", "scharr", "prewitt")
 
 
 def check_ksize(ksize, allowed):
-    ksize = check_int("ksize", ksize)
-    if ksize not in allowed:
-        raise ValueError(f"ksize must be one of {', '.join(map(str, allowed))}, got {ksize}")
-    return ksize
+    return check_choice("ksize", check_int("ksize", ksize), allowed)
 
 
 def check_orders(dx, dy, ksize=None):
@@ -30,21 +28,42 @@ def check_orders(dx, dy, ksize=None):
     dx, dy = check_int("dx", dx, minimum=0), check_int("dy", dy, minimum=0)
     if ksize is None:
         if (dx, dy) not in ((1, 0), (0, 1)):
-            raise ValueError(f"dx, dy must be 1, 0 or 0, 1 (first derivatives), got {dx}, {dy}")
+            raise ParameterError("dx", f"and {{dy}} must be 1 and 0, or 0 and 1 (first derivatives), got {dx} and {dy}",
+                                 ["dy"])
         return dx, dy
     if dx + dy == 0:
-        raise ValueError("dx and dy cannot both be 0")
+        raise ParameterError("dx", "and {dy} cannot both be 0", ["dy"])
     top = max(ksize, 3) - 1
     for name, order in (("dx", dx), ("dy", dy)):
         if order > top:
-            raise ValueError(f"{name} must be ≤ {top} for ksize {ksize}, got {order}")
+            raise ParameterError(name, f"must be ≤ {top} for {{ksize}} {ksize}, got {order}", ["ksize"])
     return dx, dy
 
 
-def check_operator(operator):
-    if operator not in OPERATORS:
-        raise ValueError(f"operator must be one of {', '.join(OPERATORS)}, got {operator!r}")
-    return operator
+def check_sobel(dx=1, dy=0, *, ksize=3, border="reflect101"):
+    """The rules of ``sobel``'s parameters (see ``check_orders``); ksize 1, 3, 5 or 7."""
+    check_orders(dx, dy, check_ksize(ksize, SOBEL_KSIZES))
+    check_choice("border", border, tuple(BORDERS))
+
+
+def check_first_derivative(dx=1, dy=0, *, border="reflect101"):
+    """The rules of ``scharr``'s and ``prewitt``'s parameters: (dx, dy) is (1, 0) or (0, 1)."""
+    check_orders(dx, dy)
+    check_choice("border", border, tuple(BORDERS))
+
+
+def check_laplacian(*, ksize=1, border="reflect101"):
+    """The rules of ``laplacian``'s parameters: ksize 1, 3, 5 or 7."""
+    check_ksize(ksize, LAPLACIAN_KSIZES)
+    check_choice("border", border, tuple(BORDERS))
+
+
+def check_gradient(*, operator="sobel", ksize=3, l1=False, border="reflect101"):
+    """The rules of ``gradient_magnitude``'s and ``gradient_angle``'s parameters (``l1``: the
+    magnitude's only)."""
+    if check_choice("operator", operator, OPERATORS) == "sobel":
+        check_ksize(ksize, SOBEL_KSIZES)
+    check_choice("border", border, tuple(BORDERS))
 
 
 def _derivative(image, operator, dx, dy, ksize, code):
@@ -76,11 +95,11 @@ def sobel(image, dx=1, dy=0, *, ksize=3, border="reflect101", backend="numba"):
     along the other (``cv::getSobelKernels``), applied as a correlation:
     ``ksize=3, dx=1`` is ``[1, 2, 1]ᵀ ⊗ [-1, 0, 1]``.
     """
+    check_sobel(dx, dy, ksize=ksize, border=border)
     check_image(image)
     check_backend(backend)
     code = border_code(border)
-    ksize = check_ksize(ksize, SOBEL_KSIZES)
-    dx, dy = check_orders(dx, dy, ksize)
+    dx, dy, ksize = int(dx), int(dy), int(ksize)
     if backend == "opencv":
         from ..reference import derivatives as reference
         return reference.sobel(image, dx, dy, ksize, code).reshape(image.shape)
@@ -110,10 +129,11 @@ def prewitt(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
 
 def _first_derivative(image, operator, dx, dy, border, backend):
     """Scharr or Prewitt: validate, then OpenCV's function or the shared derivative kernel."""
+    check_first_derivative(dx, dy, border=border)
     check_image(image)
     check_backend(backend)
     code = border_code(border)
-    dx, dy = check_orders(dx, dy)
+    dx, dy = int(dx), int(dy)
     if backend == "opencv":
         from ..reference import derivatives as reference
         return getattr(reference, operator)(image, dx, dy, code).reshape(image.shape)
@@ -135,10 +155,11 @@ def laplacian(image, *, ksize=1, border="reflect101", backend="numba"):
     -----
     Computed as two separable filters summed in one pass over the rows.
     """
+    check_laplacian(ksize=ksize, border=border)
     check_image(image)
     check_backend(backend)
     code = border_code(border)
-    ksize = check_ksize(ksize, LAPLACIAN_KSIZES)
+    ksize = int(ksize)
     if backend == "opencv":
         from ..reference import derivatives as reference
         return reference.laplacian(image, ksize, code).reshape(image.shape)
@@ -156,12 +177,10 @@ def _gradient(image, operator, ksize, combine, code):
 
 
 def _check_gradient(image, operator, ksize, backend, border):
+    check_gradient(operator=operator, ksize=ksize, border=border)
     check_image(image)
     check_backend(backend)
-    code = border_code(border)
-    check_operator(operator)
-    ksize = check_ksize(ksize, SOBEL_KSIZES) if operator == "sobel" else 3
-    return ksize, code
+    return (int(ksize) if operator == "sobel" else 3), border_code(border)
 
 
 def gradient_magnitude(image, *, operator="sobel", ksize=3, l1=False, border="reflect101",

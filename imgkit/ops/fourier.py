@@ -21,7 +21,7 @@ Conventions shared by both backends:
 
 import numpy as np
 
-from ._checks import as_planes, check_backend, check_image, check_positive, like_input
+from ._checks import ParameterError, as_planes, check_backend, check_choice, check_image, check_number, like_input
 
 KINDS = ("low", "high", "band", "notch")
 SHAPES = ("ideal", "gaussian", "butterworth")
@@ -60,8 +60,8 @@ def ifft2(spectrum, *, dtype="float32", backend="numba"):
         The result's type: integers are rounded to nearest (half to even) and saturated, so
         ``ifft2(fft2(image), dtype=image.dtype)`` is ``image`` exactly.
     """
+    dtype = check_ifft2(dtype)
     check_spectrum(spectrum)
-    dtype = check_inverse_dtype(dtype)
     check_backend(backend)
     if backend == "opencv":
         from ..reference import fourier as reference
@@ -130,9 +130,10 @@ def frequency_filter(image, *, kind="low", shape="gaussian", cutoff=30.0, width=
     1. Pad to fast lengths (reflect-101); 2. forward transform; 3. multiply by the gain
     (Gonzalez & Woods §4.8–4.10; high and band = 1 − low and 1 − notch); 4. inverse; 5. crop.
     """
+    check_frequency_filter(kind=kind, shape=shape, cutoff=cutoff, width=width, order=order)
     check_image(image)
-    kind_code, shape_code = check_filter_options(kind, shape, cutoff, width, order)
     check_backend(backend)
+    kind_code, shape_code = KINDS.index(kind), SHAPES.index(shape)   # the kernels' LOW…NOTCH, IDEAL…BUTTERWORTH
     rows, columns = fast_length(image.shape[0]), fast_length(image.shape[1])
     cutoff, width, order = float(cutoff), float(width), float(order)
     if backend == "opencv":
@@ -143,16 +144,13 @@ def frequency_filter(image, *, kind="low", shape="gaussian", cutoff=30.0, width=
                                                cutoff, width, order), image)
 
 
-def check_filter_options(kind, shape, cutoff, width, order):
-    """Validate what does not depend on the image; returns the kernel codes of kind and shape."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
-    check_positive("cutoff", cutoff)
-    check_positive("width", width)
-    check_positive("order", order)
-    return KINDS.index(kind), SHAPES.index(shape)   # the kernels' LOW…NOTCH and IDEAL…BUTTERWORTH
+def check_frequency_filter(*, kind="low", shape="gaussian", cutoff=30.0, width=10.0, order=2):
+    """The rules of ``frequency_filter``'s parameters: a known kind and shape; cutoff, width and
+    order finite numbers > 0."""
+    check_choice("kind", kind, KINDS)
+    check_choice("shape", shape, SHAPES)
+    for name, value in (("cutoff", cutoff), ("width", width), ("order", order)):
+        check_number(name, value, 0, above=True)
 
 
 def check_spectrum(spectrum):
@@ -168,13 +166,15 @@ def check_spectrum(spectrum):
     return spectrum
 
 
-def check_inverse_dtype(dtype):
+def check_ifft2(dtype="float32"):
+    """The rule of ``ifft2``'s ``dtype``: float32, uint8 or uint16 (a name or a numpy dtype);
+    returns its name."""
     try:
         name = np.dtype(dtype).name
     except TypeError:
         name = None
     if name not in INVERSE_DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(INVERSE_DTYPES)}, got {dtype!r}")
+        raise ParameterError("dtype", f"must be one of {', '.join(INVERSE_DTYPES)}, got {dtype!r}")
     return name
 
 

@@ -9,7 +9,9 @@ K. He and J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015.
 
 import numpy as np
 
-from ._checks import as_planes, check_backend, check_image, check_int, check_positive, like_input
+from ._checks import as_planes, check_backend, check_image, check_int, check_number, like_input
+
+MAX_RADIUS = 4000       # a window of 8001 pixels across, as the other filters' largest
 
 # eps is given in [0, 1]-intensity units squared; the guide's values are in its dtype's nominal
 # range, so the filter (and OpenCV) gets eps · range².
@@ -34,16 +36,31 @@ def low_resolution_size(width, height, subsample):
 
 def check_guide(image, guide):
     """The guide (``image`` itself when None): the image's height and width, 1, 3 or 4 channels."""
-    if guide is None:
-        guide = image
-    check_image(guide, "guide")
+    guide = _check_guide_array(image if guide is None else guide)
     if guide.shape[:2] != image.shape[:2]:
         raise ValueError(f"guide must have the image's size {image.shape[1]}×{image.shape[0]}, "
                          f"got {guide.shape[1]}×{guide.shape[0]}")
-    channels = 1 if guide.ndim == 2 else guide.shape[2]
-    if channels == 2:
+    return guide
+
+
+def _check_guide_array(guide):
+    check_image(guide, "guide")
+    if guide.ndim == 3 and guide.shape[2] == 2:
         raise ValueError("guide must have 1 (gray), 3 (colour) or 4 channels (the fourth is not used), got 2")
     return guide
+
+
+def check_guided_filter(guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None):
+    """The rules of ``guided_filter``'s parameters that do not need the image: a guide array of a
+    pixel dtype with 1, 3 or 4 channels; radius 1 to 4000; ε a finite number > 0; subsample
+    1 to 4000 (at most the image's sides, checked with the image); enhance finite and ≥ 0."""
+    if guide is not None:
+        _check_guide_array(guide)
+    check_int("radius", radius, 1, MAX_RADIUS)
+    check_number("eps", eps, 0, above=True)
+    check_int("subsample", subsample, 1, MAX_RADIUS)
+    if enhance is not None:
+        check_number("enhance", enhance, 0)
 
 
 def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None, backend="numba"):
@@ -56,7 +73,7 @@ def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance
         uint8, uint16 or float32, the image's height and width; gray, or colour (the first three
         channels of a 3- or 4-channel guide; a fourth is not used, as in OpenCV). Default: ``image``.
     radius : int
-        Window radius r ≥ 1: means over (2r+1)×(2r+1) windows.
+        Window radius r, 1 to 4000: means over (2r+1)×(2r+1) windows.
     eps : float
         Regularisation ε > 0 in [0, 1]-intensity units squared, whatever the guide's dtype
         (uint8 guides: ε·255² in pixel units, uint16: ε·65535², float32: ε, the values being
@@ -88,13 +105,12 @@ def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance
     against ε = 0 that imgkit does not copy (ε > 0 here): it never acts on 8- or 16-bit guides at
     ε ≥ 2e-7 but spoils OpenCV's results for float32 guides in 0–1 with ε < 0.01.
     """
+    check_guided_filter(guide, radius=radius, eps=eps, subsample=subsample, enhance=enhance)
     check_image(image)
     check_backend(backend)
     guide = check_guide(image, guide)
-    radius = check_int("radius", radius, minimum=1)
-    eps = check_positive("eps", eps)
-    subsample = check_int("subsample", subsample, minimum=1)
-    enhance = 0.0 if enhance is None else check_positive("enhance", enhance, allow_zero=True)
+    radius, eps, subsample = int(radius), float(eps), int(subsample)
+    enhance = 0.0 if enhance is None else float(enhance)
     eps_pixels = eps_in_pixel_units(eps, guide.dtype)
     if subsample > 1:
         width, height = low_resolution_size(image.shape[1], image.shape[0], subsample)

@@ -7,11 +7,37 @@ two differ; ``imgkit.kernels.hog`` says how each is computed here.
 
 import numpy as np
 
-from ._checks import as_planes, check_backend, check_image, check_int
+from ._checks import ParameterError, as_planes, check_backend, check_choice, check_image, check_int
 
 STYLES = ("opencv", "skimage")
 BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
 DTYPES = {"opencv": (np.uint8,), "skimage": (np.uint8, np.uint16, np.float32)}
+MAX_ORIENTATIONS = 360      # one-degree bins over the signed range: finer says nothing a 3-pixel gradient knows
+MAX_FEATURES = 2**31 - 1    # the vector's length, an int in cv2.HOGDescriptor; checked before allocating it
+
+
+def check_hog(*, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
+              signed=False):
+    """The rules of ``hog``'s parameters that do not need the image: a known style; orientations
+    1 to 360; cell, block and block_stride ≥ 1; block_norm L2-Hys for the opencv style, signed
+    for the opencv style only. Whether a block fits in the image is the image's rule."""
+    check_choice("style", style, STYLES)
+    check_int("orientations", orientations, 1, MAX_ORIENTATIONS)
+    for name, value in (("cell", cell), ("block", block), ("block_stride", block_stride)):
+        check_int(name, value, minimum=1)
+    check_choice("block_norm", block_norm, BLOCK_NORMS)
+    if style == "opencv" and block_norm != "L2-Hys":
+        raise ParameterError("block_norm", f"{block_norm} needs {{style}} skimage: cv2.HOGDescriptor normalises "
+                             "with L2-Hys only", ["style"])
+    if style == "skimage" and signed:
+        raise ParameterError("signed", "needs {style} opencv: skimage.feature.hog has unsigned orientations only",
+                             ["style"])
+
+
+def check_hog_image(**options):
+    """``check_hog``'s rules, and a cell of at least 2 pixels (a glyph needs a centre and a radius)."""
+    check_hog(**options)
+    check_int("cell", options.get("cell", 8), minimum=2)
 
 
 def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
@@ -27,7 +53,7 @@ def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=
     style : {'opencv', 'skimage'}
         Whose HOG to compute (see Notes).
     orientations : int
-        Orientation bins over 0–180° (0–360° with ``signed``).
+        Orientation bins over 0–180° (0–360° with ``signed``), 1 to 360.
     cell : int
         Cell side in pixels.
     block : int
@@ -100,8 +126,9 @@ def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_s
     ndarray, uint8, H×W
         The picture at the image's size, scaled so that its brightest pixel is 255.
     """
+    check_hog_image(style=style, orientations=orientations, cell=cell, block=block, block_stride=block_stride,
+                    block_norm=block_norm, signed=signed)
     image, options = _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend)
-    check_int("cell", cell, minimum=2)      # a glyph needs a centre and a radius ≥ 0
     if backend == "opencv":
         from ..reference import hog as reference
         if style == "skimage":
@@ -119,23 +146,14 @@ def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_s
 
 def _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend):
     """The image without alpha, and the validated options as plain numbers."""
+    check_hog(style=style, orientations=orientations, cell=cell, block=block, block_stride=block_stride,
+              block_norm=block_norm, signed=signed)
     check_backend(backend)
-    if style not in STYLES:
-        raise ValueError(f"style must be 'opencv' or 'skimage', got {style!r}")
     if style == "opencv" and isinstance(image, np.ndarray) and image.dtype in (np.uint16, np.float32):
         raise TypeError(f"style='opencv' takes uint8 images, as cv2.HOGDescriptor, got {image.dtype} "
                         "(style='skimage' takes it)")
     check_image(image, dtypes=DTYPES[style])
-    options = {"orientations": check_int("orientations", orientations, minimum=1),
-               "cell": check_int("cell", cell, minimum=1), "block": check_int("block", block, minimum=1),
-               "stride": check_int("block_stride", block_stride, minimum=1)}
-    if block_norm not in BLOCK_NORMS:
-        raise ValueError(f"block_norm must be one of {', '.join(BLOCK_NORMS)}, got {block_norm!r}")
-    if style == "opencv" and block_norm != "L2-Hys":
-        raise ValueError(f"block_norm {block_norm!r} needs style='skimage': cv2.HOGDescriptor normalises "
-                         "with L2-Hys only")
-    if style == "skimage" and signed:
-        raise ValueError("signed orientations need style='opencv': skimage.feature.hog has unsigned ones only")
+    options = {"orientations": int(orientations), "cell": int(cell), "block": int(block), "stride": int(block_stride)}
     if style == "opencv":
         options["signed"] = bool(signed)
     else:
@@ -146,7 +164,18 @@ def _checked(image, style, orientations, cell, block, block_stride, block_norm, 
     if height < side or width < side:
         raise ValueError(f"image is {width}×{height} pixels, smaller than one HOG block of {side}×{side} "
                          f"({options['block']} cells of {options['cell']} pixels)")
+    _check_length(height, width, options)
     return image, options
+
+
+def _check_length(height, width, options):
+    """Refuse, before allocating it, a feature vector longer than MAX_FEATURES."""
+    cell, block, stride = options["cell"], options["block"], options["stride"]
+    blocks = ((height // cell - block) // stride + 1) * ((width // cell - block) // stride + 1)
+    length = blocks * block * block * options["orientations"]
+    if length > MAX_FEATURES:
+        raise ValueError(f"the feature vector would hold {length:,} values, above {MAX_FEATURES:,} "
+                         f"({blocks:,} blocks of {block}×{block} cells)")
 
 
 def _without_alpha(image):

@@ -11,10 +11,31 @@ that tied scores keep input order, ``top_k`` truncating the candidates (Soft-NMS
 
 import numpy as np
 
-from ._checks import check_backend, check_int, check_positive
+from ._checks import check_backend, check_choice, check_int, check_number
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 SOFT_METHODS = ("gaussian", "linear")
+
+
+def check_nms(*, iou=0.5, score=0.0, top_k=0, eta=1.0, box_format="xyxy"):
+    """The rules of ``nms``'s parameters (the boxes aside): iou in [0, 1]; score finite and ≥ 0;
+    top_k ≥ 0; eta in (0, 1]; a known box format."""
+    check_number("iou", iou, 0, 1)
+    check_number("score", score, 0)
+    check_int("top_k", top_k, minimum=0)
+    check_number("eta", eta, 0, 1, above=True)
+    check_choice("box_format", box_format, BOX_FORMATS)
+
+
+def check_soft_nms(*, sigma=0.5, method="gaussian", iou=0.3, score=0.001, top_k=0, box_format="xyxy"):
+    """The rules of ``soft_nms``'s parameters (the boxes aside): sigma finite and > 0; a known
+    method; iou in [0, 1]; score finite and ≥ 0; top_k ≥ 0; a known box format."""
+    check_number("sigma", sigma, 0, above=True)
+    check_choice("method", method, SOFT_METHODS)
+    check_number("iou", iou, 0, 1)
+    check_number("score", score, 0)
+    check_int("top_k", top_k, minimum=0)
+    check_choice("box_format", box_format, BOX_FORMATS)
 
 
 def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, box_format="xyxy",
@@ -47,15 +68,11 @@ def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, bo
     Two boxes whose areas add up to at most the double epsilon count as identical (IoU 1), as
     in OpenCV's ``jaccardDistance``.
     """
+    check_nms(iou=iou, score=score, top_k=top_k, eta=eta, box_format=box_format)
     check_backend(backend)
     x, y, w, h = as_xywh(boxes, box_format)
     scores = _check_scores(scores, x.size)
-    iou = _check_fraction("iou", iou)
-    score = check_positive("score", score, allow_zero=True)
-    top_k = check_int("top_k", top_k, minimum=0)
-    eta = check_positive("eta", eta)
-    if eta > 1:
-        raise ValueError(f"eta must be in (0, 1], got {eta}")
+    iou, score, top_k, eta = float(iou), float(score), int(top_k), float(eta)
     class_ids = None if classes is None else _check_classes(classes, x.size)
     if x.size == 0:
         return np.empty(0, np.int64)
@@ -94,15 +111,11 @@ def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.00
     ``backend="opencv"`` calls ``cv2.dnn.softNMSBoxes``, which takes integer rectangles only:
     it needs integer coordinates within ±32767.
     """
+    check_soft_nms(sigma=sigma, method=method, iou=iou, score=score, top_k=top_k, box_format=box_format)
     check_backend(backend)
     x, y, w, h = as_xywh(boxes, box_format)
     scores = _check_scores(scores, x.size)
-    sigma = check_positive("sigma", sigma)
-    if method not in SOFT_METHODS:
-        raise ValueError(f"method must be one of {', '.join(SOFT_METHODS)}, got {method!r}")
-    iou = _check_fraction("iou", iou)
-    score = check_positive("score", score, allow_zero=True)
-    top_k = check_int("top_k", top_k, minimum=0)
+    sigma, iou, score, top_k = float(sigma), float(iou), float(score), int(top_k)
     if classes is None:
         return _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend)
     class_ids = _check_classes(classes, x.size)
@@ -132,8 +145,7 @@ def _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend):
 
 def as_xywh(boxes, box_format="xyxy"):
     """``boxes`` (N, 4) in ``box_format`` as four float64 arrays x, y, w, h (OpenCV's Rect2d)."""
-    if box_format not in BOX_FORMATS:
-        raise ValueError(f"box_format must be one of {', '.join(BOX_FORMATS)}, got {box_format!r}")
+    check_choice("box_format", box_format, BOX_FORMATS)
     array = np.asarray(boxes)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"boxes must be numbers, got dtype {array.dtype}")
@@ -174,13 +186,6 @@ def _check_classes(classes, n):
     if array.size and (array.min() < np.iinfo(np.int32).min or array.max() > np.iinfo(np.int32).max):
         raise ValueError("classes must fit in 32 bits (OpenCV's int class ids)")
     return np.ascontiguousarray(array, dtype=np.int64)
-
-
-def _check_fraction(name, value):
-    value = check_positive(name, value, allow_zero=True)
-    if value > 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
 
 
 def batched_nms(boxes, scores, classes, **options):

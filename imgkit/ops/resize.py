@@ -6,35 +6,46 @@ shrink factor, as Pillow's ``Image.resize`` does, instead of OpenCV's fixed 2/4/
 alias when shrinking.
 """
 
-from ._checks import as_planes, check_backend, check_image, check_int, check_positive, like_input
+from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
+                      check_number, like_input)
 
 INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
 ANTIALIASED = ("linear", "cubic", "lanczos")
+# cv2.resize takes an output of fewer than 2³¹ pixels (its Size::area() is an int); the same
+# bound for both backends. A factor above √(2³¹ − 1) exceeds it even for a 1×1 image.
+MAX_OUTPUT_PIXELS = 2**31 - 1
+MAX_SCALE = 46340
 
 
-def check_resize_options(width=None, height=None, scale=None, fit=None, interp="auto", antialias=False):
-    """Validate what does not depend on the image; returns ``fit`` as (width, height) or None."""
-    given = [name for name, value in (("width/height", width if width is not None else height),
-                                      ("scale", scale), ("fit", fit)) if value is not None]
+def check_resize(width=None, height=None, scale=None, fit=None, interp="auto", antialias=False):
+    """The rules of ``resize``'s parameters that do not need the image: exactly one way of giving
+    the size; sides from 1 to 2³¹ − 1 and width × height below 2³¹; scale in (0, 46340]; a known
+    interpolation. Returns ``fit`` as (width, height) or None."""
+    given = [name for name, value in (("{width}/{height}", width if width is not None else height),
+                                      ("{scale}", scale), ("{fit}", fit)) if value is not None]
     if len(given) != 1:
-        raise ValueError("give exactly one of width/height, scale or fit"
-                         + (f", not {' and '.join(given)}" if given else ""))
+        raise ParameterError(None, "give exactly one of {width}/{height}, {scale} or {fit}"
+                             + (f", not {' and '.join(given)}" if given else ""),
+                             ["width", "height", "scale", "fit"])
     for name, value in (("width", width), ("height", height)):
         if value is not None:
-            check_int(name, value, minimum=1)
+            check_int(name, value, 1, MAX_OUTPUT_PIXELS)
+    if width is not None and height is not None and width * height > MAX_OUTPUT_PIXELS:
+        raise ParameterError("width", f"× {{height}} must be below 2³¹ pixels (what cv2.resize takes), "
+                             f"got {width}×{height}", ["height"])
     if scale is not None:
-        check_positive("scale", scale)
+        check_number("scale", scale, 0, MAX_SCALE, above=True)
     if fit is not None:
         fit = parse_fit(fit)
-    if interp not in INTERPOLATIONS:
-        raise ValueError(f"interp must be one of {', '.join(INTERPOLATIONS)}, got {interp!r}")
+    check_choice("interp", interp, INTERPOLATIONS)
     if antialias and interp not in ANTIALIASED + ("auto",):
-        raise ValueError(f"antialias applies to {', '.join(ANTIALIASED)}, not {interp}")
+        raise ParameterError("antialias", f"applies to {', '.join(ANTIALIASED)}, not {{interp}} {interp}",
+                             ["interp"])
     return fit
 
 
 def parse_fit(fit):
-    """``"WxH"`` or a (width, height) pair → two positive ints."""
+    """``"WxH"`` or a (width, height) pair → two ints from 1 to 2³¹ − 1."""
     if isinstance(fit, str):
         parts = fit.lower().split("x")
         try:
@@ -42,9 +53,11 @@ def parse_fit(fit):
         except ValueError:
             fit = ()
         if len(fit) != 2:
-            raise ValueError(f"fit must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
+            raise ParameterError("fit", f"must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
     width, height = fit
-    return check_int("fit width", width, minimum=1), check_int("fit height", height, minimum=1)
+    for side in (width, height):
+        check_int("fit", side, 1, MAX_OUTPUT_PIXELS)
+    return int(width), int(height)
 
 
 def output_size(shape, width=None, height=None, scale=None, fit=None):
@@ -63,6 +76,9 @@ def output_size(shape, width=None, height=None, scale=None, fit=None):
         size = (round(cols * height / rows), height)
     if min(size) < 1:
         raise ValueError(f"the result would be {size[0]}×{size[1]} pixels, under 1 pixel (image {cols}×{rows})")
+    if size[0] * size[1] > MAX_OUTPUT_PIXELS:
+        raise ValueError(f"the result would be {size[0]}×{size[1]} pixels, 2³¹ or more, above what cv2.resize "
+                         f"takes (image {cols}×{rows})")
     return size
 
 
@@ -81,9 +97,10 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
     ----------
     image : ndarray, uint8, uint16 or float32, H×W or H×W×C
     width, height : int, optional
-        Output size; one alone keeps the aspect ratio.
+        Output size; one alone keeps the aspect ratio. The result must have fewer than 2³¹
+        pixels, as for ``cv2.resize``.
     scale : float, optional
-        Both sides times ``scale`` (rounded).
+        Both sides times ``scale`` (rounded), in (0, 46340].
     fit : "WxH" or (width, height), optional
         The largest size inside that box with the image's aspect ratio.
     interp : {'auto', 'nearest', 'linear', 'cubic', 'area', 'lanczos'}
@@ -97,9 +114,9 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
     The output size is resolved here, once, and both backends get it explicitly, so they map
     pixels identically (OpenCV's ``fx``/``fy`` form would map by the factor, not the sizes).
     """
+    fit = check_resize(width, height, scale, fit, interp, antialias)
     check_image(image)
     check_backend(backend)
-    fit = check_resize_options(width, height, scale, fit, interp, antialias)
     size = output_size(image.shape, width, height, scale, fit)
     interp = "cubic" if antialias and interp == "auto" else resolve_interp(interp, image.shape, size)
     if backend == "opencv":
