@@ -508,7 +508,7 @@ def write_atomic(path, data, *, overwrite=False):
     path = os.fspath(path)
     directory = os.path.dirname(path)
     try:
-        if directory and not os.path.isdir(directory):
+        if directory and not os.path.exists(directory):   # a file there fails below: "not a directory"
             os.makedirs(directory, exist_ok=True)
         temp, descriptor = _create_temp(path)
     except OSError as error:

@@ -321,3 +321,69 @@ def test_a_dead_runs_temporaries_are_removed_by_the_next_run(tmp_path, capsys):
     mine.write_bytes(b"busy")
     code, _, err = run_cli("blur", tmp_path / "a.png", "-o", out / "a.png", capsys=capsys)
     assert code == 0 and not stale.exists() and mine.exists() and str(stale) in err
+
+
+# ---------------------------------------------------------------- 10. arrays numpy can hold, Numba cannot
+
+@pytest.mark.parametrize("dtype", [">u2", ">f4"])
+def test_big_endian_arrays_are_converted_in_the_api_and_the_cli(tmp_path, capsys, dtype):
+    import imgkit
+    native = (np.arange(30 * 40).reshape(30, 40) % 251).astype(dtype.replace(">", "<"))
+    swapped = native.astype(dtype)
+    np.testing.assert_array_equal(imgkit.box_blur(swapped), imgkit.box_blur(native))
+    np.testing.assert_array_equal(imgkit.box_blur(np.asfortranarray(native)), imgkit.box_blur(native))
+    np.save(tmp_path / "big.npy", swapped)
+    code, _, err = run_cli("blur", tmp_path / "big.npy", "--method", "box", "-o", tmp_path / "out.npy", capsys=capsys)
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), imgkit.box_blur(native))
+
+
+def test_numpy_warnings_do_not_reach_stderr(tmp_path):
+    values = np.full((16, 16), np.nan, np.float32)
+    values[0, 0], values[1, 1] = np.inf, -np.inf
+    np.save(tmp_path / "odd.npy", values)
+    result = subprocess.run([*IMGKIT, "sobel", str(tmp_path / "odd.npy"), "-o", str(tmp_path / "o.png")],
+                            capture_output=True, text=True, timeout=120)
+    assert "Warning" not in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------- 4. OpenCV's own limits follow --max-pixels
+
+def test_opencvs_decode_limits_are_set_from_max_pixels_before_cv2_loads(tmp_path):
+    small(tmp_path / "a.png")
+    script = ("import os, sys; from imgkit.cli import main\n"
+              "try: main(sys.argv[1:])\n"
+              "except SystemExit: pass\n"
+              "print(os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS'), 'cv2' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script, "blur", str(tmp_path / "a.png"), "-o",
+                             str(tmp_path / "o.png"), "--max-pixels", "5000", "-q"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["5000", "True"], result.stderr
+
+
+# ---------------------------------------------------------------- 15. the real cause, the path named
+
+def test_a_write_failure_gives_its_real_cause(tmp_path, capsys):
+    small(tmp_path / "a.png")
+    (tmp_path / "file").write_text("")
+    code, _, err = run_cli("blur", tmp_path / "a.png", "-o", tmp_path / "file" / "o.png", capsys=capsys)
+    assert code == 1 and "cannot write: not a directory" in err
+    script = ("import resource, signal, sys; from imgkit.cli import main\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n"
+              "main(sys.argv[1:])")
+    result = subprocess.run([sys.executable, "-c", script, "blur", str(tmp_path / "a.png"), "-o",
+                             str(tmp_path / "out" / "o.png")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "cannot write: file too large" in result.stderr, result.stderr
+    assert os.listdir(tmp_path / "out") == []        # no temporary file left behind
+
+
+def test_compare_error_lines_name_the_input(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image at all")
+    small(tmp_path / "a.png", size=(64, 64))
+    small(tmp_path / "c.png", size=(4, 4))      # smaller than one HOG block: the operation refuses it
+    code, _, err = run_cli("compare", "hog", bad, tmp_path / "c.png", tmp_path / "a.png", capsys=capsys)
+    lines = [line for line in err.splitlines() if line.startswith("imgkit:")]
+    assert code == 1 and len(lines) == 2, err
+    assert lines[0].startswith(f"imgkit: {bad}: ") and lines[1].startswith(f"imgkit: {tmp_path / 'c.png'}: ")
