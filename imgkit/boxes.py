@@ -14,13 +14,20 @@ Three formats; the extension tells which (a file named otherwise is recognised b
 A box of negative size, a coordinate or score that is not a finite number, a missing field or a
 class that is not an integer is an error naming the file and the item (JSON) or line (CSV, YOLO).
 
-Hostile files cost little: a file over ``MAX_BYTES`` (8 MiB) is refused before it is read
-(``read_file``), and one holding more than ``MAX_DETECTIONS`` (100,000, the largest case ``imgkit
-bench`` times) before its detections are converted. Within those bounds, every parse failure (bad
-UTF-8, JSON nested too deeply or with an integer of more than ``MAX_DIGITS`` digits, a CSV field
-over the csv module's 131,072 characters) is one error naming the file, raised in well under a
-second. JSON's ``NaN`` and ``Infinity`` are read, so that a box or score holding one gets the
-error above naming it.
+Limits, so that a hostile file costs about a second at most and never a crash:
+
+- ``MAX_BYTES`` (8 MiB, some 80 bytes for each of ``MAX_DETECTIONS``): a larger file is refused
+  from its size before it is read (``read_file``), or from its length (``read``).
+- ``MAX_DETECTIONS`` (100,000, the largest case ``imgkit bench`` times): refused as soon as counted.
+- ``MAX_LINES`` (CSV and YOLO, blank lines included) and ``MAX_CONTAINERS`` (JSON arrays and
+  objects: every ``[`` and ``{``, even within strings), 400,000 each: counted before parsing,
+  whose cost grows with them (8 MiB of ``[],`` would take json 1–2 s).
+- ``MAX_DIGITS`` (300) in a JSON integer: no coordinate, score or class needs more (float()
+  overflows past 309; int() refuses past 4,300 in words for programmers).
+
+Every other parse failure (bad UTF-8, JSON nested deeper than Python's decoder goes, a CSV field
+over the csv module's 131,072 characters) is one error naming the file too. JSON's ``NaN`` and
+``Infinity`` are read, so that a box or score holding one gets the error above that names it.
 """
 
 import csv
@@ -39,9 +46,10 @@ from .io import ImageError
 EXTENSIONS = {"json": "json", "csv": "csv", "txt": "yolo"}     # extension → format
 KINDS = ("json", "csv", "yolo")
 CSV_BOX_COLUMNS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"), "cxcywh": ("cx", "cy", "w", "h")}
-MAX_BYTES = 8 * 2**20       # ~80 bytes a detection for MAX_DETECTIONS; JSON parses 8 MiB in ~1 s at worst
+MAX_BYTES = 8 * 2**20           # the limits: see the module docstring
 MAX_DETECTIONS = 100_000
-MAX_DIGITS = 300            # in a JSON integer: a double's range needs 309, so more can only be a bomb
+MAX_LINES = MAX_CONTAINERS = 4 * MAX_DETECTIONS
+MAX_DIGITS = 300
 
 
 @dataclass
@@ -93,6 +101,11 @@ def _check_size(path, size):
                                f"(at most {MAX_BYTES // 2**20} MiB)")
 
 
+def _check_lines(text):
+    if text.count("\n") > MAX_LINES:
+        raise ValueError(f"more than {MAX_LINES:,} lines")
+
+
 def _check_count(count):
     if count > MAX_DETECTIONS:
         raise ValueError(f"more than {MAX_DETECTIONS:,} detections")
@@ -107,6 +120,8 @@ def _sniff(text):
 
 
 def _read_json(text, box_format):
+    if text.count("[") + text.count("{") > MAX_CONTAINERS:
+        raise ValueError(f"more than {MAX_CONTAINERS:,} JSON arrays and objects")
     try:
         document = json.loads(text, parse_int=_json_integer)
     except json.JSONDecodeError as error:
@@ -136,8 +151,7 @@ def _read_json(text, box_format):
 
 
 def _json_integer(literal):
-    """A JSON integer as an int, refusing one of more than MAX_DIGITS digits before converting it:
-    float() of one over 309 digits overflows, int() refuses more than 4,300 in words for programmers."""
+    """A JSON integer as an int, refusing one of more than MAX_DIGITS digits before converting it."""
     digits = len(literal.lstrip("-"))
     if digits > MAX_DIGITS:
         raise ValueError(f"bad JSON: an integer of {digits:,} digits (a coordinate, score or class has at most "
@@ -163,6 +177,7 @@ def _read_json_arrays(document, box_format):
 
 
 def _read_csv(text, box_format):
+    _check_lines(text)
     reader = csv.reader(io.StringIO(text))
     try:
         return _read_csv_rows(reader, box_format)
@@ -201,6 +216,7 @@ def _read_csv_rows(reader, box_format):
 
 
 def _read_yolo(text):
+    _check_lines(text)
     boxes, scores, classes, records = [], [], [], []
     with_conf = None
     for line, content in enumerate(text.splitlines(), start=1):
@@ -374,11 +390,16 @@ def _pixel_corners(detections, kept, width, height, margin):
     """The kept boxes' corners (left, top, right, bottom) as int64 pixels, YOLO's scaled to the
     image. Coordinates are clamped to ``margin`` pixels around the image, which moves only edges
     that are out of sight anyway and keeps them within the 32-bit points OpenCV draws."""
-    from .ops.nms import as_xywh
+    a, b, c, d = detections.boxes[np.asarray(kept, np.int64)].T
     scale = np.array([width, height, width, height], np.float64) if detections.kind == "yolo" else 1.0
     with np.errstate(over="ignore"):    # a huge finite box may become ±inf here, and is clamped below
-        x, y, w, h = as_xywh(detections.boxes[kept] if len(kept) else np.zeros((0, 4)), detections.box_format)
-        corners = np.stack([x, y, x + w, y + h], axis=1) * scale
+        if detections.box_format == "xyxy":     # the corners as given: x + (x2 - x) may not be x2
+            corners = np.stack([a, b, c, d], axis=1)
+        elif detections.box_format == "xywh":
+            corners = np.stack([a, b, a + c, b + d], axis=1)
+        else:
+            corners = np.stack([a - c / 2, b - d / 2, a + c / 2, b + d / 2], axis=1)
+        corners = corners * scale
     return np.round(np.clip(corners, -margin, [width + margin, height + margin] * 2)).astype(np.int64)
 
 
