@@ -200,10 +200,14 @@ class Unsound(Exception):
     """A result that the command line must never be handed."""
 
 
+class CleanError(Exception):
+    """A per-file error, as the command line reports it."""
+
+
 def decode_image(data, name, gray):
+    import numpy as np
     from imgkit import io
     image = io.decode(data, name=name, gray=gray)
-    import numpy as np
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise Unsound(f"decode gave {type(image).__name__} of shape {getattr(image, 'shape', None)}")
     if image.ndim == 3 and image.shape[2] > 4:
@@ -232,10 +236,6 @@ def suppress_boxes(data, name, box_format, soft):
     again = boxes.read("again." + BOX_FORMATS[found.kind], boxes.write(found, kept, scores), found.box_format)
     if len(again.scores) != len(kept):
         raise Unsound(f"{len(kept)} detections kept, {len(again.scores)} read back from the output")
-
-
-class CleanError(Exception):
-    """A per-file error, as the command line reports it."""
 
 
 def run_input(fmt, name, data, options):
