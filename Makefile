@@ -11,7 +11,7 @@ UV     := uv==0.13.9
 # pyproject's [build-system] requires, one a line: resolved into the lock beside the dependencies
 BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 
-.PHONY: run test test-latest test-oldest lock bench clean
+.PHONY: run test test-latest test-oldest lock bench fuzz clean
 
 # The application's environment is exactly the lock: every package pinned with its hashes
 # (the build backend too, so nothing is fetched unchecked). A changed lock or pyproject builds
@@ -68,6 +68,12 @@ lock: $(LOCKER)/bin/uv
 
 bench: $(STAMP)
 	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md
+
+# Mutated images, arrays and detection files through imgkit's readers, in a child process bounded
+# in memory (2 GiB) and time (10 s an input), for FUZZ_SECONDS; findings in tests/fuzz/findings/.
+FUZZ_SECONDS ?= 1800
+fuzz: $(STAMP)
+	$(PY) tests/fuzz/fuzz.py --seconds $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(VENV) $(LATEST) $(OLDEST) $(OLDEST)-numba-cache $(LOCKER) out

@@ -13,6 +13,21 @@ Three formats; the extension tells which (a file named otherwise is recognised b
 
 A box of negative size, a coordinate or score that is not a finite number, a missing field or a
 class that is not an integer is an error naming the file and the item (JSON) or line (CSV, YOLO).
+
+Limits, so that a hostile file costs about a second at most and never a crash:
+
+- ``MAX_BYTES`` (8 MiB, some 80 bytes for each of ``MAX_DETECTIONS``): a larger file is refused
+  from its size before it is read (``read_file``), or from its length (``read``).
+- ``MAX_DETECTIONS`` (100,000, the largest case ``imgkit bench`` times): refused as soon as counted.
+- ``MAX_LINES`` (CSV and YOLO, blank lines included) and ``MAX_CONTAINERS`` (JSON arrays and
+  objects: every ``[`` and ``{``, even within strings), 400,000 each: counted before parsing,
+  whose cost grows with them (8 MiB of ``[],`` would take json 1–2 s).
+- ``MAX_DIGITS`` (300) in a JSON integer: no coordinate, score or class needs more (float()
+  overflows past 309; int() refuses past 4,300 in words for programmers).
+
+Every other parse failure (bad UTF-8, JSON nested deeper than Python's decoder goes, a CSV field
+over the csv module's 131,072 characters) is one error naming the file too. JSON's ``NaN`` and
+``Infinity`` are read, so that a box or score holding one gets the error above that names it.
 """
 
 import csv
@@ -20,15 +35,21 @@ import io
 import json
 import math
 import os
+import reprlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import io as image_io
 from .io import ImageError
 
 EXTENSIONS = {"json": "json", "csv": "csv", "txt": "yolo"}     # extension → format
 KINDS = ("json", "csv", "yolo")
 CSV_BOX_COLUMNS = {"xyxy": ("x1", "y1", "x2", "y2"), "xywh": ("x", "y", "w", "h"), "cxcywh": ("cx", "cy", "w", "h")}
+MAX_BYTES = 8 * 2**20           # the limits: see the module docstring
+MAX_DETECTIONS = 100_000
+MAX_LINES = MAX_CONTAINERS = 4 * MAX_DETECTIONS
+MAX_DIGITS = 300
 
 
 @dataclass
@@ -45,8 +66,20 @@ class Detections:
 
 # ---------------------------------------------------------------- reading
 
+def read_file(path, box_format="xyxy"):
+    """Read and parse the detection file at ``path`` (``-``: stdin) as ``read`` does; a regular
+    file over ``MAX_BYTES`` is refused from its size, before any of it is read."""
+    try:
+        size = os.stat(path).st_size if path != "-" else 0
+    except OSError:
+        size = 0    # io.read_bytes gives the reason
+    _check_size(path, size)
+    return read(path, image_io.read_bytes(path), box_format)
+
+
 def read(path, data, box_format="xyxy"):
     """Parse the bytes ``data`` of the file ``path``; raises ``ImageError(path, reason)``."""
+    _check_size(path, len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -62,6 +95,22 @@ def read(path, data, box_format="xyxy"):
         raise ImageError(path, str(error)) from None
 
 
+def _check_size(path, size):
+    if size > MAX_BYTES:
+        raise ImageError(path, f"{size / 2**20:.1f} MiB is too large for a detection file "
+                               f"(at most {MAX_BYTES // 2**20} MiB)")
+
+
+def _check_lines(text):
+    if text.count("\n") > MAX_LINES:
+        raise ValueError(f"more than {MAX_LINES:,} lines")
+
+
+def _check_count(count):
+    if count > MAX_DETECTIONS:
+        raise ValueError(f"more than {MAX_DETECTIONS:,} detections")
+
+
 def _sniff(text):
     start = text.lstrip()[:1]
     if start in ("[", "{"):
@@ -71,15 +120,20 @@ def _sniff(text):
 
 
 def _read_json(text, box_format):
+    if text.count("[") + text.count("{") > MAX_CONTAINERS:
+        raise ValueError(f"more than {MAX_CONTAINERS:,} JSON arrays and objects")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_integer)
     except json.JSONDecodeError as error:
         raise ValueError(f"bad JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except RecursionError:
+        raise ValueError("bad JSON: nested too deeply") from None
     if isinstance(document, dict):
         return _read_json_arrays(document, box_format)
     if not isinstance(document, list):
         raise ValueError("JSON must be a list of {\"box\", \"score\", \"class\"} objects or an object of "
                          "\"boxes\", \"scores\" (and \"classes\") arrays")
+    _check_count(len(document))
     boxes, scores, classes = [], [], []
     has_class = any(isinstance(item, dict) and "class" in item for item in document)
     for number, item in enumerate(document):
@@ -96,11 +150,21 @@ def _read_json(text, box_format):
     return _detections("json", box_format, boxes, scores, classes if has_class else None, list(document))
 
 
+def _json_integer(literal):
+    """A JSON integer as an int, refusing one of more than MAX_DIGITS digits before converting it."""
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise ValueError(f"bad JSON: an integer of {digits:,} digits (a coordinate, score or class has at most "
+                         f"{MAX_DIGITS})")
+    return int(literal)
+
+
 def _read_json_arrays(document, box_format):
     for key in ("boxes", "scores"):
         if not isinstance(document.get(key), list):
             raise ValueError(f"\"{key}\" is missing or not a list")
     count = len(document["boxes"])
+    _check_count(count)
     names = ["scores"] + (["classes"] if "classes" in document else [])
     for key in names:
         if not isinstance(document[key], list) or len(document[key]) != count:
@@ -113,10 +177,19 @@ def _read_json_arrays(document, box_format):
 
 
 def _read_csv(text, box_format):
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
+    _check_lines(text)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return _read_csv_rows(reader, box_format)
+    except csv.Error as error:    # e.g. a field over csv.field_size_limit(): its text is never built
+        raise ValueError(f"line {reader.line_num}: bad CSV: {error}") from None
+
+
+def _read_csv_rows(reader, box_format):
+    layout = next(reader, None)
+    if layout is None:
         raise ValueError("empty CSV (a header row is needed)")
-    header = [name.strip() for name in rows[0]]
+    header = [name.strip() for name in layout]
     needed = CSV_BOX_COLUMNS[box_format] + ("score",)
     missing = [name for name in needed if name not in header]
     if missing:
@@ -126,10 +199,11 @@ def _read_csv(text, box_format):
     score_column = header.index("score")
     class_column = header.index("class") if "class" in header else None
     boxes, scores, classes, records = [], [], [], []
-    for line, row in enumerate(rows[1:], start=2):
+    for row in reader:
         if not any(cell.strip() for cell in row):
             continue
-        where = f"line {line}"
+        where = f"line {reader.line_num}"
+        _check_count(len(records) + 1)
         if len(row) != len(header):
             raise ValueError(f"{where}: {len(row)} fields, the header has {len(header)}")
         boxes.append(_box([_parse(row[c], header[c], where) for c in columns], box_format, where))
@@ -138,10 +212,11 @@ def _read_csv(text, box_format):
             classes.append(_class(_parse(row[class_column], "class", where), where))
         records.append(row)
     return _detections("csv", box_format, boxes, scores, classes if class_column is not None else None,
-                       records, layout=rows[0])
+                       records, layout=layout)
 
 
 def _read_yolo(text):
+    _check_lines(text)
     boxes, scores, classes, records = [], [], [], []
     with_conf = None
     for line, content in enumerate(text.splitlines(), start=1):
@@ -149,6 +224,7 @@ def _read_yolo(text):
         if not fields:
             continue
         where = f"line {line}"
+        _check_count(len(records) + 1)
         if len(fields) not in (5, 6):
             raise ValueError(f"{where}: expected \"class cx cy w h [conf]\", got {len(fields)} fields")
         if with_conf is None:
@@ -204,7 +280,11 @@ def _box(values, box_format, where):
 
 
 def _short(value):
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    """``value`` as JSON (a string quoted as Python does), cut to 60 characters."""
+    try:
+        text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    except RecursionError:   # nested deeper than the encoder goes, though the decoder took it
+        text = reprlib.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -286,27 +366,41 @@ def draw(image, detections, kept, scores=None):
     """``image`` (BGR or BGRA copy) with each kept box outlined in its class's colour and labelled
     with its class and score; YOLO's normalised boxes are scaled to the image."""
     import cv2
-    from .ops.nms import as_xywh
     picture = image.copy()
     if picture.ndim == 2:
         picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR)
     height, width = picture.shape[:2]
-    x, y, w, h = as_xywh(detections.boxes[kept] if len(kept) else np.zeros((0, 4)), detections.box_format)
-    if detections.kind == "yolo":
-        x, y, w, h = x * width, y * height, w * width, h * height
     top = float(np.iinfo(picture.dtype).max) if picture.dtype.kind in "ui" else 1.0
     thickness = max(1, round(min(height, width) / 400))
+    corners = _pixel_corners(detections, kept, width, height, margin=2 * thickness + 2)
     for position, i in enumerate(kept):
         label = int(detections.classes[i]) if detections.classes is not None else 0
         colour = _class_colour(label, top, picture.shape[2])
-        corner = (int(round(x[position])), int(round(y[position])))
-        far = (int(round(x[position] + w[position])), int(round(y[position] + h[position])))
+        left, upper, right, lower = corners[position].tolist()
+        corner, far = (left, upper), (right, lower)
         cv2.rectangle(picture, corner, far, colour, thickness)
         score = scores[position] if scores is not None else detections.scores[i]
         text = f"{label}: {score:.2f}" if detections.classes is not None else f"{score:.2f}"
         cv2.putText(picture, text, (corner[0], max(corner[1] - 3, 10)), cv2.FONT_HERSHEY_SIMPLEX,
                     0.4 * thickness, colour, thickness, cv2.LINE_AA)
     return picture
+
+
+def _pixel_corners(detections, kept, width, height, margin):
+    """The kept boxes' corners (left, top, right, bottom) as int64 pixels, YOLO's scaled to the
+    image. Coordinates are clamped to ``margin`` pixels around the image, which moves only edges
+    that are out of sight anyway and keeps them within the 32-bit points OpenCV draws."""
+    a, b, c, d = detections.boxes[np.asarray(kept, np.int64)].T
+    scale = np.array([width, height, width, height], np.float64) if detections.kind == "yolo" else 1.0
+    with np.errstate(over="ignore"):    # a huge finite box may become ±inf here, and is clamped below
+        if detections.box_format == "xyxy":     # the corners as given: x + (x2 - x) may not be x2
+            corners = np.stack([a, b, c, d], axis=1)
+        elif detections.box_format == "xywh":
+            corners = np.stack([a, b, a + c, b + d], axis=1)
+        else:
+            corners = np.stack([a - c / 2, b - d / 2, a + c / 2, b + d / 2], axis=1)
+        corners = corners * scale
+    return np.round(np.clip(corners, -margin, [width + margin, height + margin] * 2)).astype(np.int64)
 
 
 def _class_colour(label, top, channels):
