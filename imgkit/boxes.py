@@ -74,7 +74,7 @@ def read_file(path, box_format="xyxy"):
     except OSError:
         size = 0    # io.read_bytes gives the reason
     _check_size(path, size)
-    return read(path, image_io.read_bytes(path), box_format)
+    return read(path, image_io.read_bytes(path, max_bytes=MAX_BYTES), box_format)
 
 
 def read(path, data, box_format="xyxy"):

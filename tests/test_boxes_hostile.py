@@ -130,3 +130,25 @@ def test_a_yolo_box_that_overflows_when_scaled_is_drawn_from_the_command_line(tm
                            tmp_path / "drawn.png", capsys=capsys)
     assert code == 0 and err == ""
     assert cv2.imread(str(tmp_path / "drawn.png")).shape == (100, 100, 3)
+
+
+def test_a_box_thousands_of_times_the_others_ends_quickly_and_agrees_with_opencv(tmp_path):
+    """Found by make fuzz: the grid walked every cell of a giant candidate (and their count overflowed)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from imgkit.ops.nms import nms
+    yolo = tmp_path / "giant.txt"
+    yolo.write_text("1\t 9223372036854775808 0.25 0.1 0.1\n")
+    result = subprocess.run([sys.executable, "-m", "imgkit", "nms", str(yolo), "-o", str(tmp_path / "out.txt")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rng = np.random.default_rng(3)
+    boxes = np.concatenate([rng.uniform(0, 1000, (500, 2)), rng.uniform(5, 20, (500, 2))], axis=1)
+    boxes = np.vstack([boxes, [[0, 0, 1e15, 1e15], [10, 10, 1e9, 30]]]).astype(np.float32)
+    scores = rng.uniform(0, 1, len(boxes)).astype(np.float32)
+    scores[-2:] = [0.5, 0.55]
+    np.testing.assert_array_equal(nms(boxes, scores, box_format="xywh"),
+                                  nms(boxes, scores, box_format="xywh", backend="opencv"))

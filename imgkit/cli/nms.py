@@ -149,7 +149,7 @@ class _Suppression:
 
     def _suppress(self, task, result):
         from .. import batch, boxes, io
-        found = boxes.read(task.source.path, io.read_bytes(task.source.path), self.box_format)
+        found = boxes.read_file(task.source.path, self.box_format)
         kept, scores = _suppress(found, self.name, self.options, self.class_aware, self.backend)
         if self.draw is not None:
             encoded = io.encode(boxes.draw(io.imread(self.draw), found, kept, scores), task.fmt)
@@ -202,7 +202,7 @@ def compare_nms(
     failed = False
     for source in sources:
         try:
-            found = boxes.read(source.path, io.read_bytes(source.path), box_format)
+            found = boxes.read_file(source.path, box_format)
             first, ms, ours = timed(lambda: _suppress(found, name, options, class_aware, "numba"), repeat)
             _, reference_ms, theirs = timed(lambda: _suppress(found, name, options, class_aware, "opencv"), repeat)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)

@@ -142,7 +142,12 @@ def _cell_ranges(x, y, w, h, order):
 
 @njit(cache=True, nogil=True)
 def _spans(ranges, rank):
-    return (ranges[rank, 1] - ranges[rank, 0] + 1) * (ranges[rank, 3] - ranges[rank, 2] + 1)
+    """The cells a candidate covers, saturated past MAX_CELLS_PER_BOX (the product could overflow)."""
+    across = ranges[rank, 1] - ranges[rank, 0] + 1
+    down = ranges[rank, 3] - ranges[rank, 2] + 1
+    if across <= 0 or down <= 0:
+        return 0
+    return min(across, MAX_CELLS_PER_BOX + 1) * min(down, MAX_CELLS_PER_BOX + 1)
 
 
 @njit(cache=True, nogil=True)
@@ -204,12 +209,17 @@ def greedy(x, y, w, h, order, iou_threshold, eta):
         area = w[c] * h[c]
         keep = not (area + smallest_area <= EPSILON and np.float32(1.0) > threshold)
         spans = _spans(ranges, rank)
-        if keep and spans > 0:
+        if keep and spans > MAX_CELLS_PER_BOX:     # too many cells to walk: test every kept box
+            for j in range(count):
+                if overlap(x, y, w, h, c, kept[j]) > threshold:
+                    keep = False
+                    break
+        elif keep and spans > 0:
             for j in range(larges):
                 if overlap(x, y, w, h, c, large[j]) > threshold:
                     keep = False
                     break
-        if keep and spans > 0:
+        if keep and 0 < spans <= MAX_CELLS_PER_BOX:
             left, top = x[c] - margin, y[c] - margin
             right, bottom = x[c] + w[c] + margin, y[c] + h[c] + margin
             for cy in range(ranges[rank, 2], ranges[rank, 3] + 1):
