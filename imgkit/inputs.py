@@ -66,7 +66,7 @@ class _Finder:
             matches = sorted(set(self._glob(prefix, parts)))
             if not matches:
                 raise UsageError(f"no {self.noun} match {pattern!r}")
-            return [Source(path, os.path.relpath(path, prefix)) for path in matches]
+            return [Source(path, os.path.relpath(path, prefix or ".")) for path in matches]
         if os.path.isdir(pattern):
             files = list(self._walk(pattern))
             if not files:
@@ -90,7 +90,7 @@ class _Finder:
                 if _is_dir(entry):
                     if self.recursive:
                         pending.append(entry.path)
-                elif self._wanted(entry):
+                elif self._wanted_path(entry.path):
                     yield entry.path
 
     def _glob(self, directory, parts, seen=None):
@@ -106,9 +106,9 @@ class _Finder:
                 yield from self._glob(directory, rest, seen)
             for entry in self._entries(directory):
                 if _is_dir(entry) and not entry.name.startswith("."):
-                    yield from self._glob(entry.path, parts, seen)
-                elif not rest and self._wanted(entry) and not entry.name.startswith("."):
-                    yield entry.path
+                    yield from self._glob(os.path.join(directory, entry.name), parts, seen)
+                elif not rest and self._wanted_path(os.path.join(directory, entry.name)) and not entry.name.startswith("."):
+                    yield os.path.join(directory, entry.name)
             return
         if not _GLOB_MAGIC & set(part):     # a literal component: no listing needed
             path = os.path.join(directory, part)
@@ -122,20 +122,17 @@ class _Finder:
                 continue
             if rest:
                 if _is_dir(entry):
-                    yield from self._glob(entry.path, rest, seen)
-            elif self._wanted(entry):
-                yield entry.path
+                    yield from self._glob(os.path.join(directory, entry.name), rest, seen)
+            elif self._wanted_path(os.path.join(directory, entry.name)):
+                yield os.path.join(directory, entry.name)
 
     def _entries(self, directory):
         try:
-            with os.scandir(directory) as listing:
+            with os.scandir(directory or ".") as listing:
                 return sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
             self.on_skip(f"{directory}: skipped: cannot list this directory ({(error.strerror or str(error)).lower()})")
             return []
-
-    def _wanted(self, entry):
-        return self._wanted_path(entry.path)
 
     def _wanted_path(self, path):
         """A regular file with a wanted extension; a special file that has one is reported."""
@@ -153,21 +150,22 @@ class _Finder:
 
 
 def _split_glob(pattern):
-    """The directory before the first component holding a glob character, and the components after it."""
+    """The directory before the first component holding a glob character ('' for the current
+    one, so that matches read ``a.png`` rather than ``./a.png``), and the components after it."""
     parts = pattern.split(os.sep) if os.sep in pattern else [pattern]
     if os.altsep:
         parts = [piece for part in parts for piece in part.split(os.altsep)]
     fixed = 0
     while fixed < len(parts) - 1 and not _GLOB_MAGIC & set(parts[fixed]):
         fixed += 1
-    prefix = os.sep.join(parts[:fixed]) or ("." if not pattern.startswith(os.sep) else os.sep)
+    prefix = os.sep.join(parts[:fixed]) or ("" if not pattern.startswith(os.sep) else os.sep)
     return prefix, [part for part in parts[fixed:] if part]
 
 
 def _identity(path):
     """``(st_dev, st_ino)`` of the directory or file ``path`` resolves to, or None."""
     try:
-        status = os.stat(path)
+        status = os.stat(path or ".")
     except OSError:
         return None
     return status.st_dev, status.st_ino
