@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..limits import DEFAULT_MAX_PIXELS
+from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from .checks import pixel_count
 
 IO_PANEL = "Inputs and outputs"
@@ -112,13 +112,13 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
         own = list(inspect.signature(build).parameters.values())
 
         def run(**values):
-            bound_decoding(values["max_pixels"])
+            bound_opencv_decoding(values["max_pixels"])     # before cv2 loads: a guide is read in build
             common = Common(**{key: values.pop(key) for key in _COMMON})
             raise typer.Exit(run_images(name, build(**values), common, default_format, check_sources, extensions))
 
         def compare(**values):
             repeat = values.pop("repeat")
-            bound_decoding(values["max_pixels"])
+            bound_opencv_decoding(values["max_pixels"])
             common = Common(**{key: values.pop(key, None) for key in _COMMON})
             from ..compare import run_compare
             raise typer.Exit(run_compare(name, build(**values), common, repeat, extensions))
@@ -130,13 +130,6 @@ def image_command(app, compare_app, name, help, default_format=None, check_sourc
         compare_app.command(name, help=f"Compare imgkit and OpenCV on: {help}", no_args_is_help=True)(interruptible(compare))
         return build
     return register
-
-
-def bound_decoding(max_pixels):
-    """OpenCV's own size limits from ``--max-pixels``, before anything imports cv2 (a guide is
-    read while the options are turned into a job)."""
-    from ..limits import bound_opencv_decoding
-    bound_opencv_decoding(max_pixels)
 
 
 def _ordered(params):

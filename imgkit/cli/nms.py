@@ -11,8 +11,8 @@ import typer
 
 from . import app, compare_app
 from .checks import checked
-from ..limits import DEFAULT_MAX_PIXELS
-from .common import IO_PANEL, RUN_PANEL, bound_decoding, interruptible
+from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
+from .common import IO_PANEL, RUN_PANEL, interruptible
 
 NMS_PANEL = "Suppression"
 
@@ -58,7 +58,7 @@ def nms_command(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
 ):
-    bound_decoding(DEFAULT_MAX_PIXELS)      # for the --draw picture
+    bound_opencv_decoding(DEFAULT_MAX_PIXELS)      # for the --draw picture, before cv2 loads
     from .. import batch, boxes
     from .. import inputs as finding
     from ..warmup import prepare
