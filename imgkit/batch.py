@@ -52,7 +52,7 @@ class Result:
     status: str                  # "ok", "error" or "skipped"
     ms: float = 0.0
     error: str | None = None
-    data: bytes | None = None    # the encoded image, only for stdout
+    data: bytes | None = None    # the encoded array, only for an .npz archive's entry
 
     def record(self):
         """The JSON object ``--json`` prints for this input."""
@@ -123,6 +123,8 @@ def refuse_unsafe(tasks, reads=()):
     """Raise UsageError, before anything runs, where two tasks share an output or an output is a
     file the run reads (an input, or one of ``reads``: a guide, a picture to draw on), whether by
     its path, a symbolic link or a hard link, with or without ``--overwrite``."""
+    if STDIO in reads and any(task.source.path == STDIO for task in tasks):
+        raise UsageError("stdin ('-') can be read once: it cannot be both an input and another file the run reads")
     read = {}
     for path in [task.source.path for task in tasks] + [path for path in reads if path]:
         if path != STDIO:
@@ -138,10 +140,11 @@ def refuse_unsafe(tasks, reads=()):
         if clash is not None:
             raise UsageError(f"{task.source.path}: its output {task.output} is {clash}, a file this run reads: "
                              "refusing to write over it")
-        real = keys[0]
-        if real in seen and task.fmt != ARCHIVE:
-            raise UsageError(f"{seen[real]} and {task.source.path} would both be written to {task.output}")
-        seen[real] = task.source.path
+        key = (keys[0], task.source.relative) if task.fmt == ARCHIVE else keys[0]   # an archive holds many
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {task.source.path} would both be written to {task.output}"
+                             + (f" as {task.source.relative!r}" if task.fmt == ARCHIVE else ""))
+        seen[key] = task.source.path
 
 
 def _file_keys(path):
@@ -218,10 +221,10 @@ def _process_image(task, job, settings, result, io):
     if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
     encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
-    if task.output == STDIO or task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
+    if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
         result.data = encoded
     else:
-        io.write_atomic(task.output, encoded, overwrite=settings.overwrite)
+        io.write_output(task.output, encoded, overwrite=settings.overwrite)
 
 
 def guarded(task, settings, process):
@@ -306,7 +309,8 @@ def _first_line(error, limit=300):
 
 # ---------------------------------------------------------------- many tasks
 
-def run_batch(tasks, work, settings, *, executor=None, on_result=lambda result: None, fail_fast=False):
+def run_batch(tasks, work, settings, *, executor=None, stop=None, on_result=lambda result: None,
+              fail_fast=False):
     """Run ``work(task) -> Result`` on every task, calling ``on_result`` as each is done; returns
     the results in task order.
 
@@ -314,10 +318,12 @@ def run_batch(tasks, work, settings, *, executor=None, on_result=lambda result: 
     core). With one, they are submitted to it (``work`` must pickle). ``fail_fast`` stops at the
     first error: what has not started is cancelled, what is running finishes and is reported.
     Entries of an ``.npz`` archive are reported once the archive is written, so that every
-    ``ok`` is on disk. A KeyboardInterrupt propagates after the tasks already done are reported
-    and the rest cancelled; finished outputs are complete and none is partial (atomic writes).
+    ``ok`` is on disk. A KeyboardInterrupt cancels what has not started, calls ``stop`` (which
+    stops the executor's running tasks), reports every task whose output was put in place
+    meanwhile, and propagates; finished outputs are complete and none is partial.
     """
     from .io import ARCHIVE
+    from .workers import in_thread
     results, archived = {}, []
 
     def done(index, result):
@@ -329,22 +335,28 @@ def run_batch(tasks, work, settings, *, executor=None, on_result=lambda result: 
 
     if executor is None:
         for index, task in enumerate(tasks):
-            done(index, work(task))
+            try:
+                done(index, in_thread(work, task))
+            except BaseException as interrupt:
+                if getattr(interrupt, "result", None) is not None:
+                    done(index, interrupt.result)   # its output was in place before the interrupt
+                raise
             if fail_fast and results[index].status == "error":
                 break
     else:
-        _run_on(executor, tasks, work, done, fail_fast)
+        _run_on(executor, tasks, work, done, fail_fast, stop)
     _write_archive(tasks, results, archived, settings)
     for index in archived:
         on_result(results[index])
     return [results[i] for i in sorted(results)]
 
 
-def _run_on(executor, tasks, work, done, fail_fast):
-    pending = {executor.submit(work, task): index for index, task in enumerate(tasks)}
+def _run_on(executor, tasks, work, done, fail_fast, stop):
+    from .workers import in_thread
+    pending = {executor.submit(in_thread, work, task): index for index, task in enumerate(tasks)}
     try:
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in finished:
                 index = pending.pop(future)
                 result = _outcome(future, tasks[index])
@@ -355,9 +367,11 @@ def _run_on(executor, tasks, work, done, fail_fast):
                     fail_fast = False
     except BaseException:
         _cancel(pending)
-        for future, index in pending.items():
-            if future.done() and not future.cancelled():
-                done(index, _outcome(future, tasks[index]))
+        if stop is not None:
+            stop()
+        for future, index in pending.items():   # done meanwhile, with a result (not stopped half way)
+            if future.done() and not future.cancelled() and future.exception() is None:
+                done(index, future.result())
         raise
 
 

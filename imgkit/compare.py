@@ -76,6 +76,7 @@ def run_compare(name, job, common, repeat, extensions=None):
     ``extensions``, images by default); exit code 1 if any input fails or falls outside tolerance."""
     import typer
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from . import batch, inputs, io
@@ -109,7 +110,7 @@ def run_compare(name, job, common, repeat, extensions=None):
             finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
             print(json.dumps({"input": source.path, **finite}), flush=True)
         else:
-            table.add_row(source.path, f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
+            table.add_row(escape(source.path), f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
                           f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
                           f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
                           "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")

@@ -87,6 +87,8 @@ def read_bytes(path, *, max_bytes=byte_limit(DEFAULT_MAX_PIXELS)):
     (None: no limit); stdin is read up to that limit and no further.
     """
     if path == "-":
+        if sys.stdin is None:
+            raise ImageError(path, "stdin is closed")
         data = _read_capped(sys.stdin.buffer, path, max_bytes)
         if not data:
             raise ImageError(path, "stdin is empty")
@@ -519,7 +521,9 @@ def write_atomic(path, data, *, overwrite=False):
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        _move_into_place(temp, path, overwrite)
+        with _PLACING:      # a stopping process either waits for this rename or prevents it
+            _move_into_place(temp, path, overwrite)
+            _PLACED[0] += 1
     except BaseException as error:
         _remove(temp)
         if isinstance(error, OSError):
@@ -533,6 +537,8 @@ def write_atomic(path, data, *, overwrite=False):
 _TEMP_SUFFIX = ".imgkit-tmp"
 _TEMP_NAME = re.compile(r"^\..+\.([0-9a-f]{8})-(\d+)-[0-9a-f]{8}" + re.escape(_TEMP_SUFFIX) + "$")
 _LIVE_TEMPORARIES = set()
+_PLACING = threading.Lock()
+_PLACED = [0]       # outputs renamed into place by this process
 
 
 def _host():
@@ -545,7 +551,8 @@ def _create_temp(path):
     """A new hidden file beside ``path``; os.open with mode 0o666 lets the umask set its permissions."""
     directory, name = os.path.split(path)
     for _ in range(10):
-        temp = os.path.join(directory, f".{name}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}{_TEMP_SUFFIX}")
+        # the name cut short, so that the temporary name fits where the output's own does (255 bytes)
+        temp = os.path.join(directory, f".{name[:200]}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}{_TEMP_SUFFIX}")
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
             return temp, os.open(temp, flags, 0o666)
@@ -554,10 +561,18 @@ def _create_temp(path):
     raise FileExistsError(errno.EEXIST, "cannot create a temporary file", directory)
 
 
-def remove_live_temporaries():
-    """Remove the temporary files of writes in progress (a worker told to stop)."""
+def outputs_placed():
+    """How many outputs this process has renamed into place so far."""
+    return _PLACED[0]
+
+
+def abandon_writes():
+    """For a process that is stopping: wait for a rename in progress, forbid any later one,
+    and remove the temporary files of the writes left unfinished. Returns ``outputs_placed()``."""
+    _PLACING.acquire()      # never released: nothing is put in place after this
     for temp in list(_LIVE_TEMPORARIES):
         _remove(temp)
+    return _PLACED[0]
 
 
 def remove_stale_temporaries(directory):
@@ -621,19 +636,29 @@ def _remove(path):
         pass
 
 
-def write_stdout(data):
-    """Write bytes to stdout and flush. Returns False if the reader has gone (broken pipe).
+def write_output(path, data, *, overwrite=False):
+    """``data`` to the file ``path`` (``write_atomic``), or to stdout when ``path`` is ``-``."""
+    if path == "-":
+        write_stdout(data)
+    else:
+        write_atomic(path, data, overwrite=overwrite)
 
-    After a broken pipe, stdout is pointed at /dev/null so the interpreter's final flush stays
-    quiet; the caller should stop writing and exit as usual (``head`` closing early is not an error).
+
+def write_stdout(data):
+    """Write bytes to stdout and flush; raises ``ImageError`` if stdout is closed or full.
+
+    A reader that has gone (broken pipe, ``| head``) is not an error: stdout is pointed at
+    /dev/null, so that later writes and the interpreter's final flush stay quiet.
     """
+    if sys.stdout is None:
+        raise ImageError("stdout", "cannot write: it is closed")
     try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     except BrokenPipeError:
         silence_stdout()
-        return False
-    return True
+    except OSError as error:
+        raise ImageError("stdout", f"cannot write: {_os_reason(error)}") from None
 
 
 def silence_stdout():

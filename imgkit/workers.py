@@ -16,8 +16,10 @@ import threading
 import time
 from contextlib import contextmanager
 
-STOP_TIMEOUT = 2.0     # seconds a worker has to leave on SIGTERM before it is killed
+STOP_TIMEOUT = 2.0     # seconds a worker has to leave on SIGTERM (or to send its last result)
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
+_placed_before_task = [0]   # io.outputs_placed() when the current task began
+_stopping = False           # a worker told to stop after sending the result in hand
 
 
 def available_cores():
@@ -43,22 +45,69 @@ def local_pool(jobs):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(threads, os.getpid()))
     try:
-        with _blocked(_STOPPING):   # inherited across fork and exec: workers start deaf to Ctrl-C
-            for _ in range(jobs):   # a spawn pool starts one worker per submission until it is full
+        with _held_back(_STOPPING):     # workers start deaf to Ctrl-C, and each gets its start-up data
+            for _ in range(jobs):       # a spawn pool starts one worker per submission until it is full
                 pool.submit(int)
-    except BaseException:           # a Ctrl-C held back while they were spawned arrives here
+    except BaseException:               # a Ctrl-C held back while they were spawned arrives here
         stop(pool)
         raise
     return pool
 
 
 @contextmanager
-def _blocked(signals):
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+def _held_back(signals):
+    """Hold ``signals`` back until the block ends, then deliver them.
+
+    Blocked in this thread, so that children spawned meanwhile inherit the mask (across fork
+    and exec); and recorded rather than handled, since a signal that reaches another thread
+    still runs its Python handler here, which could stop a spawn half way (a worker without its
+    start-up data, waiting for it forever)."""
+    arrived = []
+    previous = {number: signal.signal(number, lambda number, frame: arrived.append(number)) for number in signals}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)   # a Ctrl-C meanwhile is delivered now
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)
+
+
+def in_thread(work, task):
+    """``work(task)`` in a daemon thread while this thread waits, so that a signal handler runs at
+    once rather than when a long kernel returns: Ctrl-C and SIGTERM stop a call in seconds.
+
+    If it is interrupted after its output was put in place, it waits for the (imminent) result
+    and hands it on as the interrupt's ``result``, so that the output is still reported.
+    """
+    if _stopping:
+        os._exit(128 + signal.SIGTERM)      # a worker told to stop, once its last result was sent
+    io = sys.modules.get("imgkit.io")
+    placed = _placed_before_task[0] = io.outputs_placed() if io else 0
+    outcome, done = {}, threading.Event()
+
+    def run():
+        try:
+            outcome["result"] = work(task)
+        except BaseException as error:  # noqa: BLE001  (re-raised in the waiting thread)
+            outcome["error"] = error
+        finally:
+            done.set()
+    threading.Thread(target=run, daemon=True, name="imgkit-task").start()
+    try:
+        while not done.wait(0.2):   # a timeout: a signal delivered to another thread is seen too
+            pass
+    except BaseException as stop:
+        io = sys.modules.get("imgkit.io")
+        if io is not None and io.abandon_writes() > placed:
+            done.wait()
+            stop.result = outcome.get("result")
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def close(pool):
@@ -119,10 +168,14 @@ def _init_worker(threads, parent):
 
 
 def _leave(signum, frame):
-    """SIGTERM in a worker: remove the temporary file of any write in progress, and exit."""
+    """SIGTERM in a worker: forget the writes not yet in place and exit; or, if the current task
+    has already put its output in place, let its result go to the parent first (the parent
+    kills the worker once it has had time to)."""
+    global _stopping
     io = sys.modules.get("imgkit.io")   # not imported yet: nothing written yet (and no import now)
-    if io is not None and hasattr(io, "remove_live_temporaries"):
-        io.remove_live_temporaries()
+    if io is not None and hasattr(io, "abandon_writes") and io.abandon_writes() > _placed_before_task[0]:
+        _stopping = True
+        return
     os._exit(128 + signum)
 
 

@@ -3,6 +3,7 @@
 one input's failure is that input's error, --json matches the disk, and signals leave neither
 workers nor temporary files behind."""
 
+import io
 import json
 import os
 import signal
@@ -271,21 +272,66 @@ def _wait_for_workers(process, count=2, timeout=60):
         time.sleep(0.05)
 
 
+SLOW = ["--method", "bilateral", "--diameter", "41"]    # seconds an image: workers are mid-kernel
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_a_killed_parent_leaves_no_workers_and_no_temporaries(tmp_path, how):
-    source, out = _many(tmp_path), tmp_path / "out"
-    process = _start(["blur", str(source), "-o", str(out), "-j", "2", "--method", "bilateral", "-q"])
+    source, out = _many(tmp_path, count=4), tmp_path / "out"
+    process = _start(["blur", str(source), "-o", str(out), "-j", "2", *SLOW, "-q"])
     _wait_for_workers(process)
+    time.sleep(1)
     os.kill(process.pid, getattr(signal, how))
-    process.communicate(timeout=60)
+    process.wait(timeout=10)
     assert process.returncode == (143 if how == "SIGTERM" else -signal.SIGKILL)
-    deadline = time.time() + 15
+    deadline = time.time() + 5      # far less than an image takes: the workers do not finish it
     while time.time() < deadline and _group_processes(process.pid):
         time.sleep(0.1)
     assert _group_processes(process.pid) == []
-    if how == "SIGTERM":
-        assert not [p for p in os.listdir(out) if p.startswith(".")] if out.exists() else True
+    assert not out.exists() or not [p for p in os.listdir(out) if p.startswith(".")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_stops_a_long_kernel_running_in_process(tmp_path, how):
+    source = _many(tmp_path, count=1)
+    process = _start(["blur", str(source / "00.png"), "-o", str(tmp_path / "o.png"), *SLOW])
+    time.sleep(4)                   # loaded, and inside the kernel
+    os.killpg(process.pid, getattr(signal, how))
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 128 + getattr(signal, how) and "Traceback" not in err
+    assert os.listdir(tmp_path) == ["in"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_every_output_an_interrupted_batch_wrote_is_reported(tmp_path):
+    source = _many(tmp_path, count=8, side=600)
+    out = tmp_path / "out"
+    for delay in (2.5, 3.5):
+        process = _start(["blur", str(source), "-o", str(out), "-j", "2", "--json", "--overwrite",
+                          "--method", "bilateral", "--diameter", "15"])
+        time.sleep(delay)
+        os.kill(process.pid, signal.SIGTERM)
+        stdout, err = process.communicate(timeout=30)
+        assert process.returncode == 143, err
+        reported = {os.path.basename(json.loads(line)["output"]) for line in stdout.splitlines()
+                    if json.loads(line).get("status") == "ok"}
+        assert reported == set(os.listdir(out) if out.exists() else ())
+        for path in out.glob("*"):
+            path.unlink()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_while_workers_spawn_never_hangs_nor_leaves_a_child(tmp_path):
+    source = _many(tmp_path, count=4, side=300)
+    for delay in (0.5, 0.65, 0.7, 0.75, 0.8, 0.9):
+        process = _start(["blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "--overwrite", "-q"])
+        time.sleep(delay)
+        os.kill(process.pid, signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode in (0, 143) and "Traceback" not in err, err
+        assert _group_processes(process.pid) == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -303,21 +349,24 @@ def test_ctrl_c_while_workers_start_prints_no_traceback_and_reaps_them(tmp_path)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_normal_parallel_exit_leaves_no_child_running(tmp_path):
     source = _many(tmp_path, count=3, side=100)
-    process = _start(["blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "-q"])
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 0 and err == "" and _group_processes(process.pid) == []
+    with open(tmp_path / "err", "w") as err:     # a file: waiting on a pipe would wait for every holder
+        process = subprocess.Popen([*IMGKIT, "blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "-q"],
+                                   stderr=err, start_new_session=True)
+        assert process.wait(timeout=120) == 0
+        assert _group_processes(process.pid) == []      # checked the moment the parent is gone
+    assert (tmp_path / "err").read_text() == ""
 
 
 def test_a_dead_runs_temporaries_are_removed_by_the_next_run(tmp_path, capsys):
-    from imgkit import io
+    from imgkit import io as image_io
     small(tmp_path / "a.png")
     out = tmp_path / "out"
     out.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = out / f".a.png.{io._host()}-{dead.pid}-0123abcd.imgkit-tmp"
+    stale = out / f".a.png.{image_io._host()}-{dead.pid}-0123abcd.imgkit-tmp"
     stale.write_bytes(b"half")
-    mine = out / f".b.png.{io._host()}-{os.getpid()}-0123abcd.imgkit-tmp"   # alive: left alone
+    mine = out / f".b.png.{image_io._host()}-{os.getpid()}-0123abcd.imgkit-tmp"   # alive: left alone
     mine.write_bytes(b"busy")
     code, _, err = run_cli("blur", tmp_path / "a.png", "-o", out / "a.png", capsys=capsys)
     assert code == 0 and not stale.exists() and mine.exists() and str(stale) in err
@@ -387,3 +436,88 @@ def test_compare_error_lines_name_the_input(tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.startswith("imgkit:")]
     assert code == 1 and len(lines) == 2, err
     assert lines[0].startswith(f"imgkit: {bad}: ") and lines[1].startswith(f"imgkit: {tmp_path / 'c.png'}: ")
+
+
+# ---------------------------------------------------------------- found by a hunt for cases nobody listed
+
+def test_visualize_into_the_features_archive_is_a_usage_error(tmp_path, capsys):
+    small(tmp_path / "a.png", size=(32, 32))
+    small(tmp_path / "b.png", 1, size=(32, 32))
+    archive = tmp_path / "f.npz"
+    code, _, err = run_cli("hog", tmp_path / "a.png", tmp_path / "b.png", "-o", archive, "--visualize", archive,
+                           "--overwrite", capsys=capsys)
+    assert code == 2 and "f.npz" in err and not archive.exists()
+
+
+def test_compare_repeat_is_bounded(tmp_path, capsys):
+    small(tmp_path / "a.png")
+    code, _, err = run_cli("compare", "blur", tmp_path / "a.png", "--repeat", 10**20, capsys=capsys)
+    assert code == 2 and "--repeat" in err
+
+
+def test_compare_takes_paths_that_look_like_markup(tmp_path, capsys):
+    (tmp_path / "x[").mkdir()
+    small(tmp_path / "x[" / "]b.png")
+    code, out, err = run_cli("compare", "blur", tmp_path / "x[" / "]b.png", "--repeat", 1, capsys=capsys)
+    assert code == 0 and "internal error" not in err
+
+
+def test_an_image_to_stdout_cannot_share_it_with_json(tmp_path, capsys, monkeypatch):
+    small(tmp_path / "a.png")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(open(tmp_path / "a.png", "rb")))
+    code, out, err = run_cli("blur", "-", "--json", capsys=capsys)
+    assert code == 2 and "--json" in err and out == ""
+
+
+def test_stdin_cannot_be_both_the_input_and_the_guide(tmp_path, capsys, monkeypatch):
+    small(tmp_path / "a.png")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(open(tmp_path / "a.png", "rb")))
+    code, _, err = run_cli("guided", "-", "--guide", "-", "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 2 and "stdin" in err
+
+
+@pytest.mark.parametrize("redirect, reason", [(">&-", "closed"), ("> /dev/full", "no space left on device")])
+def test_a_stdout_that_cannot_be_written_is_an_error_line(tmp_path, redirect, reason):
+    small(tmp_path / "a.png")
+    command = " ".join(IMGKIT + ["blur", "-", "-o", "-"])
+    result = subprocess.run(f"{command} < {tmp_path / 'a.png'} {redirect}", shell=True, capture_output=True,
+                            text=True, timeout=120, executable="/bin/bash")
+    assert result.returncode == 1 and f"imgkit: stdout: cannot write: {'it is ' if reason == 'closed' else ''}{reason}" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_json_into_a_full_stdout_is_said_once_and_fails(tmp_path):
+    small(tmp_path / "a.png")
+    command = " ".join(IMGKIT + ["blur", str(tmp_path / "a.png"), "-o", str(tmp_path / "o.png"), "--json"])
+    result = subprocess.run(f"{command} > /dev/full", shell=True, capture_output=True, text=True, timeout=120,
+                            executable="/bin/bash")
+    assert result.returncode == 1 and result.stderr.count("cannot write the --json records") == 1
+    assert "internal error" not in result.stderr and (tmp_path / "o.png").exists()
+
+
+def test_a_closed_stdin_is_that_inputs_error(tmp_path):
+    result = subprocess.run(" ".join(IMGKIT + ["blur", "-", "-o", str(tmp_path / "o.png")]) + " <&-", shell=True,
+                            capture_output=True, text=True, timeout=120, executable="/bin/bash")
+    assert result.returncode == 1 and "imgkit: -: stdin is closed" in result.stderr
+
+
+def test_a_closed_stderr_never_sends_notices_to_stdout(tmp_path):
+    small(tmp_path / "a.png")
+    command = " ".join(IMGKIT + ["blur", "-", "-o", "-", "-j", "4096"])
+    result = subprocess.run(f"{command} < {tmp_path / 'a.png'} 2>&-", shell=True, capture_output=True,
+                            timeout=120, executable="/bin/bash")
+    assert result.returncode == 0 and result.stdout.startswith(b"\x89PNG")
+
+
+def test_error_lines_keep_the_file_name_as_it_is(tmp_path, capsys):
+    bad = tmp_path / ":smile: [bold]x.png"
+    bad.write_bytes(b"not an image")
+    code, _, err = run_cli("blur", bad, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 1 and f"imgkit: {bad}: not an image" in err
+
+
+def test_a_long_output_name_that_fits_is_written(tmp_path, capsys):
+    name = "x" * 240 + ".png"       # the output, x…x_blur.png, is 249 bytes: legal
+    small(tmp_path / name)
+    code, _, err = run_cli("blur", tmp_path / name, capsys=capsys)
+    assert code == 0, err

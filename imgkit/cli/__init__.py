@@ -5,6 +5,7 @@
 No traceback reaches the user unless ``--debug``.
 """
 
+import os
 import signal
 import sys
 
@@ -44,16 +45,19 @@ def _terminate(signum, frame):
 
 
 def main(argv=None):
+    """The command line; ``argv`` None means the process's own (an interrupt then leaves at once)."""
+    from_command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
+    if sys.stderr is None:      # closed (2>&-): notices must not fall through to stdout
+        sys.stderr = open(os.devnull, "w")
     previous = signal.signal(signal.SIGTERM, _terminate)   # unwinds like Ctrl-C: no partial file
     try:
         app(args=argv, prog_name="imgkit")   # exits with click's codes: 0, 2 for usage errors, ours
-    except Interrupted as stop:
+    except (Interrupted, KeyboardInterrupt) as stop:
+        if not isinstance(stop, Interrupted):
+            stop = Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT")
         print(f"imgkit: {stop.word}", file=sys.stderr)
-        sys.exit(stop.code)
-    except KeyboardInterrupt as stop:
-        print("imgkit: interrupted", file=sys.stderr)
-        sys.exit(143 if isinstance(stop, Terminated) else 130)
+        _leave(stop.code, at_once=from_command_line)
     except BrokenPipeError:     # stdout's reader has gone (| head): not an error of ours
         from ..io import silence_stdout
         silence_stdout()
@@ -66,6 +70,24 @@ def main(argv=None):
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if "imgkit.workers" in sys.modules:     # a -j run: no child may outlive the command
-            sys.modules["imgkit.workers"].reap()
+        _reap()
 
+
+def _reap():
+    if "imgkit.workers" in sys.modules:     # a -j run: no child may outlive the command
+        sys.modules["imgkit.workers"].reap()
+
+
+def _leave(code, at_once):
+    """Exit with ``code`` after an interrupt. From the command line, at once: the interpreter's
+    own exit would first wait for the kernel threads of a call still running (its output's
+    temporary file is already removed, and its result never written)."""
+    if at_once:
+        _reap()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError):   # closed, or its reader gone
+                pass
+        os._exit(code)
+    sys.exit(code)

@@ -45,7 +45,10 @@ def interruptible(command):
         try:
             return command(*args, **kwargs)
         except KeyboardInterrupt as stop:
-            raise Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT") from None
+            name = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+        # Raised out here, the interrupt's traceback is let go: the frames it held (a stopped
+        # pool's queues among them) can be collected before workers.reap stops the tracker.
+        raise Interrupted(name)
     return run
 
 
@@ -89,7 +92,7 @@ def _common_options(
 
 
 def _compare_options(
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per backend; the median is reported.")] = 5,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
 ):
     """Only its signature is used: the options ``imgkit compare COMMAND`` adds."""
 
@@ -170,6 +173,9 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
             check_sources(job, sources)
     except (batch.UsageError, ValueError) as error:
         raise typer.BadParameter(str(error)) from None
+    if common.json and any(task.output == batch.STDIO for task in tasks):
+        raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
+                                 "without -o)", param_hint="--json")
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
                               skip_existing=common.skip_existing, quality=common.quality)
     from ..warmup import prepare
@@ -214,19 +220,16 @@ def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
             executor = workers.local_pool(processes) if processes > 1 else None
             with reporter:
                 results = batch.run_batch(plan.tasks, task_work, plan.settings, executor=executor,
+                                          stop=executor and (lambda: workers.stop(executor)),
                                           on_result=reporter.result, fail_fast=fail_fast)
+            if executor is not None:
+                workers.close(executor)
         except BaseException:       # Ctrl-C, SIGTERM: stop the workers now, reaped
             if executor is not None:
                 workers.stop(executor)
             raise
-        if executor is not None:
-            workers.close(executor)
-        for result in results:
-            if result.data is not None:
-                from ..io import write_stdout
-                write_stdout(result.data)
         reporter.summary(results)
-        code = max(code, 1 if any(r.status == "error" for r in results) else 0)
+        code = max(code, 1 if reporter.lost or any(r.status == "error" for r in results) else 0)
     return code
 
 

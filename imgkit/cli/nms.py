@@ -148,17 +148,14 @@ class _Suppression:
         return batch.guarded(task, self.settings, lambda result: self._suppress(task, result))
 
     def _suppress(self, task, result):
-        from .. import batch, boxes, io
+        from .. import boxes, io
         found = boxes.read_file(task.source.path, self.box_format)
         kept, scores = _suppress(found, self.name, self.options, self.class_aware, self.backend)
         if self.draw is not None:
             encoded = io.encode(boxes.draw(io.imread(self.draw), found, kept, scores), task.fmt)
         else:
             encoded = boxes.write(found, kept, scores, task.fmt)
-        if task.output == batch.STDIO:
-            result.data = encoded
-        else:
-            io.write_atomic(task.output, encoded, overwrite=self.settings.overwrite)
+        io.write_output(task.output, encoded, overwrite=self.settings.overwrite)
 
 
 @compare_app.command("nms", no_args_is_help=True, help=(
@@ -177,13 +174,14 @@ def compare_nms(
     eta: Eta = 1.0,
     soft_sigma: SoftSigma = None,
     soft_method: SoftMethod = None,
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per backend; the median is reported.")] = 5,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout.")] = False,
 ):
     import json as json_module
 
     import numpy as np
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from .. import batch, boxes, io
@@ -216,7 +214,7 @@ def compare_nms(
         if json:
             print(json_module.dumps(row), flush=True)
         else:
-            table.add_row(source.path, str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
+            table.add_row(escape(source.path), str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
                           f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}")
     print_report(table, json)
     raise typer.Exit(1 if failed else 0)

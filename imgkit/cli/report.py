@@ -25,6 +25,7 @@ class Reporter:
         self.total, self.quiet, self.json = total, quiet, json
         self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.progress = None
+        self.lost = None        # the --json records: True when stdout could not take them (an error)
         self.started = time.perf_counter()
         if total > 1 and not quiet and self.console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -43,9 +44,9 @@ class Reporter:
 
     def result(self, result):
         if result.status == "error":
-            self.console.print(f"imgkit: {result.error}", markup=False)
+            self.console.print(f"imgkit: {result.error}", markup=False, emoji=False)
         if self.json:
-            _print_json(result.record())
+            self._print_json(result.record())
         if self.progress:
             self.progress.advance(self.bar)
 
@@ -53,7 +54,7 @@ class Reporter:
         counts = {status: sum(r.status == status for r in results) for status in ("ok", "error", "skipped")}
         seconds = time.perf_counter() - self.started
         if self.json:
-            _print_json({**counts, "total": self.total, "seconds": round(seconds, 3)})
+            self._print_json({**counts, "total": self.total, "seconds": round(seconds, 3)})
         elif not self.quiet and (self.total > 1 or counts["error"]):
             not_run = self.total - len(results)
             rate = len(results) / seconds if seconds > 0 else 0.0
@@ -63,10 +64,20 @@ class Reporter:
             print(line, file=sys.stderr, flush=True)
 
 
-def _print_json(record):
-    """One JSON line on stdout; once its reader has gone (``| head``), the batch goes on quietly."""
-    try:
-        print(json.dumps(record), flush=True)
-    except BrokenPipeError:
-        from ..io import silence_stdout
-        silence_stdout()
+    def _print_json(self, record):
+        """One JSON line on stdout. Once its reader has gone (``| head``) the batch goes on
+        quietly; a stdout that cannot take them (closed, full) is said once, and ``lost``."""
+        if self.lost is not None:
+            return
+        try:
+            if sys.stdout is None:
+                raise OSError(0, "it is closed")
+            print(json.dumps(record), flush=True)
+        except BrokenPipeError:
+            from ..io import silence_stdout
+            silence_stdout()
+            self.lost = False
+        except OSError as error:
+            self.lost = True
+            self.console.print(f"imgkit: stdout: cannot write the --json records ({(error.strerror or str(error)).lower()})",
+                               markup=False, emoji=False)

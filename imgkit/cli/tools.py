@@ -19,7 +19,7 @@ def warmup():
 def bench(
     ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable).", show_default=False)] = None,
     sizes: Annotated[list[str], typer.Option("--size", help="1080p and/or 4k (repeatable).")] = ["1080p", "4k"],
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per measurement; the median is reported.")] = 15,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
 ):
