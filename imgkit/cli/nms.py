@@ -184,7 +184,7 @@ def compare_nms(
     from rich.markup import escape
     from rich.table import Table
 
-    from .. import batch, boxes, io
+    from .. import batch, boxes
     from ..compare import print_report, timed
     from ..inputs import UsageError, expand_inputs
     name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
