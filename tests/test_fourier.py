@@ -230,7 +230,7 @@ def test_inverse_names_each_bad_npy_and_goes_on(tmp_path, capsys):
     assert code == 1
     # two workers: the errors come in the order the inputs finish
     line, real = sorted(err.strip().splitlines(), key=lambda message: "real.npy" in message)
-    assert "line.npy: spectrum must be a non-empty H×W or H×W×C array, got shape (6,)" in line
+    assert "line.npy: NPY array of shape (6,) is not an image" in line      # refused as it is read
     assert "real.npy: spectrum must be complex64 or complex128" in real and "float32" in real
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "out" / "good.png"), cv2.IMREAD_UNCHANGED),
                                   np.full((4, 6), 7, np.uint8))
