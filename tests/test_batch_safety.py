@@ -296,7 +296,8 @@ def test_a_killed_parent_leaves_no_workers_and_no_temporaries(tmp_path, how):
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
 def test_an_interrupt_stops_a_long_kernel_running_in_process(tmp_path, how):
     source = _many(tmp_path, count=1)
-    process = _start(["blur", str(source / "00.png"), "-o", str(tmp_path / "o.png"), *SLOW])
+    process = _start(["blur", str(source / "00.png"), "-o", str(tmp_path / "o.png"), "--method", "bilateral",
+                      "--diameter", "121"])     # a minute or so of kernel, in strips of tens of seconds
     time.sleep(4)                   # loaded, and inside the kernel
     os.killpg(process.pid, getattr(signal, how))
     _, err = process.communicate(timeout=10)
