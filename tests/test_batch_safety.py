@@ -261,9 +261,23 @@ def _many(tmp_path, count=12, side=1500):
     return source
 
 
+def _default_sigint():
+    """A run started in the background inherits SIGINT ignored, and Python then keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """The kernels the signal tests interrupt, compiled and cached first: a worker killed while it
+    compiles never writes its cache, and every later test would compile them again."""
+    import imgkit
+    imgkit.bilateral_filter(np.zeros((16, 16, 3), np.uint8), 41, 75.0, 75.0)
+    imgkit.gaussian_blur(np.zeros((16, 16, 3), np.uint8), 3.0)
+
+
 def _start(args):
     return subprocess.Popen([*IMGKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
 
 
 def _wait_for_workers(process, count=2, timeout=60):
@@ -277,7 +291,7 @@ SLOW = ["--method", "bilateral", "--diameter", "41"]    # seconds an image: work
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
-def test_a_killed_parent_leaves_no_workers_and_no_temporaries(tmp_path, how):
+def test_a_killed_parent_leaves_no_workers_and_no_temporaries(compiled, tmp_path, how):
     source, out = _many(tmp_path, count=4), tmp_path / "out"
     process = _start(["blur", str(source), "-o", str(out), "-j", "2", *SLOW, "-q"])
     _wait_for_workers(process)
@@ -294,7 +308,7 @@ def test_a_killed_parent_leaves_no_workers_and_no_temporaries(tmp_path, how):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
-def test_an_interrupt_stops_a_long_kernel_running_in_process(tmp_path, how):
+def test_an_interrupt_stops_a_long_kernel_running_in_process(compiled, tmp_path, how):
     source = _many(tmp_path, count=1)
     process = _start(["blur", str(source / "00.png"), "-o", str(tmp_path / "o.png"), "--method", "bilateral",
                       "--diameter", "121"])     # a minute or so of kernel, in strips of tens of seconds
@@ -306,7 +320,7 @@ def test_an_interrupt_stops_a_long_kernel_running_in_process(tmp_path, how):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_every_output_an_interrupted_batch_wrote_is_reported(tmp_path):
+def test_every_output_an_interrupted_batch_wrote_is_reported(compiled, tmp_path):
     source = _many(tmp_path, count=8, side=600)
     out = tmp_path / "out"
     for delay in (2.5, 3.5):
@@ -324,7 +338,7 @@ def test_every_output_an_interrupted_batch_wrote_is_reported(tmp_path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_sigterm_while_workers_spawn_never_hangs_nor_leaves_a_child(tmp_path):
+def test_sigterm_while_workers_spawn_never_hangs_nor_leaves_a_child(compiled, tmp_path):
     source = _many(tmp_path, count=4, side=300)
     for delay in (0.5, 0.65, 0.7, 0.75, 0.8, 0.9):
         process = _start(["blur", str(source), "-o", str(tmp_path / "out"), "-j", "2", "--overwrite", "-q"])
@@ -336,7 +350,7 @@ def test_sigterm_while_workers_spawn_never_hangs_nor_leaves_a_child(tmp_path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_while_workers_start_prints_no_traceback_and_reaps_them(tmp_path):
+def test_ctrl_c_while_workers_start_prints_no_traceback_and_reaps_them(compiled, tmp_path):
     source, out = _many(tmp_path, count=4, side=200), tmp_path / "out"
     process = _start(["blur", str(source), "-o", str(out), "-j", "2"])
     time.sleep(0.3)
