@@ -16,6 +16,7 @@ A library module: it prints nothing; the command line reports ``imgkit: <message
 """
 
 import errno
+import functools
 import io
 import os
 import re
@@ -541,6 +542,7 @@ _PLACING = threading.Lock()
 _PLACED = [0]       # outputs renamed into place by this process
 
 
+@functools.lru_cache(maxsize=1)
 def _host():
     import hashlib
     import socket

@@ -20,6 +20,7 @@ STOP_TIMEOUT = 2.0     # seconds a worker has to leave on SIGTERM (or to send it
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
 _placed_before_task = [0]   # io.outputs_placed() when the current task began
 _stopping = False           # a worker told to stop after sending the result in hand
+_spawned = False            # a pool was started since the last reap
 
 
 def available_cores():
@@ -41,6 +42,8 @@ def local_pool(jobs):
     the cores between them. End it with ``close`` (normal end) or ``stop`` (interrupt)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    global _spawned
+    _spawned = True
     threads = max(1, available_cores() // jobs)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker, initargs=(threads, os.getpid()))
@@ -144,6 +147,10 @@ def stop(pool):
 def reap():
     """Before the command exits: stop the resource tracker that spawning started, once the
     pool's queues (whose semaphores it tracks) are collected, so that no child outlives us."""
+    global _spawned
+    if not _spawned:
+        return
+    _spawned = False
     import gc
     from multiprocessing import resource_tracker
     gc.collect()
