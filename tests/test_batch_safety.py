@@ -325,11 +325,11 @@ def test_every_output_an_interrupted_batch_wrote_is_reported(compiled, tmp_path)
     out = tmp_path / "out"
     for delay in (2.5, 3.5):
         process = _start(["blur", str(source), "-o", str(out), "-j", "2", "--json", "--overwrite",
-                          "--method", "bilateral", "--diameter", "15"])
+                          "--method", "bilateral", "--diameter", "41"])
         time.sleep(delay)
         os.kill(process.pid, signal.SIGTERM)
         stdout, err = process.communicate(timeout=30)
-        assert process.returncode == 143, err
+        assert process.returncode in (143, -signal.SIGTERM), err    # the latter: in its last instant
         reported = {os.path.basename(json.loads(line)["output"]) for line in stdout.splitlines()
                     if json.loads(line).get("status") == "ok"}
         assert reported == set(os.listdir(out) if out.exists() else ())
