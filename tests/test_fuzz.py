@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fuzz"))
 import fuzz  # noqa: E402
 
-INPUTS_PER_FORMAT = 100
+INPUTS_PER_FORMAT = 200
 SEED = 14
 
 @pytest.fixture(scope="module")
