@@ -11,7 +11,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 
-from .inputs import STDIO, Source, UsageError
+from .inputs import STDIO, Source, UsageError, file_identity
 from .limits import DEFAULT_MAX_PIXELS
 
 
@@ -149,12 +149,8 @@ def refuse_unsafe(tasks, reads=()):
 
 def _file_keys(path):
     """What identifies the file at ``path``: its resolved path and, if it exists, its device and inode."""
-    keys = [os.path.realpath(path)]
-    try:
-        status = os.stat(path)
-    except OSError:
-        return keys
-    return keys + [(status.st_dev, status.st_ino)]
+    identity = file_identity(path)
+    return [os.path.realpath(path)] + ([identity] if identity else [])
 
 
 def _archive_tasks(sources, output, fmt):

@@ -55,7 +55,7 @@ def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS, *, exc
 class _Finder:
     def __init__(self, extensions, recursive, exclude, on_skip):
         self.extensions, self.recursive, self.on_skip = extensions, recursive, on_skip
-        self.excluded = {_identity(path) for path in exclude} - {None}
+        self.excluded = {file_identity(path) for path in exclude} - {None}
         self.noun = "images" if extensions is IMAGE_EXTENSIONS else f"{'/'.join(sorted(extensions))} files"
 
     def expand(self, pattern):
@@ -82,7 +82,7 @@ class _Finder:
         pending = [top]
         while pending:
             directory = pending.pop()
-            identity = _identity(directory)
+            identity = file_identity(directory)
             if identity is None or identity in seen or (directory is not top and identity in self.excluded):
                 continue
             seen.add(identity)
@@ -96,7 +96,7 @@ class _Finder:
     def _glob(self, directory, parts, seen=None):
         """Paths under ``directory`` matching the glob components ``parts`` (``**``: any depth)."""
         top, seen = seen is None, set() if seen is None else seen
-        identity = _identity(directory)
+        identity = file_identity(directory)
         if identity is None or (identity, len(parts)) in seen or (not top and identity in self.excluded):
             return
         seen.add((identity, len(parts)))
@@ -162,7 +162,7 @@ def _split_glob(pattern):
     return prefix, [part for part in parts[fixed:] if part]
 
 
-def _identity(path):
+def file_identity(path):
     """``(st_dev, st_ino)`` of the directory or file ``path`` resolves to, or None."""
     try:
         status = os.stat(path or ".")
