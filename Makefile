@@ -66,8 +66,9 @@ lock: $(LOCKER)/bin/uv
 	      --python-version $$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"].lstrip(">="))') \
 	      --custom-compile-command 'make lock' -o $(LOCK)
 
+# Every operation, then the end-to-end chain (imgkit run against one process a stage), also timed in-process.
 bench: $(STAMP)
-	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md
+	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md --all-ops --chain "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --high 150" --end-to-end
 
 # Mutated images, arrays and detection files through imgkit's readers, in a child process bounded
 # in memory (2 GiB) and time (10 s an input), for FUZZ_SECONDS; findings in tests/fuzz/findings/.

@@ -36,6 +36,27 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Chain:
+    """Jobs run in turn on each image, decoded once and encoded once (``imgkit run``): each job's
+    output is the next one's input, as its operation returns it."""
+    jobs: tuple
+    backend: str = "numba"
+
+    @property
+    def normalize(self):
+        return self.jobs[-1].normalize
+
+    @property
+    def reads(self):
+        return tuple(path for job in self.jobs for path in job.reads)
+
+
+def steps(job):
+    """The jobs ``job`` runs, in order: itself, or a chain's."""
+    return getattr(job, "jobs", (job,))
+
+
+@dataclass(frozen=True)
 class Settings:
     """How inputs are read and outputs written, the same for every task of a batch."""
     gray: bool = False
@@ -187,7 +208,7 @@ def _format_of_input(source, formats=None):
 def _output_name(relative, suffix, fmt, formats=None):
     """``relative`` with ``suffix`` added to its stem and the extension of ``fmt``; a file that is
     not an image keeps its own extension, or none, when ``fmt`` is None (its own format)."""
-    from .io import FORMATS
+    from .options import FORMATS
     stem, ext = os.path.splitext(relative)
     if fmt is None:
         return stem + suffix + ext
@@ -257,14 +278,21 @@ def skip_output(task, settings):
 
 
 def apply(job, image):
-    """Run ``job`` on one decoded image, premultiplying alpha where the operation filters it."""
+    """Run ``job`` (or each job of a chain, in turn, with the chain's backend) on one decoded image,
+    premultiplying alpha around each operation that filters it."""
+    for step in steps(job):
+        image = apply_step(step, image, job.backend)
+    return image
+
+
+def apply_step(job, image, backend):
+    """One job's operation on ``image`` with ``backend``, alpha premultiplied where it filters it."""
     from . import registry
     from .alpha import premultiplied
     op = registry.get(job.op)
-    function = op.function
 
     def run(planes):
-        return function(planes, **job.params, backend=job.backend)
+        return op.function(planes, **job.params, backend=backend)
     if op.premultiply and image.ndim == 3 and image.shape[2] == 4:
         return premultiplied(run, image)
     return run(image)

@@ -6,11 +6,12 @@ where it has the operation, their ratios, and one memory copy of the image as th
 Times are medians of repeated runs after a warm-up call (which also compiles the kernels).
 """
 
+import inspect
 import os
 import platform
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -67,21 +68,82 @@ def _photo_path():
     return Path(skimage.data.__file__).parent / "astronaut.png"
 
 
-def workloads(op, sizes):
-    """(size label, kind, positional arguments) for each run of ``op``: by default the bench
-    image at each size, gray and BGR; an operation whose input is not an image names a
-    ``workload`` function in the registry that returns such triples for the labels it is given
-    (``imgkit warmup`` asks it for ``("sample",)``: one small case). A workload may add a fourth
-    item, the most timed runs that case deserves (e.g. 1 where OpenCV takes seconds)."""
-    if op.workload:
-        return op.workload_function(sizes)
-    return [(size, "gray" if channels == 1 else "BGR", (bench_image(SIZES[size], channels),))
-            for size in sizes for channels in (1, 3)]
+SAMPLE_SIDE = 512   # warmup's inputs: large enough for every operation's bench parameters (HOG blocks, resize 0.5)
+BOX_COUNTS = (1_000, 10_000, 100_000)
+SLOW_RUNS = {10_000: 5, 100_000: 1}       # timed runs where OpenCV takes seconds (23 s for greedy NMS of 100k)
 
 
-def bench_op(op, size, kind, args, repeat, peers=True):
-    function = op.function
-    params = op.bench
+@dataclass(frozen=True)
+class Case:
+    """One input of a bench run: its size label, its kind, the function's arguments, and the most
+    timed runs it deserves (None: as many as asked)."""
+    size: str
+    kind: str
+    args: tuple
+    kwargs: dict
+    most: int | None = None
+
+
+def workloads(op, params, sizes):
+    """The cases ``op`` is timed on with ``params``, by what it takes: the bench image at each size,
+    gray and BGR (their spectra for an operation on spectra); detection boxes for NMS, 1k, 10k and
+    100k of them (``op.workload`` may ask for integer boxes and fewer counts), agnostic and over 80
+    classes where the operation takes classes."""
+    if op.takes == "boxes":
+        counts = op.workload.get("counts", BOX_COUNTS)
+        return [case for n in counts for case in _box_cases(op, n, f"{n // 1000}k boxes", SLOW_RUNS.get(n))]
+    cases = [Case(size, "gray" if channels == 1 else "BGR", (bench_image(SIZES[size], channels),), {})
+             for size in sizes for channels in (1, 3)]
+    if op.takes == "spectrum":
+        return [replace(case, args=(np.fft.fft2(case.args[0], axes=(0, 1)).astype(np.complex64),)) for case in cases]
+    return cases
+
+
+def sample_inputs(op, params):
+    """Small inputs for ``warmup`` that reach the same kernel specialisations as real ones:
+    (args, kwargs) for each dtype ``op`` takes with ``params``."""
+    if op.takes == "boxes":
+        return [(case.args, case.kwargs) for case in _box_cases(op, 200, "sample")]
+    if op.takes == "spectrum":
+        return [((np.fft.fft2(sample("uint8"), axes=(0, 1)).astype(np.complex64),), {})]
+    return [((sample(dtype),), {}) for dtype in op.accepts(params)]
+
+
+def sample(dtype):
+    """SAMPLE_SIDE² pixels of ``dtype``, three channels."""
+    return (np.arange(SAMPLE_SIDE * SAMPLE_SIDE * 3) % 251).astype(dtype).reshape(SAMPLE_SIDE, SAMPLE_SIDE, 3)
+
+
+def _box_cases(op, count, label, most=None):
+    boxes, scores, classes = detections(count, integer=op.workload.get("integer", False))
+    cases = [Case(label, "agnostic", (boxes, scores), {}, most)]
+    if "classes" in inspect.signature(op.function).parameters:
+        cases.append(Case(label, "80 classes", (boxes, scores), {"classes": classes}, most))
+    return cases
+
+
+def detections(count, seed=0, width=3840, height=2160, classes=80, integer=False):
+    """``count`` boxes shaped like a detector's raw output on a ``width``×``height`` image: about
+    two jittered boxes around each object, objects of 8 to 64 pixels spread over the image,
+    random scores. Returns (xyxy boxes float64, scores float32, class ids int64)."""
+    rng = np.random.default_rng(seed)
+    objects = max(1, count // 2)
+    sizes = rng.uniform(8, 64, (objects, 2))
+    centres = rng.uniform((0, 0), (width, height), (objects, 2))
+    owner = rng.integers(0, objects, count)
+    jitter = rng.normal(0, 0.1, (count, 4))
+    centre = centres[owner] + jitter[:, :2] * sizes[owner]
+    size = sizes[owner] * np.exp(jitter[:, 2:])
+    boxes = np.hstack([centre - size / 2, centre + size / 2])
+    if integer:
+        boxes = np.round(boxes)
+    labels = rng.integers(0, classes, objects)[owner]
+    return boxes, rng.random(count).astype(np.float32), labels
+
+
+def bench_op(op, params, case, repeat, peers=True):
+    function, args = op.function, case.args
+    params = {**params, **case.kwargs}
     function(*args, **params)                       # warm-up: loads or compiles the kernels
     if repeat > 1:      # OpenCV compiles nothing: a case timed once (it takes seconds) skips its warm-up
         function(*args, **params, backend="opencv")
@@ -89,31 +151,53 @@ def bench_op(op, size, kind, args, repeat, peers=True):
     opencv_ms = median_ms(lambda: function(*args, **params, backend="opencv"), repeat)
     copy_target = np.empty_like(args[0])
     copy_ms = median_ms(lambda: np.copyto(copy_target, args[0]), repeat)
-    skimage_ms, extrapolated = (_peer_ms(op, args[0]) if peers and op.peer else (None, False))
-    described = " ".join(f"{key}={value}" for key, value in params.items())
-    return Row(op.name, described, size, kind, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
+    skimage_ms, extrapolated = (_peer_ms(op, args[0], params) if peers and op.peer else (None, False))
+    described = " ".join(f"{key}={value}" for key, value in params.items() if key != "classes")
+    return Row(op.name, described, case.size, case.kind, imgkit_ms, opencv_ms, skimage_ms, extrapolated, copy_ms)
 
 
-def _peer_ms(op, image):
+def _peer_ms(op, image, params):
     """scikit-image's time: one full run if a crop predicts it fits the budget, else the crop scaled."""
     peer = op.peer_function
     crop = np.ascontiguousarray(image[:PEER_CROP[1], :PEER_CROP[0]])
-    crop_ms = median_ms(lambda: peer(crop, **op.bench), 1)
+    crop_ms = median_ms(lambda: peer(crop, **params), 1)
     scale = image.shape[0] * image.shape[1] / (crop.shape[0] * crop.shape[1])
     if crop_ms * scale / 1e3 > PEER_BUDGET_S:
         return crop_ms * scale, True
-    return median_ms(lambda: peer(image, **op.bench), 1 if crop_ms * scale > 500 else 3), False
+    return median_ms(lambda: peer(image, **params), 1 if crop_ms * scale > 500 else 3), False
 
 
 def run(ops=None, sizes=("1080p", "4k"), repeat=15, peers=True, on_row=lambda row: None):
+    """Time each of ``ops`` (default: every declared operation) with each of its bench parameter sets."""
     from . import registry
     rows = []
-    for name in ops or registry.OPS:
+    for name in ops or registry.operations():
         op = registry.get(name)
-        for size, kind, args, *most in workloads(op, sizes):
-            row = bench_op(op, size, kind, args, min([repeat, *most]), peers)
-            on_row(row)
-            rows.append(row)
+        for params in op.bench:
+            for case in workloads(op, params, sizes):
+                row = bench_op(op, params, case, min(repeat, case.most or repeat), peers)
+                on_row(row)
+                rows.append(row)
+    return rows
+
+
+def run_chain(text, steps, sizes=("1080p", "4k"), repeat=15, on_row=lambda row: None):
+    """Time the chain ``steps`` (written ``text``) against the same chain of OpenCV references, on
+    the bench image at each size, gray and BGR."""
+    from . import registry
+    from .chain import Pipeline
+    ours, theirs = Pipeline(steps), Pipeline(steps, backend="opencv")
+    rows = []
+    for case in workloads(registry.get(steps[0].op), steps[0].params, sizes):
+        image = case.args[0]
+        ours(image)                                 # warm-up: loads or compiles the kernels
+        theirs(image)
+        copy_target = np.empty_like(image)
+        row = Row("chain", text, case.size, case.kind, median_ms(lambda: ours(image), repeat),
+                  median_ms(lambda: theirs(image), repeat), None, False,
+                  median_ms(lambda: np.copyto(copy_target, image), repeat))
+        on_row(row)
+        rows.append(row)
     return rows
 
 
@@ -159,4 +243,69 @@ def markdown(rows, repeat):
              f"{PEER_CROP[0]}×{PEER_CROP[1]} crop and scaled by area (a full run would exceed {PEER_BUDGET_S:.0f} s).", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- end to end: whole command lines
+
+CHAIN = "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --high 150"
+
+
+@dataclass
+class EndToEnd:
+    what: str               # the command lines timed, in words
+    seconds: float          # wall time, median of the runs, processes started and finished
+    ratio: float            # to the first row's time
+
+
+def photo_folder(directory, count=20, size=SIZES["1080p"]):
+    """``count`` different 1080p JPEGs (quality 92) made from the bundled photos, flipped and
+    mirrored, in ``directory``."""
+    import cv2
+    photos = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "photos").iterdir())
+    directory.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        image = cv2.resize(cv2.imread(str(photos[index % len(photos)]), cv2.IMREAD_COLOR), size,
+                           interpolation=cv2.INTER_AREA)
+        flip = index // len(photos) % 4
+        image = image if flip == 0 else cv2.flip(image, flip - 2)
+        cv2.imwrite(str(directory / f"photo{index:02d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return directory
+
+
+def end_to_end(chain=CHAIN, count=20, repeat=3, on_row=lambda row: None):
+    """``imgkit run CHAIN`` over a folder of ``count`` 1080p JPEGs, against the same stages as
+    separate ``imgkit`` processes, each writing PNG into a folder the next one reads: wall times of
+    the whole command lines, median of ``repeat`` runs after one warm-up run each."""
+    import subprocess
+    import sys
+    import tempfile
+    imgkit = [sys.executable, "-m", "imgkit"]
+    stages = [stage.split() for stage in chain.split("|")]
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        source = photo_folder(scratch / "in", count)
+        chained = [[*imgkit, "run", chain, str(source), "-o", str(scratch / "run"), "--format", "png"]]
+        separate = [[*imgkit, *stage, str(scratch / (f"s{i}" if i else "in")), "-o", str(scratch / f"s{i + 1}"),
+                     "--format", "png"] for i, stage in enumerate(stages)]
+        for what, lines in ((f"imgkit run \"{chain}\" (one process)", chained),
+                            (f"{len(stages)} imgkit processes, PNG between them", separate)):
+            def run_all():
+                for line in lines:
+                    subprocess.run([*line, "--overwrite", "-q"], check=True, capture_output=True)
+            run_all()
+            seconds = median_ms(run_all, repeat) / 1e3
+            row = EndToEnd(what, seconds, seconds / rows[0].seconds if rows else 1.0)
+            on_row(row)
+            rows.append(row)
+    return rows
+
+
+def end_to_end_markdown(rows, count=20, repeat=3):
+    lines = ["## End to end: a chain in one process against one process a stage", "",
+             f"Wall time of the whole command lines on a folder of {count} 1080p JPEGs made from the bundled photos, "
+             f"median of {repeat} runs after a warm-up run, default `-j`; outputs PNG.", "",
+             "| command lines | seconds | ratio to `imgkit run` |", "|---|---|---|"]
+    lines += [f"| {row.what.replace('|', chr(92) + '|')} | {row.seconds:.2f} | {row.ratio:.2f}× |" for row in rows]
     return "\n".join(lines) + "\n"

@@ -74,10 +74,42 @@ def compare_image(job, image, repeat):
 def run_compare(name, job, common, repeat, extensions=None):
     """Compare over every input (directories and globs give the files with one of
     ``extensions``, images by default); exit code 1 if any input fails or falls outside tolerance."""
-    import typer
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from . import registry
+    op = registry.get(job.op)
+    table = Table(title=f"imgkit {name} ({job.op}) vs {op.reference}, median of {repeat}")
+    edges = op.tolerance.edges
+    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", *(("edge F1",) if edges else ()),
+                   "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
+        table.add_column(column, justify="left" if column == "input" else "right",
+                         no_wrap=column != "input", overflow="fold")
+    notes = []      # how the OpenCV path departed from calling OpenCV's function as is
+
+    def report(path, row):
+        notes.extend(text for text in row["reference_notes"] if text not in notes)
+        if common.json:
+            # identical outputs have an infinite PSNR, which strict JSON cannot hold: null
+            finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
+            print(json.dumps({"input": path, "reference": op.reference, **finite}), flush=True)
+        else:
+            table.add_row(escape(path), f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
+                          f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
+                          f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
+                          "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
+        return row["within_tolerance"]
+    failed = over_inputs(common, extensions, lambda image: compare_image(job, image, repeat), report)
+    print_report(table, common.json, notes)
+    return 1 if failed else 0
+
+
+def over_inputs(common, extensions, measure, report):
+    """``report(path, measure(image))`` for each input (directories and globs give the files with one
+    of ``extensions``, images by default), as each is done; an input that cannot be read or measured
+    is one error line on stderr. Returns whether any input failed, or ``report`` returned False."""
+    import typer
+    from rich.console import Console
 
     from . import batch, inputs, io
     try:
@@ -86,36 +118,17 @@ def run_compare(name, job, common, repeat, extensions=None):
     except inputs.UsageError as error:
         raise typer.BadParameter(str(error)) from None
     errors = Console(stderr=True, highlight=False)
-    table = Table(title=f"imgkit {name} vs OpenCV ({job.op}, median of {repeat})")
-    from . import registry
-    edges = registry.get(job.op).tolerance.edges
-    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", *(("edge F1",) if edges else ()),
-                   "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
-        table.add_column(column, justify="left" if column == "input" else "right",
-                         no_wrap=column != "input", overflow="fold")
     failed = False
-    notes = []      # how the OpenCV path departed from calling OpenCV's function as is
     for source in sources:
         try:
             image = io.imread(source.path, gray=common.gray, max_pixels=int(common.max_pixels))
-            row = compare_image(job, image, repeat)
+            result = measure(image)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
             errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
             failed = True
             continue
-        failed |= not row["within_tolerance"]
-        notes += [text for text in row["reference_notes"] if text not in notes]
-        if common.json:
-            # identical outputs have an infinite PSNR, which strict JSON cannot hold: null
-            finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
-            print(json.dumps({"input": source.path, **finite}), flush=True)
-        else:
-            table.add_row(escape(source.path), f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
-                          f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
-                          f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
-                          "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
-    print_report(table, common.json, notes)
-    return 1 if failed else 0
+        failed |= not report(source.path, result)
+    return failed
 
 
 def print_report(table, as_json, notes=()):
@@ -126,6 +139,63 @@ def print_report(table, as_json, notes=()):
     if as_json:
         print(json.dumps({"versions": describe()}), flush=True)
     elif table.row_count:
-        from .cli.report import stdout_console
+        from .console import stdout_console
         table.caption, table.caption_justify = "\n".join([*(f"OpenCV path: {text}" for text in notes), describe()]), "left"
         stdout_console().print(table)
+
+
+def compare_chain(job, image, repeat):
+    """Both backends of the chain ``job`` on ``image``, stage by stage. For each stage: the
+    difference between the two chains' outputs after it (``chain``: where a difference grows), the
+    difference between this stage's two backends on the same input (imgkit's output of the stage
+    before; ``alone``: judged by the stage's tolerance), and each backend's median time."""
+    from . import registry
+    from .batch import apply_step
+    from .reference import noting
+    ours, theirs, rows = image, image, []
+    for step in job.jobs:
+        op = registry.get(step.op)
+        _, ms, ours_next = timed(lambda: apply_step(step, ours, "numba"), repeat)
+        with noting() as notes:
+            _, reference_ms, alone = timed(lambda: apply_step(step, ours, "opencv"), repeat)
+            theirs = apply_step(step, theirs, "opencv")
+        ours = ours_next
+        chain, by_itself = difference(ours, theirs), difference(ours, alone)
+        rows.append({"op": step.op, "max_abs": chain["max_abs"], "mean_abs": chain["mean_abs"],
+                     "identical": chain["identical"], "alone_max_abs": by_itself["max_abs"],
+                     "alone_identical": by_itself["identical"],
+                     "within_tolerance": op.tolerance.holds(by_itself, alone.dtype),
+                     "imgkit_ms": ms, "reference_ms": reference_ms, "reference_notes": notes})
+    return rows
+
+
+def run_compare_chain(text, job, common, repeat, extensions=None):
+    """``imgkit compare run``: ``compare_chain`` over every input; exit code 1 if any input fails or
+    any stage alone falls outside its tolerance."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"imgkit run {text!r} vs the same chain of references (median of {repeat})")
+    for column in ("input", "stage", "max abs", "identical", "alone: max abs", "imgkit ms", "ref. ms", "verdict"):
+        table.add_column(column, justify="left" if column in ("input", "stage") else "right", overflow="fold")
+    notes = []
+
+    def report(path, rows):
+        within = all(row["within_tolerance"] for row in rows)
+        for row in rows:
+            notes.extend(note for note in row.pop("reference_notes") if note not in notes)
+        total, reference_total = sum(r["imgkit_ms"] for r in rows), sum(r["reference_ms"] for r in rows)
+        if common.json:
+            print(json.dumps({"input": path, "stages": rows, "imgkit_ms": total, "reference_ms": reference_total,
+                              "ratio": total / reference_total, "within_tolerance": within}), flush=True)
+            return within
+        for index, row in enumerate(rows, 1):
+            table.add_row(escape(path) if index == 1 else "", f"{index} {row['op']}", f"{row['max_abs']:.4g}",
+                          f"{row['identical']:.3%}", f"{row['alone_max_abs']:.4g}", f"{row['imgkit_ms']:.2f}",
+                          f"{row['reference_ms']:.2f}", "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
+        table.add_row("", "all", "", "", "", f"{total:.2f}", f"{reference_total:.2f}", f"{total / reference_total:.2f}×",
+                      end_section=True)
+        return within
+    failed = over_inputs(common, extensions, lambda image: compare_chain(job, image, repeat), report)
+    print_report(table, common.json, notes)
+    return 1 if failed else 0

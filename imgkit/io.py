@@ -32,10 +32,8 @@ import numpy as np
 
 from . import headers
 from .limits import DEFAULT_MAX_PIXELS
+from .options import FORMATS
 
-# Extension (lower case, no dot) → encoding. The values are the encodings ``encode`` accepts.
-FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
-           "bmp": "bmp", "npy": "npy"}
 TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
 
 # Pixel types each OpenCV encoding stores exactly; ``npy`` stores any array.

@@ -19,6 +19,13 @@ BORDERS = {
 }
 
 BLUR_METHODS = ("gaussian", "box", "median", "bilateral")
+OPERATORS = ("sobel", "scharr", "prewitt")                  # first-derivative filters
+GRADIENT_COMPONENTS = ("magnitude", "x", "y", "angle")
+INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
+
+# Extension (lower case, no dot) → encoding: the image formats outputs can take.
+FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
+           "bmp": "bmp", "npy": "npy"}
 
 
 def border_code(name):

@@ -1,20 +1,35 @@
-"""The one table of operations that ``compare``, ``bench``, ``warmup``, the CLI and the tests walk.
+"""The declarations: each operation and each command is declared once, in its ``ops`` module.
 
-An entry names its public function lazily (``module:function``) so that reading the table
-imports nothing heavy; ``Op.function`` resolves it on first use. ``Op.check`` names the function
-holding the rules of its parameters that need no image, which the public function applies
-first: ``check(name, params)`` runs them with no image, no kernel imported and nothing compiled.
+``@operation(...)`` on a public function declares it: its parameters (``Param``: type, allowed
+range or choices, help text; the default is the function's own), the rules between them, what it
+matches in OpenCV, its tolerance and accuracy goal (SPEC §5), the dtypes it takes and gives, its
+bench parameters and scikit-image peer. The decorator registers it and makes the function check
+its arguments by those rules before anything else. ``command(...)`` declares an ``imgkit``
+command: its options (the same ``Param``s) and how their values become a ``Step`` (an operation
+and its parameters).
+
+Everything else is generated from here: the CLI commands and their ``--help``
+(``cli/commands.py``), the Python API (``imgkit.__getattr__``), ``compare``, ``bench``,
+``warmup``, the chains of ``imgkit run`` and ``imgkit.pipeline`` (``chain.py``) and the
+registry-walking tests. ``load()`` imports every module of ``imgkit.ops`` once, which declares
+what it holds; nothing heavy is imported by that (no numpy, no kernel): ``imgkit --help`` reads
+the declarations.
 """
 
-from dataclasses import dataclass, field
+import functools
+import inspect
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 
-import numpy as np
+from .rules import ParameterTypeError, check_backend, check_choice, check_int, check_number, check_odd
+
+PIXEL_DTYPES = ("uint8", "uint16", "float32")
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """The floor below which ``imgkit compare`` exits 1 (SPEC §5).
+    """A bound on the difference between imgkit and its reference (SPEC §5): the floor below which
+    ``imgkit compare`` exits 1, or the goal the tests hold each operation to.
 
     ``max_abs`` bounds integer results; ``relative`` bounds float results as
     max|a − b| / max(1, max|b|).
@@ -33,137 +48,286 @@ class Tolerance:
     def holds(self, metrics, dtype):
         if self.edges:
             return metrics["identical"] >= self.identical and metrics["f1"] >= self.f1
-        if np.dtype(dtype).kind in "fc":    # float and complex (spectra) results
+        if _dtype_name(dtype)[:5] in ("float", "compl"):    # float and complex (spectra) results
             return metrics["relative"] <= self.relative
         within = self.within_1 is None or metrics["within_1"] >= self.within_1
         return metrics["max_abs"] <= self.max_abs and within
 
 
+IDENTICAL = Tolerance(max_abs=0, relative=0.0)
+
+
+def _dtype_name(dtype):
+    return dtype if isinstance(dtype, str) else getattr(dtype, "name", str(dtype))
+
+
 @dataclass(frozen=True)
-class Op:
-    name: str                   # the public function's name, e.g. "gaussian_blur"
-    target: str                 # "module:function" of the public API function
-    tolerance: Tolerance
-    dtypes: tuple = ("uint8", "uint16", "float32")
-    bench: dict = field(default_factory=dict)   # parameters `imgkit bench` times it with
-    peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
+class Param:
+    """One parameter of an operation, or one option of a command.
+
+    ``type``: int, float, bool, str, or ``"image"`` (an array; on the command line the path of an
+    image, read once). The rule: ``minimum``/``maximum`` (``above``: strictly above the minimum),
+    ``odd``, ``choices``, or ``parse(name, value)`` for a rule of its own (returning the value).
+    ``default`` is the function's own default, filled in by ``@operation``. On the command line
+    the option is ``--name-with-dashes`` unless ``option`` says otherwise (``kind`` → ``--pass``);
+    ``negatable`` flags have a ``--no-`` form; ``cli=False`` keeps a parameter to the API.
+    """
+    name: str
+    type: object = float
+    help: str = ""
+    default: object = None
+    minimum: float | None = None
+    maximum: float | None = None
+    above: bool = False
+    odd: bool = False
+    choices: tuple | None = None
+    parse: object = None
+    option: str | None = None
+    metavar: str | None = None
+    negatable: bool = False
+    optional: bool = False      # None is allowed too (``canny``'s thresholds: from the image)
+    cli: bool = True
+
+    @property
+    def option_name(self):
+        return self.option or "--" + self.name.replace("_", "-")
+
+    def check(self, value):
+        """``value`` if it keeps this parameter's rule (None is the absence of an optional one);
+        ParameterError / ParameterTypeError naming the parameter otherwise."""
+        if value is None and (self.default is None or self.optional):
+            return None
+        if self.parse is not None:
+            return self.parse(self.name, value)
+        if self.type is int:
+            value = (check_odd if self.odd else check_int)(self.name, value, self.minimum, self.maximum)
+            return value if self.choices is None else check_choice(self.name, value, self.choices)
+        if self.type is float:
+            return check_number(self.name, value, self.minimum, self.maximum, above=self.above)
+        if self.choices is not None:
+            return check_choice(self.name, value, self.choices)
+        if self.type == "image":
+            from .ops._checks import check_image
+            return check_image(value, self.name)
+        return value
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A public function of ``imgkit`` and everything the tools need to know about it."""
+    name: str
+    function: object            # the public function (its arguments checked, see ``operation``)
+    params: tuple               # Param, in the function's order
+    reference: str              # the OpenCV (or Pillow, scikit-image) function(s) it matches
+    tolerance: Tolerance        # the floor of ``imgkit compare`` (SPEC §5)
+    goal: Tolerance = IDENTICAL  # what the tests hold it to on the bundled photos (SPEC §5's goal)
+    rules: object = None        # rules(**params): the rules between parameters, after each one's own
+    takes: str = "image"        # "image", "spectrum" (complex arrays) or "boxes"
+    dtypes: object = PIXEL_DTYPES   # the input dtypes it takes, or a function of its parameters giving them
+    result_dtype: object = None     # the result's dtype (None: the input's), or a function of its parameters
+    features: bool = False      # the result is a vector of numbers, not an image (HOG)
+    channels_kept: bool = True  # the result has the input's channels (not so for edge maps, pictures)
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
-    result_dtype: str | None = None     # the result's dtype when it is not the input's
-    keeps_shape: bool = True    # the result has the input's shape and channels (not so for HOG features)
-    workload: str | None = None  # "module:function" giving bench inputs that are not images (see bench.workloads)
-    check: str | None = None    # "module:function" of the parameters' rules (None: it takes none)
+    bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
+    workload: dict = field(default_factory=dict)    # how bench makes inputs that are not images (``bench.workloads``)
+    peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
 
-    @property
-    def function(self):
-        return _resolve(self.target)
+    def param(self, name):
+        return next(p for p in self.params if p.name == name)
 
-    @property
-    def check_function(self):
-        return _resolve(self.check) if self.check else None
+    def check(self, params):
+        """Apply this operation's rules to ``params`` (keyword arguments, no image); returns them
+        as checked (ints as int, numbers as float, ``fit`` as a pair…)."""
+        known = {p.name: p for p in self.params}
+        unknown = [name for name in params if name not in known]
+        if unknown:
+            raise ParameterTypeError(None, f"{self.name}() got an unexpected parameter {unknown[0]!r}")
+        checked = {name: known[name].check(value) for name, value in params.items()}
+        if self.rules is not None:
+            self.rules(**{**{p.name: p.default for p in self.params}, **checked})
+        return checked
 
-    @property
-    def workload_function(self):
-        return _resolve(self.workload) if self.workload else None
+    def accepts(self, params=None):
+        """The input dtypes it takes with ``params`` (default: its first bench parameters)."""
+        return self.dtypes(**(self.bench[0] if params is None else params)) if callable(self.dtypes) else self.dtypes
+
+    def gives(self, dtype, params=None):
+        """The result's dtype for an input of ``dtype`` with ``params``."""
+        result = self.result_dtype(**(params or {})) if callable(self.result_dtype) else self.result_dtype
+        return result or _dtype_name(dtype)
 
     @property
     def peer_function(self):
         return _resolve(self.peer) if self.peer else None
 
 
-def _resolve(target):
-    module, name = target.split(":")
-    return getattr(import_module(module), name)
+@dataclass(frozen=True)
+class Step:
+    """One operation with its parameters, as a command's options give it: one stage of a chain.
+
+    ``normalize`` says how a real-valued result reaches an 8-bit format (``batch.to_8bit``);
+    ``reads``: files read besides the inputs (``guided --guide``), which no output may be.
+    """
+    op: str
+    params: dict = field(default_factory=dict)
+    normalize: bool = False
+    reads: tuple = ()
+    notes: tuple = ()           # what the command line says about the options as given (a swap…)
 
 
-OPS = {op.name: op for op in [
-    Op("gaussian_blur", "imgkit.ops.blur:gaussian_blur", Tolerance(max_abs=1),
-       bench={"sigma": 2.0}, peer="imgkit.peers:gaussian_blur", check="imgkit.ops.blur:check_gaussian_blur"),
-    Op("box_blur", "imgkit.ops.blur:box_blur", Tolerance(max_abs=1),
-       bench={"ksize": 5}, peer="imgkit.peers:box_blur", check="imgkit.ops.blur:check_box_blur"),
-    Op("median_blur", "imgkit.ops.blur:median_blur", Tolerance(max_abs=0, relative=0.0),
-       bench={"ksize": 5}, peer="imgkit.peers:median_blur", check="imgkit.ops.blur:check_median_blur"),
-    Op("bilateral_filter", "imgkit.ops.blur:bilateral_filter", Tolerance(max_abs=1),
-       dtypes=("uint8", "float32"), bench={"diameter": 9, "sigma_color": 75.0, "sigma_space": 75.0},
-       peer="imgkit.peers:bilateral_filter", check="imgkit.ops.blur:check_bilateral_filter"),
-    # derivatives: float32 results, exact sums for integer images (see ops/derivatives.py);
-    # alpha is a channel like the others, as in OpenCV, so no premultiplying
-    Op("sobel", "imgkit.ops.derivatives:sobel", Tolerance(max_abs=0, relative=1e-5),
-       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:sobel", premultiply=False, result_dtype="float32",
-       check="imgkit.ops.derivatives:check_sobel"),
-    Op("scharr", "imgkit.ops.derivatives:scharr", Tolerance(max_abs=0, relative=1e-5),
-       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:scharr", premultiply=False, result_dtype="float32",
-       check="imgkit.ops.derivatives:check_first_derivative"),
-    Op("prewitt", "imgkit.ops.derivatives:prewitt", Tolerance(max_abs=0, relative=1e-5),
-       bench={"dx": 1, "dy": 0}, peer="imgkit.peers:prewitt", premultiply=False, result_dtype="float32",
-       check="imgkit.ops.derivatives:check_first_derivative"),
-    Op("laplacian", "imgkit.ops.derivatives:laplacian", Tolerance(max_abs=0, relative=1e-5),
-       bench={"ksize": 1}, peer="imgkit.peers:laplacian", premultiply=False, result_dtype="float32",
-       check="imgkit.ops.derivatives:check_laplacian"),
-    Op("gradient_magnitude", "imgkit.ops.derivatives:gradient_magnitude", Tolerance(max_abs=0, relative=1e-5),
-       bench={"operator": "sobel", "ksize": 3}, peer="imgkit.peers:gradient_magnitude", premultiply=False,
-       result_dtype="float32", check="imgkit.ops.derivatives:check_gradient"),
-    Op("gradient_angle", "imgkit.ops.derivatives:gradient_angle", Tolerance(max_abs=0, relative=1e-5),
-       bench={"operator": "sobel", "ksize": 3}, peer="imgkit.peers:gradient_angle", premultiply=False,
-       result_dtype="float32", check="imgkit.ops.derivatives:check_gradient"),
-    # edge maps, 0/255 uint8, one channel whatever the input's (colour as cv2.Canny takes it)
-    Op("canny", "imgkit.ops.canny:canny", Tolerance(identical=0.999, f1=0.995), dtypes=("uint8",),
-       bench={"low": 50, "high": 150, "sigma": 0.0}, peer="imgkit.peers:canny", premultiply=False,
-       check="imgkit.ops.canny:check_canny"),
-    # resize: one entry for the command, one more per interpolation so bench times each
-    # (shrinking 2× with linear, area and nearest; enlarging 2× with cubic and Lanczos)
-    *[Op(name, "imgkit.ops.resize:resize", Tolerance(max_abs=1), bench={"scale": factor, "interp": interp},
-         peer="imgkit.peers:resize", check="imgkit.ops.resize:check_resize")
-      for name, interp, factor in [("resize", "linear", 0.5), ("resize_area", "area", 0.5),
-                                   ("resize_nearest", "nearest", 0.5), ("resize_cubic", "cubic", 2.0),
-                                   ("resize_lanczos", "lanczos", 2.0)]],
-    # guided filter, the image as its own guide (gray or colour); OpenCV works in float32, imgkit
-    # in float64: ≤ 1 on 99.9 % of uint8 values, ≤ 2 everywhere (SPEC §5); r = 32 shows the
-    # time does not grow with the radius; alpha is filtered steered by the colour, as OpenCV
-    *[Op(name, "imgkit.ops.guided:guided_filter", Tolerance(max_abs=2, within_1=0.999),
-         bench={"radius": radius, "eps": 0.01}, premultiply=False, check="imgkit.ops.guided:check_guided_filter")
-      for name, radius in [("guided_filter", 8), ("guided_filter_r32", 32)]],
-    # Fourier: spectra and pictures of each channel; ifft2 takes spectra, so its inputs come
-    # from a workload; alpha is a channel like the others except for the filter
-    Op("fft2", "imgkit.ops.fourier:fft2", Tolerance(relative=1e-4), premultiply=False, result_dtype="complex64"),
-    Op("ifft2", "imgkit.ops.fourier:ifft2", Tolerance(max_abs=1, relative=1e-4), dtypes=("complex64",),
-       premultiply=False, result_dtype="float32", workload="imgkit.ops.fourier:spectra",
-       check="imgkit.ops.fourier:check_ifft2"),
-    Op("spectrum", "imgkit.ops.fourier:spectrum", Tolerance(relative=1e-4), bench={"log": True},
-       premultiply=False, result_dtype="float32"),
-    Op("phase", "imgkit.ops.fourier:phase", Tolerance(relative=1e-4), premultiply=False, result_dtype="float32"),
-    Op("frequency_filter", "imgkit.ops.fourier:frequency_filter", Tolerance(max_abs=1, relative=1e-4),
-       bench={"kind": "low", "shape": "gaussian", "cutoff": 30.0}, peer="imgkit.peers:frequency_filter",
-       check="imgkit.ops.fourier:check_frequency_filter"),
-    # NMS: boxes in, kept indices out (identical to OpenCV's); inputs from workloads of 1k–100k boxes
-    *[Op(name, f"imgkit.ops.nms:{name}", Tolerance(max_abs=0, relative=0.0), dtypes=("float64",),
-         bench=bench, premultiply=False, keeps_shape=False, workload=f"imgkit.ops.nms:{workload}",
-         check=f"imgkit.ops.nms:{check}")
-      for name, bench, workload, check in [("nms", {"iou": 0.5}, "bench_workload", "check_nms"),
-                                           ("batched_nms", {"iou": 0.5}, "batched_bench_workload", "check_nms"),
-                                           ("soft_nms", {"sigma": 0.5}, "soft_bench_workload", "check_soft_nms")]],
-    # HOG: a 1-D float32 feature vector (SPEC §5: ≤ 1e-4 per feature), one entry per style so bench
-    # shows both (cv2.HOGDescriptor's reference takes uint8 only); and the glyph picture
-    Op("hog", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), dtypes=("uint8",), bench={"style": "opencv"},
-       peer="imgkit.peers:hog", premultiply=False, result_dtype="float32", keeps_shape=False,
-       check="imgkit.ops.hog:check_hog"),
-    Op("hog_skimage", "imgkit.ops.hog:hog", Tolerance(relative=1e-4), bench={"style": "skimage"},
-       peer="imgkit.peers:hog", premultiply=False, result_dtype="float32", keeps_shape=False,
-       check="imgkit.ops.hog:check_hog"),
-    Op("hog_image", "imgkit.ops.hog:hog_image", Tolerance(max_abs=1), dtypes=("uint8",), bench={"style": "opencv"},
-       premultiply=False, result_dtype="uint8", keeps_shape=False, check="imgkit.ops.hog:check_hog_image"),
-]}
+@dataclass(frozen=True)
+class Command:
+    """An ``imgkit`` command over images: its options and how their values become a ``Step``.
+
+    ``name`` may have two words (``fft filter``: a command of the ``fft`` group). ``step(**values)``
+    returns the Step; it raises ParameterError naming the option's parameter for a combination
+    the operation cannot take. ``default_format``: the encoding when neither ``--format`` nor the
+    output's name gives one; ``extensions``: what directories and globs pick up instead of image
+    files. ``examples``: command lines shown at the end of ``--help``.
+    """
+    name: str
+    help: str
+    options: tuple
+    step: object
+    examples: tuple = ()
+    default_format: str | None = None
+    extensions: frozenset | None = None
+    ops: tuple = ()             # the operations ``step`` can name (for compare and the tests)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A word that gathers commands (``fft``), with its help."""
+    name: str
+    help: str
+
+
+_OPERATIONS = {}
+_COMMANDS = {}
+_GROUPS = {}
+_loaded = False
+
+
+def operation(*, params=(), **declaration):
+    """Declare the decorated public function as an operation (see ``Operation``).
+
+    Each ``Param`` gets the function's default. The function then checks its arguments before
+    running: each parameter by its rule and the operation's ``rules``, its input (``takes``
+    ``"image"``) by dtype and shape, and ``backend``.
+    """
+    def declare(function):
+        signature = inspect.signature(function)
+        declared = tuple(replace(p, default=signature.parameters[p.name].default) for p in params)
+        op = Operation(function.__name__, None, declared, **declaration)
+        defaults = {p.name: p.default for p in declared}
+        first = next(iter(signature.parameters))
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            arguments = signature.bind(*args, **kwargs).arguments
+            given = {name: value for name, value in arguments.items() if name in defaults}
+            op.check(given)
+            if op.takes == "image":
+                from .ops._checks import check_image
+                check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
+            check_backend(arguments.get("backend", "numba"))
+            return function(*args, **kwargs)
+
+        op = replace(op, function=checked)
+        checked.operation = op
+        _register(_OPERATIONS, op)
+        return checked
+    return declare
+
+
+def command(name, *, help, options, step=None, op=None, **declaration):
+    """Declare an ``imgkit`` command. ``op``: a command whose options are that operation's
+    parameters, one for one (``step`` then defaults to passing them on)."""
+    if step is None:
+        step = functools.partial(_same_parameters, op)
+    ops = (op,) if op else declaration.pop("ops", ())
+    _register(_COMMANDS, Command(name, help, tuple(options), step, ops=tuple(ops), **declaration))
+
+
+def _same_parameters(op, **values):
+    return Step(op, values)
+
+
+def group(name, *, help):
+    """Declare a group word for two-word commands (``fft``)."""
+    _register(_GROUPS, Group(name, help))
+
+
+def _register(table, declaration):
+    if table.get(declaration.name, declaration) is not declaration:
+        raise ValueError(f"{declaration.name!r} is declared twice")
+    table[declaration.name] = declaration
+
+
+def unregister(name):
+    """Forget the operation and the command called ``name`` (tests declare toy ones)."""
+    _OPERATIONS.pop(name, None)
+    _COMMANDS.pop(name, None)
+
+
+def load():
+    """Import every module of ``imgkit.ops`` (each declares what it holds), once."""
+    global _loaded
+    if not _loaded:
+        import pkgutil
+        ops = import_module(f"{__package__}.ops")
+        for module in pkgutil.iter_modules(ops.__path__):
+            if not module.name.startswith("_"):
+                import_module(f"{ops.__name__}.{module.name}")
+        _loaded = True
+
+
+def operations():
+    """Every declared operation, by name."""
+    load()
+    return dict(_OPERATIONS)
+
+
+def commands():
+    """Every declared command, by name, in declaration order."""
+    load()
+    return dict(_COMMANDS)
+
+
+def image_commands():
+    """The commands over images (or spectra): every command but those over detection boxes."""
+    return {name: command for name, command in commands().items()
+            if all(get(op).takes != "boxes" for op in command.ops)}
+
+
+def groups():
+    load()
+    return dict(_GROUPS)
+
+
+def get(name):
+    """The operation ``name``; ValueError naming the known ones otherwise."""
+    known = operations()
+    try:
+        return known[name]
+    except KeyError:
+        raise ValueError(f"unknown operation {name!r}; known: {', '.join(known)}") from None
+
+
+def get_command(name):
+    known = commands()
+    try:
+        return known[name]
+    except KeyError:
+        raise ValueError(f"unknown command {name!r}; known: {', '.join(known)}") from None
 
 
 def check(name, params):
     """Apply operation ``name``'s rules to ``params`` (its keyword arguments, no image): raises
-    ``ops._checks.ParameterError`` / ``ParameterTypeError`` naming the parameter."""
-    rules = get(name).check_function
-    if rules is not None:
-        rules(**params)
+    ``rules.ParameterError`` / ``ParameterTypeError`` naming the parameter."""
+    return get(name).check(params)
 
 
-def get(name):
-    try:
-        return OPS[name]
-    except KeyError:
-        raise ValueError(f"unknown operation {name!r}; known: {', '.join(OPS)}") from None
+def _resolve(target):
+    module, name = target.split(":")
+    return getattr(import_module(module), name)

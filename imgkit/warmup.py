@@ -8,28 +8,15 @@ A command compiles with its first real image; ``imgkit warmup`` compiles everyth
 import sys
 import time
 
-import numpy as np
-
-SAMPLE_SIDE = 512   # large enough for every operation's bench parameters (HOG blocks, resize 0.5)
-
-
-def sample(dtype):
-    """An image that reaches the same kernel specialisations as a real one of ``dtype``:
-    SAMPLE_SIDE² pixels, three channels."""
-    return (np.arange(SAMPLE_SIDE * SAMPLE_SIDE * 3) % 251).astype(dtype).reshape(SAMPLE_SIDE, SAMPLE_SIDE, 3)
-
-
-def compile_op(name, dtypes=None, backend="numba"):
-    """Run operation ``name`` with its bench parameters on a sample of each of ``dtypes``
-    (default: all it accepts), which compiles its kernels or loads them from the cache."""
+def compile_op(name, backend="numba"):
+    """Run operation ``name`` with each of its bench parameter sets on a small input of each dtype
+    it takes (``bench.sample_inputs``), which compiles its kernels or loads them from the cache."""
     from . import registry
+    from .bench import sample_inputs
     op = registry.get(name)
-    if op.workload:     # inputs that are not images: the workload's small sample case
-        for _size, _kind, args in op.workload_function(("sample",)):
-            op.function(*args, **op.bench, backend=backend)
-        return
-    for dtype in dtypes or op.dtypes:
-        op.function(sample(dtype), **op.bench, backend=backend)
+    for params in op.bench:
+        for args, kwargs in sample_inputs(op, params):
+            op.function(*args, **params, **kwargs, backend=backend)
 
 
 def prepare(name, params, backend="numba", *, quiet=False):
@@ -73,7 +60,7 @@ def warm_all(report=print):
     """Compile every registered operation for every dtype it accepts."""
     from . import registry
     total = time.perf_counter()
-    for name in registry.OPS:
+    for name in registry.operations():
         started = time.perf_counter()
         compile_op(name)
         report(f"{name}: {time.perf_counter() - started:.1f} s")

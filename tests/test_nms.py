@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import imgkit
-from imgkit.ops.nms import as_xywh, detections
+from imgkit.bench import detections
+from imgkit.ops.nms import as_xywh
 
 from naive import nms as naive
 from conftest import compare_rows

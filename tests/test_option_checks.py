@@ -14,7 +14,7 @@ import pytest
 
 import imgkit
 from imgkit import registry
-from imgkit.ops._checks import ParameterError, ParameterTypeError
+from imgkit.rules import ParameterError, ParameterTypeError
 
 from conftest import random_image, run_cli
 
@@ -228,15 +228,22 @@ def test_nms_checks_say_what_nms_says(name, params, words):
     assert str(called.value) == str(checked.value)
 
 
-def test_every_operation_with_a_rule_to_keep_has_a_check():
-    """A check for every operation that takes more than on/off flags; its bench parameters pass it."""
+def test_every_parameter_of_every_operation_is_declared_with_a_rule():
+    """Every parameter of every public operation is declared (``registry.Param``), and each one that
+    is a string has a rule (choices, or a rule of its own; numbers always have one: finite, and of
+    their type, within any range given): only the inputs
+    (image, boxes, scores, classes) and ``backend`` are not parameters. Its bench parameters pass."""
     import inspect
-    for name, op in registry.OPS.items():
-        if op.check_function is not None:
-            op.check_function(**op.bench)
-            continue
-        parameters = list(inspect.signature(op.function).parameters.values())[1:]
-        assert all(isinstance(p.default, bool) for p in parameters if p.name != "backend"), name
+    for name, op in registry.operations().items():
+        for params in op.bench:
+            op.check(params)
+        declared = {param.name: param for param in op.params}
+        for parameter in inspect.signature(op.function).parameters.values():
+            if parameter.name in declared or parameter.name == "backend":
+                continue
+            assert parameter.default is inspect.Parameter.empty or parameter.name == "classes", (name, parameter)
+        for param in declared.values():
+            assert param.type in (bool, int, float, "image") or param.choices or param.parse, (name, param.name)
 
 
 # ------------------------------------------------------------------ what OpenCV answers

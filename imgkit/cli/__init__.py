@@ -37,7 +37,10 @@ def _root(
     """Image processing with Numba kernels that match OpenCV."""
 
 
-from . import blur, canny, derivatives, fourier, guided, hog, nms, resize, tools  # noqa: E402,F401  (registers the commands)
+from .commands import register_all  # noqa: E402
+
+register_all(app, compare_app)
+from . import hog, nms, run, tools  # noqa: E402,F401  (add their commands)
 
 
 def _terminate(signum, frame):

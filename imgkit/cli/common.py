@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
+from ..options import FORMATS
 from .checks import pixel_count
 
 IO_PANEL = "Inputs and outputs"
@@ -76,7 +77,7 @@ def _common_options(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
     suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Output encoding: png, jpg, webp, tiff, bmp or npy (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
@@ -102,37 +103,39 @@ _COMPARE = inspect.signature(_compare_options).parameters
 _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast"}
 
 
-def image_command(app, compare_app, name, help, default_format=None, check_sources=None, extensions=None):
-    """Register ``build(**own options) -> Job`` as ``imgkit NAME`` and ``imgkit compare NAME``.
+def image_command(app, compare_app, name, command):
+    """Register the declared ``command`` (``registry.Command``) as ``imgkit NAME`` on ``app`` and
+    ``imgkit compare NAME`` on ``compare_app``: the common options of SPEC §2 and its own."""
+    from .commands import build_step, images_fit, job_of, own_parameters
+    own = own_parameters(command)
+    images = any(param.type == "image" for param in command.options)
 
-    ``default_format``: the encoding when neither --format nor the output's name gives one,
-    instead of the input's (``fft forward`` writes npy, ``fft inverse`` png).
-    ``extensions``: what directories and globs pick up, instead of image files (``fft inverse``: .npy).
-    ``check_sources(job, sources)``: called once the inputs are known, before anything runs;
-    its ``batch.UsageError`` is a usage error (``guided --guide`` of another size than an input).
-    """
-    def register(build):
-        own = list(inspect.signature(build).parameters.values())
+    def run(**values):
+        bound_opencv_decoding(values["max_pixels"])     # before cv2 loads: a guide is read in build_job
+        common = Common(**{key: values.pop(key) for key in _COMMON})
+        job = job_of(build_step(command, values, notice(common.quiet)))
+        raise typer.Exit(run_images(name, job, common, command.default_format, images_fit if images else None,
+                                    command.extensions))
 
-        def run(**values):
-            bound_opencv_decoding(values["max_pixels"])     # before cv2 loads: a guide is read in build
-            common = Common(**{key: values.pop(key) for key in _COMMON})
-            raise typer.Exit(run_images(name, build(**values), common, default_format, check_sources, extensions))
+    def compare(**values):
+        repeat = values.pop("repeat")
+        bound_opencv_decoding(values["max_pixels"])
+        common = Common(**{key: values.pop(key, None) for key in _COMMON})
+        from ..compare import run_compare
+        raise typer.Exit(run_compare(name, job_of(build_step(command, values, notice(common.quiet))), common, repeat,
+                                     command.extensions))
 
-        def compare(**values):
-            repeat = values.pop("repeat")
-            bound_opencv_decoding(values["max_pixels"])
-            common = Common(**{key: values.pop(key, None) for key in _COMMON})
-            from ..compare import run_compare
-            raise typer.Exit(run_compare(name, build(**values), common, repeat, extensions))
+    run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
+    compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]
+    compare.__signature__ = inspect.Signature(_ordered(compare_params + own + list(_COMPARE.values())))
+    app.command(name, help=command.help, epilog=examples(command.examples), no_args_is_help=True)(interruptible(run))
+    compare_app.command(name, help=f"Compare imgkit and OpenCV on: {command.help}",
+                        no_args_is_help=True)(interruptible(compare))
 
-        run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
-        compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]
-        compare.__signature__ = inspect.Signature(_ordered(compare_params + own + list(_COMPARE.values())))
-        app.command(name, help=help, no_args_is_help=True)(interruptible(run))
-        compare_app.command(name, help=f"Compare imgkit and OpenCV on: {help}", no_args_is_help=True)(interruptible(compare))
-        return build
-    return register
+
+def examples(lines):
+    """The end of a command's ``--help``: its examples, one a line."""
+    return "Examples:\n\n" + "\n\n".join(f"  {line}" for line in lines) if lines else None
 
 
 def _ordered(params):
@@ -180,7 +183,8 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
                               skip_existing=common.skip_existing, quality=common.quality)
     from ..warmup import prepare
     try:
-        prepare(job.op, job.params, job.backend, quiet=common.quiet)
+        for step in batch.steps(job):
+            prepare(step.op, step.params, job.backend, quiet=common.quiet)
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     return Plan(name, job, tasks, settings)

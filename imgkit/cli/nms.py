@@ -5,37 +5,46 @@ Its inputs are box files, not images, so it has its own command function rather 
 ``batch``, the atomic writes of ``io`` and the reporting of ``report``.
 """
 
+import inspect
 from typing import Annotated, Optional
 
 import typer
 
-from . import app, compare_app
-from .checks import checked
+from .. import registry
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
-from .common import IO_PANEL, RUN_PANEL, interruptible
+from . import app, compare_app
+from .commands import build_step, own_parameters
+from .common import IO_PANEL, RUN_PANEL, examples, interruptible
 
 NMS_PANEL = "Suppression"
+DECLARED = registry.get_command("nms")
 
-
-# The suppression options, shared by ``imgkit nms`` and ``imgkit compare nms``.
+# The options of ``imgkit nms`` and ``imgkit compare nms`` besides the declared suppression options.
 Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories or quoted globs.", show_default=False)]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)]
-BoxFormat = Annotated[str, typer.Option("--box-format", help="xyxy (corners) | xywh (corner, size) | cxcywh (centre, size); YOLO files are always cxcywh.", rich_help_panel=NMS_PANEL)]
-Iou = Annotated[Optional[float], typer.Option(help="Suppress a box whose IoU with a kept one is above this (default 0.5; Soft-NMS linear: 0.3).", rich_help_panel=NMS_PANEL, show_default=False)]
-Score = Annotated[Optional[float], typer.Option(help="Drop boxes scoring at most this (default 0.0; Soft-NMS: stop below it, default 0.001).", rich_help_panel=NMS_PANEL, show_default=False)]
-TopK = Annotated[int, typer.Option("--top-k", help="Only the K best-scoring boxes are candidates (0: all); Soft-NMS: at most K picks.", rich_help_panel=NMS_PANEL)]
 ClassAware = Annotated[bool, typer.Option("--class-aware/--agnostic", help="Suppress within each class (files without classes: all together), or across classes.", rich_help_panel=NMS_PANEL)]
-Eta = Annotated[float, typer.Option(help="Adaptive NMS: after each keep, a threshold above 0.5 is multiplied by this, in (0, 1].", rich_help_panel=NMS_PANEL)]
-SoftSigma = Annotated[Optional[float], typer.Option("--soft-sigma", help="Soft-NMS, Gaussian: lower overlapping scores by exp(-IoU²/sigma) instead of removing the boxes (0.5 is usual).", rich_help_panel=NMS_PANEL, show_default=False)]
-SoftMethod = Annotated[Optional[str], typer.Option("--soft-method", help="Soft-NMS: gaussian (the default with --soft-sigma) or linear (scores × (1 − IoU) where IoU > --iou).", rich_help_panel=NMS_PANEL, show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)]
 
 
-@app.command("nms", no_args_is_help=True, help=(
-    "Non-maximum suppression of detection boxes (cv2.dnn.NMSBoxes / NMSBoxesBatched / softNMSBoxes, "
-    "identical kept indices). Inputs: JSON, CSV with a header, or YOLO .txt files, or folders of them; "
-    "each output holds the kept detections, best first, in the input's format."))
+def _with_suppression_options(function):
+    """``function`` taking, after its own parameters, the declared options of ``imgkit nms``
+    (``**suppression``)."""
+    own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in inspect.signature(function).parameters.values()
+           if p.kind != inspect.Parameter.VAR_KEYWORD]
+    function.__signature__ = inspect.Signature(own + own_parameters(DECLARED, panel=NMS_PANEL))
+    return function
+
+
+def _options(suppression):
+    """The operation (nms or soft_nms) and its keyword arguments but box_format, checked by its
+    rules: a usage error naming the option otherwise."""
+    step = build_step(DECLARED, suppression)
+    return step.op, {key: value for key, value in step.params.items() if key != "box_format"}
+
+
+@app.command("nms", no_args_is_help=True, help=DECLARED.help, epilog=examples(DECLARED.examples))
 @interruptible
+@_with_suppression_options
 def nms_command(
     inputs: Inputs,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
@@ -45,25 +54,20 @@ def nms_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on.", rich_help_panel=IO_PANEL)] = False,
     draw: Annotated[Optional[str], typer.Option("--draw", metavar="IMAGE", help="Draw the kept boxes (class colours, scores) on IMAGE and write that picture to -o (one input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    box_format: BoxFormat = "xyxy",
-    iou: Iou = None,
-    score: Score = None,
-    top_k: TopK = 0,
     class_aware: ClassAware = True,
-    eta: Eta = 1.0,
-    soft_sigma: SoftSigma = None,
-    soft_method: SoftMethod = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Json = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
+    **suppression,
 ):
     bound_opencv_decoding(DEFAULT_MAX_PIXELS)      # for the --draw picture, before cv2 loads
     from .. import batch, boxes
     from .. import inputs as finding
     from ..warmup import prepare
     from .common import Plan, notice, output_directories, run_plans
-    name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
+    box_format = suppression["box_format"]
+    name, options = _options(suppression)
     backend = "opencv" if reference else "numba"
     if fmt not in (None, "json"):
         raise typer.BadParameter(f"must be json (or left out: the input's format), got {fmt!r}", param_hint="--format")
@@ -94,24 +98,6 @@ def nms_command(
     work = _Suppression(name, options, backend, class_aware, box_format, draw, settings)
     raise typer.Exit(run_plans([Plan("nms", None, tasks, settings)], jobs=1, quiet=quiet, json=json,
                                fail_fast=fail_fast, work=work))
-
-
-def _options(box_format, iou, score, top_k, eta, sigma, method):
-    """The operation and its keyword arguments (box_format aside), checked by its rules; the API's
-    defaults where unset. Soft-NMS when ``sigma`` or ``method`` is given."""
-    from ..batch import Job
-    soft = sigma is not None or method is not None
-    given = {key: value for key, value in (("iou", iou), ("score", score)) if value is not None}
-    if not soft:
-        name, options = "nms", {**given, "top_k": top_k, "eta": eta}
-    elif eta != 1.0:
-        raise typer.BadParameter("applies to greedy NMS, not Soft-NMS", param_hint="--eta")
-    else:
-        name, options = "soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
-                                     "method": method or "gaussian"}
-    checked(Job(name, {**options, "box_format": box_format}),
-            renamed={"sigma": "--soft-sigma", "method": "--soft-method"})
-    return name, options
 
 
 def _draw_task(sources, output, fmt):
@@ -163,19 +149,14 @@ class _Suppression:
     "how many are kept, whether the kept indices (and Soft-NMS scores) are identical, and both times; "
     "exit 1 if any differ."))
 @interruptible
+@_with_suppression_options
 def compare_nms(
     inputs: Inputs,
     recursive: Recursive = False,
-    box_format: BoxFormat = "xyxy",
-    iou: Iou = None,
-    score: Score = None,
-    top_k: TopK = 0,
     class_aware: ClassAware = True,
-    eta: Eta = 1.0,
-    soft_sigma: SoftSigma = None,
-    soft_method: SoftMethod = None,
     repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout.")] = False,
+    **suppression,
 ):
     import json as json_module
 
@@ -187,7 +168,8 @@ def compare_nms(
     from .. import batch, boxes
     from ..compare import print_report, timed
     from ..inputs import UsageError, expand_inputs
-    name, options = _options(box_format, iou, score, top_k, eta, soft_sigma, soft_method)
+    box_format = suppression["box_format"]
+    name, options = _options(suppression)
     errors = Console(stderr=True, highlight=False)
     try:
         sources = expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},

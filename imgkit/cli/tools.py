@@ -18,9 +18,12 @@ def warmup():
 @app.command()
 def bench(
     ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable).", show_default=False)] = None,
+    chains: Annotated[Optional[list[str]], typer.Option("--chain", metavar="PIPELINE", help="Also time this chain, as `imgkit run` takes it, against the same chain of OpenCV references (repeatable); with --chain and no --op or --all-ops, only chains are timed.", show_default=False)] = None,
+    all_ops: Annotated[bool, typer.Option("--all-ops", help="Time every operation even with --chain.")] = False,
     sizes: Annotated[list[str], typer.Option("--size", help="1080p and/or 4k (repeatable).")] = ["1080p", "4k"],
     repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
+    end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
 ):
     """Time every operation against OpenCV and scikit-image (SPEC §6)."""
@@ -28,30 +31,43 @@ def bench(
     from rich.table import Table
 
     from .. import bench as suite
-    from .report import stdout_console
-    from ..registry import OPS
+    from ..console import stdout_console
+    from ..registry import operations
     for name in ops or []:
-        if name not in OPS:
-            raise typer.BadParameter(f"must be one of {', '.join(OPS)}, got {name!r}", param_hint="--op")
+        if name not in operations():
+            raise typer.BadParameter(f"must be one of {', '.join(operations())}, got {name!r}", param_hint="--op")
     for size in sizes:
         if size not in suite.SIZES:
             raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")
+    from .run import chain_job
+    parsed = [(text, chain_job(text, quiet=True)[0]) for text in chains or []]
     if markdown:
         _check_writable(markdown)
     console = Console(stderr=True, highlight=False)
     from ..versions import describe
     console.print(suite.machine(), describe(), sep="\n", markup=False)
-    rows = suite.run(ops, sizes, repeat, peers,
-                     on_row=lambda row: console.print(" · ".join(next(suite.table_rows([row])))))
+
+    def say(row):
+        console.print(" · ".join(next(suite.table_rows([row]))), markup=False)
+    rows = suite.run(ops, sizes, repeat, peers, on_row=say) if ops or all_ops or not chains else []
+    for text, job in parsed:
+        rows += suite.run_chain(text, job.jobs, sizes, repeat, on_row=say)
+    whole = []
+    if end_to_end or (end_to_end is None and not ops and (all_ops or not chains)):
+        whole = suite.end_to_end(chains[0] if chains else suite.CHAIN,
+                                 on_row=lambda row: console.print(f"{row.what}: {row.seconds:.2f} s", markup=False))
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
         table.add_column(column)
     for cells in suite.table_rows(rows):
         table.add_row(*cells)
     stdout_console().print(table)
+    for row in whole:
+        stdout_console().print(f"{row.what}: {row.seconds:.2f} s ({row.ratio:.2f}×)", markup=False)
     if markdown:
         from ..io import write_atomic
-        write_atomic(markdown, ("# Benchmarks\n\n" + suite.markdown(rows, repeat)).encode(), overwrite=True)
+        text = "# Benchmarks\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
+        write_atomic(markdown, text.encode(), overwrite=True)
 
 
 def _check_writable(path):

@@ -6,11 +6,10 @@ has the input's dtype and shape, on both backends (cv2 drops a trailing channel 
 the reference results are reshaped back).
 """
 
-import numpy as np
-
-from ..options import BORDERS, border_code
-from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
-                      check_number, check_odd, like_input)
+from ..options import BLUR_METHODS, BORDERS, border_code
+from ..registry import Param, Step, Tolerance, command, operation
+from ..rules import ParameterError
+from ._checks import as_planes, like_input
 
 # Bounds on what an option can ask for, whatever the image (the reasons are in each check).
 MAX_KSIZE = 8001            # a window side: twice a 4K frame's width, kernel work ≤ 16 000 taps a pixel
@@ -22,25 +21,29 @@ MAX_BILATERAL_RADIUS = 200  # a 401-pixel round window: ~126 000 taps a pixel, m
 
 def gaussian_ksize(sigma, dtype):
     """OpenCV's kernel size for ``sigma``: ``round(6σ+1)|1`` for uint8, ``round(8σ+1)|1`` otherwise."""
-    radius_sigmas = 3 if np.dtype(dtype) == np.uint8 else 4
+    radius_sigmas = 3 if str(dtype) == "uint8" else 4
     return int(round(sigma * radius_sigmas * 2 + 1)) | 1
 
 
-def check_gaussian_blur(sigma=1.0, *, sigma_y=None, ksize=None, border="reflect101"):
-    """The rules of ``gaussian_blur``'s parameters: each σ a finite number in [0, 1000], > 0 when
-    ``ksize`` is not given; ``ksize`` odd, 1 to 8001; a known border."""
-    check_number("sigma", sigma, 0, MAX_SIGMA)
-    if sigma_y is not None:
-        check_number("sigma_y", sigma_y, 0, MAX_SIGMA)
+BORDER = Param("border", str, "How pixels beyond the edge are made up.", choices=tuple(BORDERS), metavar="BORDER")
+SIGMA = Param("sigma", float, "Gaussian σ along x, 0–1000 (0: from --ksize; below 0.02 the image is unchanged, "
+              "as OpenCV).", minimum=0, maximum=MAX_SIGMA, metavar="SIGMA")
+SIGMA_Y = Param("sigma_y", float, "Gaussian σ along y, 0–1000 (default: --sigma).", minimum=0, maximum=MAX_SIGMA,
+                metavar="SIGMA")
+
+
+def _gaussian_rules(sigma, sigma_y, ksize, border):
+    """Each σ > 0 when ``ksize`` is not given."""
     if ksize is None:
         for name, value in (("sigma", sigma), ("sigma_y", sigma_y)):
             if value is not None and float(value) == 0:
                 raise ParameterError(name, "must be > 0 when {ksize} is not given", ["ksize"])
-    else:
-        check_odd("ksize", ksize, 1, MAX_KSIZE)
-    check_choice("border", border, tuple(BORDERS))
 
 
+@operation(params=(SIGMA, SIGMA_Y, Param("ksize", int, "Odd kernel side, 1–8001 (default: from σ, as OpenCV).",
+                                        minimum=1, maximum=MAX_KSIZE, odd=True, metavar="N"), BORDER),
+           rules=_gaussian_rules, reference="cv2.GaussianBlur", tolerance=Tolerance(max_abs=1),
+           bench=({"sigma": 2.0},), peer="imgkit.peers:gaussian_blur")
 def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect101",
                   backend="numba"):
     """Blur with a separable Gaussian kernel, as ``cv2.GaussianBlur``.
@@ -63,9 +66,6 @@ def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect
     uint8 and uint16 use OpenCV's bit-exact fixed-point path (8 / 16 fractional bits per
     pass, error-diffused kernel quantisation), so the result is identical to OpenCV's.
     """
-    check_gaussian_blur(sigma, sigma_y=sigma_y, ksize=ksize, border=border)
-    check_image(image)
-    check_backend(backend)
     code = border_code(border)
     sigma_x = _delta_floor(float(sigma))
     sigma_y = sigma_x if sigma_y is None else _delta_floor(float(sigma_y))
@@ -86,12 +86,9 @@ def _delta_floor(sigma):
     return SIGMA_DELTA if 0 < sigma < SIGMA_DELTA else sigma
 
 
-def check_box_blur(ksize=3, *, border="reflect101"):
-    """The rules of ``box_blur``'s parameters: ``ksize`` 1 to 8001; a known border."""
-    check_int("ksize", ksize, 1, MAX_KSIZE)
-    check_choice("border", border, tuple(BORDERS))
-
-
+@operation(params=(Param("ksize", int, "Window side, 1–8001.", minimum=1, maximum=MAX_KSIZE), BORDER),
+           reference="cv2.blur", tolerance=Tolerance(max_abs=1), bench=({"ksize": 5},),
+           peer="imgkit.peers:box_blur")
 def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
     """Mean over a ``ksize``×``ksize`` window, as ``cv2.blur``; ``ksize`` 1 to 8001.
 
@@ -99,9 +96,6 @@ def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
     anchor ``ksize // 2``). uint8 follows OpenCV's fixed-point division, so the result is
     identical, including its upward bias for power-of-two window areas.
     """
-    check_box_blur(ksize, border=border)
-    check_image(image)
-    check_backend(backend)
     code = border_code(border)
     ksize = int(ksize)
     if backend == "opencv":
@@ -111,25 +105,20 @@ def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
     return like_input(box.box_blur(as_planes(image), ksize, ksize, code), image)
 
 
-MEDIAN_LARGE_KSIZE_DTYPES = (np.uint8,)
+MEDIAN_LARGE_KSIZE_DTYPES = ("uint8",)
 
 
-def check_median_blur(ksize=3):
-    """The rule of ``median_blur``'s ``ksize``: odd, 1 to 255."""
-    check_odd("ksize", ksize, 1, MAX_MEDIAN_KSIZE)
-
-
+@operation(params=(Param("ksize", int, "Odd window side, 1–255.", minimum=1, maximum=MAX_MEDIAN_KSIZE, odd=True),),
+           reference="cv2.medianBlur", tolerance=Tolerance(max_abs=0, relative=0.0), bench=({"ksize": 5},),
+           peer="imgkit.peers:median_blur")
 def median_blur(image, ksize=3, *, backend="numba"):
     """Median over a ``ksize``×``ksize`` window, as ``cv2.medianBlur`` (border: replicate).
 
     ``ksize`` is odd, up to 255; 3 and 5 for any dtype, 7 and above for uint8 only (OpenCV's
     limits).
     """
-    check_median_blur(ksize)
-    check_image(image)
-    check_backend(backend)
     ksize = int(ksize)
-    if ksize > 5 and image.dtype.type not in MEDIAN_LARGE_KSIZE_DTYPES:
+    if ksize > 5 and image.dtype.name not in MEDIAN_LARGE_KSIZE_DTYPES:
         raise ValueError(f"median ksize above 5 needs a uint8 image, got {image.dtype} with ksize {ksize}")
     if backend == "opencv":
         from ..reference import blur as reference
@@ -144,21 +133,28 @@ def bilateral_radius(diameter, sigma_space):
     return max(radius, 1)
 
 
-def check_bilateral_filter(diameter=9, sigma_color=75.0, sigma_space=75.0, *, border="reflect101"):
-    """The rules of ``bilateral_filter``'s parameters: the σs finite and ≥ 0; a window radius
-    (``diameter // 2``, or ``round(1.5·sigma_space)`` when ``diameter`` ≤ 0) of at most 200; a
-    known border."""
-    check_number("sigma_color", sigma_color, 0)
-    check_number("sigma_space", sigma_space, 0)
-    diameter = check_int("diameter", diameter, maximum=2 * MAX_BILATERAL_RADIUS + 1)
+def _bilateral_rules(diameter, sigma_color, sigma_space, border):
+    """A window radius (``diameter // 2``, or ``round(1.5·sigma_space)`` when ``diameter`` ≤ 0) of
+    at most 200."""
     top = MAX_BILATERAL_RADIUS / 1.5
     if diameter <= 0 and float(sigma_space) > top:
         raise ParameterError("sigma_space", f"must be ≤ {top:.1f} when {{diameter}} ≤ 0 (the window radius is "
                              f"round(1.5·σ), at most {MAX_BILATERAL_RADIUS}), got {float(sigma_space):g}",
                              ["diameter"])
-    check_choice("border", border, tuple(BORDERS))
 
 
+@operation(params=(Param("diameter", int, "Window diameter, at most 401 (≤ 0: radius round(1.5·sigma_space), "
+                                          "at most 200).", maximum=2 * MAX_BILATERAL_RADIUS + 1, metavar="N"),
+                   Param("sigma_color", float, "Colour σ, in pixel units, ≥ 0 (0 = 1, as OpenCV).", minimum=0,
+                         metavar="SIGMA"),
+                   Param("sigma_space", float, "Spatial σ, in pixels, ≥ 0 (0 = 1, as OpenCV).", minimum=0,
+                         metavar="SIGMA"),
+                   BORDER),
+           rules=_bilateral_rules, reference="cv2.bilateralFilter", tolerance=Tolerance(max_abs=1),
+           # identical to OpenCV 5.0 and earlier; 5.1 rounds its weights otherwise: 1 level on a few pixels a million
+           goal=Tolerance(max_abs=1),
+           dtypes=("uint8", "float32"), bench=({"diameter": 9, "sigma_color": 75.0, "sigma_space": 75.0},),
+           peer="imgkit.peers:bilateral_filter")
 def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
                      border="reflect101", backend="numba"):
     """Edge-preserving smoothing (Tomasi & Manduchi 1998), as ``cv2.bilateralFilter``.
@@ -172,9 +168,6 @@ def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
     C. Tomasi and R. Manduchi, "Bilateral filtering for gray and color images", ICCV 1998,
     doi:10.1109/ICCV.1998.710815.
     """
-    check_bilateral_filter(diameter, sigma_color, sigma_space, border=border)
-    check_image(image, dtypes=(np.uint8, np.float32))
-    check_backend(backend)
     code = border_code(border)
     diameter = int(diameter)
     sigma_color = float(sigma_color) if float(sigma_color) > 0 else 1.0   # OpenCV: σ ≤ 0 → 1
@@ -188,3 +181,39 @@ def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
     radius = bilateral_radius(diameter, sigma_space)
     planes = bilateral.bilateral_filter(as_planes(image), radius, sigma_color, sigma_space, code)
     return like_input(planes, image)
+
+
+# ---------------------------------------------------------------- imgkit blur
+
+_BLUR_OPS = {"gaussian": "gaussian_blur", "box": "box_blur", "median": "median_blur", "bilateral": "bilateral_filter"}
+
+
+def _blur_step(method, sigma, sigma_y, ksize, diameter, sigma_color, sigma_space, border):
+    """The operation ``--method`` names, with the options it takes."""
+    if border is not None and method == "median" and border != "replicate":
+        raise ParameterError("border", "must be replicate for median blur (cv2.medianBlur always replicates)")
+    border = border or "reflect101"
+    if method == "gaussian":
+        params = {"sigma": sigma, "sigma_y": sigma_y, "ksize": ksize, "border": border}
+    elif method == "box":
+        params = {"ksize": 3 if ksize is None else ksize, "border": border}
+    elif method == "median":
+        params = {"ksize": 3 if ksize is None else ksize}
+    else:
+        params = {"diameter": diameter, "sigma_color": sigma_color, "sigma_space": sigma_space, "border": border}
+    return Step(_BLUR_OPS[method], params)
+
+
+command("blur", help="Smooth images: Gaussian (default), box, median or bilateral. Bit depth and channels are kept.",
+        options=(Param("method", str, "The filter.", default="gaussian", choices=BLUR_METHODS, metavar="METHOD"),
+                 *gaussian_blur.operation.params[:2],
+                 Param("ksize", int, "Window side. Gaussian: odd, 1–8001, default from σ as OpenCV derives it "
+                                     "(round(6σ+1)|1 for 8-bit, 8σ otherwise); box: 1–8001, default 3; median: odd, "
+                                     "1–255, default 3 (≥ 7 needs 8-bit).", metavar="N"),
+                 *bilateral_filter.operation.params[:3],
+                 Param("border", str, "How pixels beyond the edge are made up (default reflect101; median always "
+                                      "replicates, as cv2.medianBlur).", choices=tuple(BORDERS), metavar="BORDER")),
+        step=_blur_step, ops=tuple(_BLUR_OPS.values()),
+        examples=("imgkit blur photo.jpg --sigma 2 -o soft.jpg",
+                  "imgkit blur 'shots/*.png' --method median --ksize 5 -o clean/",
+                  "imgkit blur scan.tif --method bilateral --diameter 9 --sigma-color 30"))

@@ -4,15 +4,28 @@ The smoothing is imgkit's bit-exact Gaussian blur; the rest follows OpenCV's int
 (REFERENCE_NOTES §3), so the edge maps are the same pixel for pixel.
 """
 
-import numpy as np
-
-from ._checks import as_planes, check_backend, check_choice, check_image, check_int, check_number
+from ..registry import Param, Step, Tolerance, command, operation
+from ..rules import ParameterError, check_number
+from ._checks import as_planes, check_image
 from .blur import MAX_SIGMA
 
 APERTURES = (3, 5, 7)
 AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
 
 
+@operation(params=(Param("low", float, "Lower hysteresis threshold on the gradient magnitude (swapped with "
+                                      "--high if larger, as OpenCV does).", optional=True, metavar="THRESHOLD"),
+                   Param("high", float, "Upper threshold: edges start at pixels above it.", optional=True,
+                         metavar="THRESHOLD"),
+                   Param("sigma", float, "Gaussian pre-blur σ, 0–1000 (kernel round(6σ+1)|1, as cv2.GaussianBlur); "
+                                         "0 = none, as cv2.Canny alone.", minimum=0, maximum=MAX_SIGMA,
+                         metavar="SIGMA"),
+                   Param("aperture", int, "Sobel aperture: 3, 5 or 7 (7 scales gradients and thresholds by 1/16, "
+                                          "as OpenCV).", choices=APERTURES),
+                   Param("l2", bool, "Magnitude sqrt(dx²+dy²) instead of |dx|+|dy|.")),
+           reference="cv2.GaussianBlur + cv2.Canny", tolerance=Tolerance(identical=0.999, f1=0.995),
+           goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False,
+           bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny")
 def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="numba"):
     """Edges found by the Canny detector, as ``cv2.Canny`` after ``cv2.GaussianBlur``.
 
@@ -60,9 +73,6 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     J. Canny, "A Computational Approach to Edge Detection", IEEE Transactions on Pattern
     Analysis and Machine Intelligence 8(6), 679–698, 1986, doi:10.1109/TPAMI.1986.4767851.
     """
-    check_canny(low, high, sigma=sigma, aperture=aperture, l2=l2)
-    check_image(image, dtypes=(np.uint8,))
-    check_backend(backend)
     sigma, aperture = float(sigma), int(aperture)
     low = None if low is None else float(low)
     high = None if high is None else float(high)
@@ -75,16 +85,6 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
         return reference.canny(smoothed, float(low), float(high), aperture, bool(l2))
     from ..kernels import canny as kernels
     return kernels.canny(as_planes(smoothed), float(low), float(high), aperture, bool(l2))
-
-
-def check_canny(low=50, high=150, *, sigma=1.0, aperture=3, l2=False):
-    """The rules of ``canny``'s parameters: finite thresholds (negative is allowed, as in OpenCV:
-    every local maximum passes it) or None; σ a finite number in [0, 1000]; aperture 3, 5 or 7."""
-    for name, value in (("low", low), ("high", high)):
-        if value is not None:
-            check_number(name, value)
-    check_number("sigma", sigma, 0, MAX_SIGMA)
-    check_choice("aperture", check_int("aperture", aperture), APERTURES)
 
 
 def _colour_channels(image):
@@ -110,12 +110,13 @@ def auto_thresholds(image, sigma=1.0):
     The median is over every value of the image smoothed as ``canny`` smooths it (all colour
     channels together; an alpha channel is ignored), as ``numpy.median`` defines it.
     """
-    check_image(image, dtypes=(np.uint8,))
+    check_image(image, dtypes=("uint8",))
     sigma = check_number("sigma", sigma, 0, MAX_SIGMA)
     return _auto_from_smoothed(_smooth(_colour_channels(image), sigma, "numba"))
 
 
 def _auto_from_smoothed(smoothed):
+    import numpy as np
     counts = np.cumsum(np.bincount(smoothed.ravel(), minlength=256))
     total = int(counts[-1])
     # numpy.median: the mean of the values at ranks (n−1)//2 and n//2
@@ -123,3 +124,32 @@ def _auto_from_smoothed(smoothed):
     upper = int(np.searchsorted(counts, total // 2 + 1))
     median = (lower + upper) / 2
     return max(0.0, (1 - AUTO_SPREAD) * median), min(255.0, (1 + AUTO_SPREAD) * median)
+
+
+# ---------------------------------------------------------------- imgkit canny
+
+def _canny_step(low, high, sigma, aperture, l2, auto):
+    """The thresholds as given (each ≥ 0 on the command line: below 0 is a slip), swapped with a
+    note where ``low`` is above ``high``, or from the image with ``--auto``."""
+    notes = ()
+    for name, value in (("low", low), ("high", high)):
+        if value < 0:       # the API takes it, as OpenCV; on the command line it is a slip
+            raise ParameterError(name, f"must be ≥ 0, got {value:g}")
+    if auto:
+        low = high = None
+    elif low > high:
+        notes = (f"--low {low:g} is above --high {high:g}: swapped, as OpenCV does",)
+        low, high = high, low
+    return Step("canny", {"low": low, "high": high, "sigma": sigma, "aperture": aperture, "l2": l2}, notes=notes)
+
+
+command("canny", help="Canny edges (Gaussian blur, Sobel gradient, non-maximum suppression, double threshold, "
+                      "hysteresis), identical to cv2.GaussianBlur + cv2.Canny. Output: one channel, uint8, 255 on "
+                      "edges and 0 elsewhere. Colour is handled as OpenCV does: at each pixel, the channel with the "
+                      "strongest gradient; an alpha channel is ignored.",
+        options=(*canny.operation.params,
+                 Param("auto", bool, "Thresholds per image from the median v of the smoothed image: low = max(0, "
+                                     "0.67·v), high = min(255, 1.33·v); --low/--high are ignored.", default=False)),
+        step=_canny_step, ops=("canny",),
+        examples=("imgkit canny photo.jpg -o edges.png", "imgkit canny photo.jpg --low 30 --high 90 --sigma 2 -o edges.png",
+                  "imgkit canny 'frames/*.png' --auto -o edges/"))

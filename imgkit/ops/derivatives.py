@@ -9,62 +9,53 @@ which is what ``cv2.magnitude`` / ``cv2.phase`` give on OpenCV's colour derivati
 See REFERENCE_NOTES §2.
 """
 
-from ..options import BORDERS, border_code
-from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
-                      like_input)
+from dataclasses import replace
+
+from ..options import BORDERS, GRADIENT_COMPONENTS, OPERATORS, border_code
+from ..registry import Param, Step, Tolerance, command, operation
+from ..rules import ParameterError
+from ._checks import as_planes, like_input
 
 SOBEL_KSIZES = (1, 3, 5, 7)
 LAPLACIAN_KSIZES = (1, 3, 5, 7)
-OPERATORS = ("sobel", "scharr", "prewitt")
-
-
-def check_ksize(ksize, allowed):
-    return check_choice("ksize", check_int("ksize", ksize), allowed)
+EXACT = Tolerance(max_abs=0, relative=1e-5)     # SPEC §5: identical integer sums, ≤ 1e-5 relative for float32
+DERIVATIVE = dict(tolerance=EXACT, result_dtype="float32", premultiply=False)   # alpha is a channel, as in OpenCV
 
 
 def check_orders(dx, dy, ksize=None):
-    """Derivative orders as ``cv2.Sobel`` accepts them: dx, dy ≥ 0, dx + dy ≥ 1, each below
-    the aperture (ksize 1 counts as 3). ``ksize=None``: first derivatives, (1, 0) or (0, 1)."""
-    dx, dy = check_int("dx", dx, minimum=0), check_int("dy", dy, minimum=0)
+    """Derivative orders as ``cv2.Sobel`` accepts them: dx + dy ≥ 1, each below the aperture
+    (ksize 1 counts as 3). ``ksize=None``: first derivatives, (1, 0) or (0, 1)."""
+    dx, dy = int(dx), int(dy)
     if ksize is None:
         if (dx, dy) not in ((1, 0), (0, 1)):
             raise ParameterError("dx", f"and {{dy}} must be 1 and 0, or 0 and 1 (first derivatives), got {dx} and {dy}",
                                  ["dy"])
-        return dx, dy
+        return
     if dx + dy == 0:
         raise ParameterError("dx", "and {dy} cannot both be 0", ["dy"])
     top = max(ksize, 3) - 1
     for name, order in (("dx", dx), ("dy", dy)):
         if order > top:
             raise ParameterError(name, f"must be ≤ {top} for {{ksize}} {ksize}, got {order}", ["ksize"])
-    return dx, dy
 
 
-def check_sobel(dx=1, dy=0, *, ksize=3, border="reflect101"):
-    """The rules of ``sobel``'s parameters (see ``check_orders``); ksize 1, 3, 5 or 7."""
-    check_orders(dx, dy, check_ksize(ksize, SOBEL_KSIZES))
-    check_choice("border", border, tuple(BORDERS))
-
-
-def check_first_derivative(dx=1, dy=0, *, border="reflect101"):
-    """The rules of ``scharr``'s and ``prewitt``'s parameters: (dx, dy) is (1, 0) or (0, 1)."""
+def _first_derivative_rules(dx, dy, border):
     check_orders(dx, dy)
-    check_choice("border", border, tuple(BORDERS))
 
 
-def check_laplacian(*, ksize=1, border="reflect101"):
-    """The rules of ``laplacian``'s parameters: ksize 1, 3, 5 or 7."""
-    check_ksize(ksize, LAPLACIAN_KSIZES)
-    check_choice("border", border, tuple(BORDERS))
+def _sobel_rules(dx, dy, ksize, border):
+    check_orders(dx, dy, ksize)
 
 
-def check_gradient(*, operator="sobel", ksize=3, l1=False, border="reflect101"):
-    """The rules of ``gradient_magnitude``'s and ``gradient_angle``'s parameters (``l1``: the
-    magnitude's only)."""
-    if check_choice("operator", operator, OPERATORS) == "sobel":
-        check_ksize(ksize, SOBEL_KSIZES)
-    check_choice("border", border, tuple(BORDERS))
-
+DX = Param("dx", int, "Derivative order along x (with --dy: one derivative instead of the gradient).", minimum=0)
+DY = Param("dy", int, "Derivative order along y.", minimum=0)
+BORDER = Param("border", str, "How pixels beyond the edge are made up.", choices=tuple(BORDERS), metavar="BORDER")
+SOBEL_KSIZE = Param("ksize", int, "Aperture: 1, 3, 5 or 7; orders must be below it (1 allows 2).",
+                    choices=SOBEL_KSIZES)
+OPERATOR = Param("operator", str, "The first-derivative filter.", choices=OPERATORS)
+L1 = Param("l1", bool, "Magnitude as |gx| + |gy| instead of sqrt(gx² + gy²).")
+NORMALIZE = Param("normalize", bool, "For 8-bit formats: stretch min–max to 0–255 instead of |value| saturated.",
+                  default=False)
 
 def _derivative(image, operator, dx, dy, ksize, code):
     from ..kernels import derivatives
@@ -72,6 +63,8 @@ def _derivative(image, operator, dx, dy, ksize, code):
     return like_input(derivatives.derivative(as_planes(image), taps_x, taps_y, code), image)
 
 
+@operation(params=(DX, DY, SOBEL_KSIZE, BORDER), rules=_sobel_rules, reference="cv2.Sobel", **DERIVATIVE,
+           bench=({"dx": 1, "dy": 0},), peer="imgkit.peers:sobel")
 def sobel(image, dx=1, dy=0, *, ksize=3, border="reflect101", backend="numba"):
     """Sobel derivative of orders ``dx``, ``dy``, as ``cv2.Sobel(image, cv2.CV_32F, dx, dy, ksize)``.
 
@@ -95,9 +88,6 @@ def sobel(image, dx=1, dy=0, *, ksize=3, border="reflect101", backend="numba"):
     along the other (``cv::getSobelKernels``), applied as a correlation:
     ``ksize=3, dx=1`` is ``[1, 2, 1]ᵀ ⊗ [-1, 0, 1]``.
     """
-    check_sobel(dx, dy, ksize=ksize, border=border)
-    check_image(image)
-    check_backend(backend)
     code = border_code(border)
     dx, dy, ksize = int(dx), int(dy), int(ksize)
     if backend == "opencv":
@@ -106,6 +96,8 @@ def sobel(image, dx=1, dy=0, *, ksize=3, border="reflect101", backend="numba"):
     return _derivative(image, "sobel", dx, dy, ksize, code)
 
 
+@operation(params=(DX, DY, BORDER), rules=_first_derivative_rules, reference="cv2.Scharr", **DERIVATIVE,
+           bench=({"dx": 1, "dy": 0},), peer="imgkit.peers:scharr")
 def scharr(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
     """Scharr first derivative, as ``cv2.Scharr(image, cv2.CV_32F, dx, dy)``.
 
@@ -116,6 +108,8 @@ def scharr(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
     return _first_derivative(image, "scharr", dx, dy, border, backend)
 
 
+@operation(params=(DX, DY, BORDER), rules=_first_derivative_rules, reference="cv2.filter2D", **DERIVATIVE,
+           bench=({"dx": 1, "dy": 0},), peer="imgkit.peers:prewitt")
 def prewitt(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
     """Prewitt first derivative, as ``cv2.filter2D(image, cv2.CV_32F, kernel)``.
 
@@ -128,10 +122,7 @@ def prewitt(image, dx=1, dy=0, *, border="reflect101", backend="numba"):
 
 
 def _first_derivative(image, operator, dx, dy, border, backend):
-    """Scharr or Prewitt: validate, then OpenCV's function or the shared derivative kernel."""
-    check_first_derivative(dx, dy, border=border)
-    check_image(image)
-    check_backend(backend)
+    """Scharr or Prewitt: OpenCV's function or the shared derivative kernel."""
     code = border_code(border)
     dx, dy = int(dx), int(dy)
     if backend == "opencv":
@@ -140,6 +131,9 @@ def _first_derivative(image, operator, dx, dy, border, backend):
     return _derivative(image, operator, dx, dy, None, code)
 
 
+@operation(params=(Param("ksize", int, "Aperture: 1 ([[0,1,0],[1,-4,1],[0,1,0]]), 3, 5 or 7.",
+                         choices=LAPLACIAN_KSIZES), BORDER),
+           reference="cv2.Laplacian", **DERIVATIVE, bench=({"ksize": 1},), peer="imgkit.peers:laplacian")
 def laplacian(image, *, ksize=1, border="reflect101", backend="numba"):
     """Laplacian d²/dx² + d²/dy², as ``cv2.Laplacian(image, cv2.CV_32F, ksize=ksize)``.
 
@@ -155,9 +149,6 @@ def laplacian(image, *, ksize=1, border="reflect101", backend="numba"):
     -----
     Computed as two separable filters summed in one pass over the rows.
     """
-    check_laplacian(ksize=ksize, border=border)
-    check_image(image)
-    check_backend(backend)
     code = border_code(border)
     ksize = int(ksize)
     if backend == "opencv":
@@ -176,13 +167,13 @@ def _gradient(image, operator, ksize, combine, code):
     return like_input(derivatives.combined(as_planes(image), first, second, combine, code), image)
 
 
-def _check_gradient(image, operator, ksize, backend, border):
-    check_gradient(operator=operator, ksize=ksize, border=border)
-    check_image(image)
-    check_backend(backend)
+def _resolved(operator, ksize, border):
     return (int(ksize) if operator == "sobel" else 3), border_code(border)
 
 
+@operation(params=(OPERATOR, SOBEL_KSIZE, L1, BORDER), reference="cv2.magnitude of cv2.Sobel (Scharr, filter2D)",
+           tolerance=EXACT, goal=Tolerance(max_abs=0, relative=1e-6), result_dtype="float32", premultiply=False,
+           bench=({"operator": "sobel", "ksize": 3},), peer="imgkit.peers:gradient_magnitude")
 def gradient_magnitude(image, *, operator="sobel", ksize=3, l1=False, border="reflect101",
                        backend="numba"):
     """Gradient magnitude ``sqrt(gx² + gy²)`` (or ``|gx| + |gy|`` with ``l1``), per channel.
@@ -214,7 +205,7 @@ def gradient_magnitude(image, *, operator="sobel", ksize=3, l1=False, border="re
     ``cv2.magnitude`` approximates it within 2 ulp, so against it the result agrees to ~1e-7
     relative rather than to the bit.
     """
-    ksize, code = _check_gradient(image, operator, ksize, backend, border)
+    ksize, code = _resolved(operator, ksize, border)
     if backend == "opencv":
         from ..reference import derivatives as reference
         return reference.gradient_magnitude(image, operator, ksize, bool(l1), code).reshape(image.shape)
@@ -222,6 +213,8 @@ def gradient_magnitude(image, *, operator="sobel", ksize=3, l1=False, border="re
     return _gradient(image, operator, ksize, derivatives.L1 if l1 else derivatives.MAGNITUDE, code)
 
 
+@operation(params=(OPERATOR, SOBEL_KSIZE, BORDER), reference="cv2.phase of cv2.Sobel (Scharr, filter2D)",
+           **DERIVATIVE, bench=({"operator": "sobel", "ksize": 3},), peer="imgkit.peers:gradient_angle")
 def gradient_angle(image, *, operator="sobel", ksize=3, border="reflect101", backend="numba"):
     """Gradient direction ``atan2(gy, gx)`` in degrees, 0 ≤ angle < 360, per channel.
 
@@ -229,9 +222,76 @@ def gradient_angle(image, *, operator="sobel", ksize=3, border="reflect101", bac
     ``gradient_magnitude``: OpenCV's polynomial arctangent (``cv::fastAtan32f``, accurate to
     ~0.01°), reproduced to the bit. Parameters as ``gradient_magnitude``.
     """
-    ksize, code = _check_gradient(image, operator, ksize, backend, border)
+    ksize, code = _resolved(operator, ksize, border)
     if backend == "opencv":
         from ..reference import derivatives as reference
         return reference.gradient_angle(image, operator, ksize, code).reshape(image.shape)
     from ..kernels import derivatives
     return _gradient(image, operator, ksize, derivatives.ANGLE, code)
+
+
+# ---------------------------------------------------------------- imgkit sobel | scharr | prewitt | laplacian
+
+OUTPUT_NOTE = ("Results are float32: npy and tiff keep them; other formats get |value| rounded and "
+               "saturated to 0–255 (as cv2.convertScaleAbs), or a min–max stretch with --normalize.")
+COLOUR_NOTE = ("Colour images are differentiated channel by channel, as OpenCV does (the magnitude and "
+               "angle too: one per channel, as cv2.magnitude on cv2.Sobel's colour output); use --gray "
+               "for one channel.")
+
+
+def _gradient_step(operator, dx, dy, ksize, component, l1, normalize, border):
+    """One derivative (``--dx``/``--dy``, or ``--component x|y``), the magnitude or the angle."""
+    ksize = 3 if ksize is None else ksize
+    sobel_params = {"ksize": ksize} if operator == "sobel" else {}
+    if dx is not None or dy is not None:
+        if component is not None:
+            raise ParameterError(None, "give either {dx}/{dy} (one derivative) or {component}, not both",
+                                 ["dx", "dy", "component"])
+        if l1:
+            raise ParameterError("l1", "applies to the magnitude, not to {dx}/{dy}", ["dx", "dy"])
+        return Step(operator, {"dx": dx or 0, "dy": dy or 0, **sobel_params, "border": border}, normalize=normalize)
+    component = component or "magnitude"
+    if l1 and component != "magnitude":
+        raise ParameterError("l1", "applies to the magnitude only")
+    if component in ("x", "y"):
+        dx, dy = (1, 0) if component == "x" else (0, 1)
+        return Step(operator, {"dx": dx, "dy": dy, **sobel_params, "border": border}, normalize=normalize)
+    params = {"operator": operator, "ksize": ksize, "border": border}
+    if component == "angle":
+        return Step("gradient_angle", params, normalize=normalize)
+    return Step("gradient_magnitude", {**params, "l1": l1}, normalize=normalize)
+
+
+def _gradient_command(operator, help, examples):
+    own = (DX, DY, *((replace(SOBEL_KSIZE, help=SOBEL_KSIZE.help + " Default 3."),) if operator == "sobel" else ()),
+           Param("component", str, "Which part of the gradient (angle: degrees, 0–360, as cv2.phase); default "
+                                   "magnitude.", choices=GRADIENT_COMPONENTS, metavar="PART"),
+           replace(L1, default=False), NORMALIZE, replace(BORDER, default="reflect101"))
+
+    def step(dx, dy, component, l1, normalize, border, ksize=None):
+        return _gradient_step(operator, dx, dy, ksize, component, l1, normalize, border)
+    command(operator, help=f"{help} {COLOUR_NOTE} {OUTPUT_NOTE}", options=own, step=step,
+            ops=(operator, "gradient_magnitude", "gradient_angle"), examples=examples)
+
+
+_gradient_command("sobel", "Sobel derivatives (cv2.Sobel): the gradient magnitude by default, or one derivative "
+                           "with --dx/--dy.",
+                  ("imgkit sobel photo.png -o edges.png", "imgkit sobel photo.png --dx 1 -o gx.tif",
+                   "imgkit sobel 'scans/*.png' --component angle --normalize -o angles/"))
+_gradient_command("scharr", "Scharr first derivatives (cv2.Scharr, [3,10,3]⊗[-1,0,1]): the gradient magnitude by "
+                            "default, or --dx 1 / --dy 1.",
+                  ("imgkit scharr photo.png -o edges.png", "imgkit scharr photo.png --component y -o gy.npy"))
+_gradient_command("prewitt", "Prewitt first derivatives (cv2.filter2D with [1,1,1]⊗[-1,0,1], a correlation): the "
+                             "gradient magnitude by default, or --dx 1 / --dy 1.",
+                  ("imgkit prewitt photo.png -o edges.png", "imgkit prewitt photo.png --l1 --normalize -o l1.png"))
+
+
+def _laplacian_step(ksize, normalize, border):
+    return Step("laplacian", {"ksize": ksize, "border": border}, normalize=normalize)
+
+
+command("laplacian", help="Laplacian d²x + d²y (cv2.Laplacian). Colour images are filtered channel by channel, as "
+                          f"OpenCV does. {OUTPUT_NOTE}",
+        options=(*laplacian.operation.params[:1], NORMALIZE, laplacian.operation.params[1]), step=_laplacian_step,
+        ops=("laplacian",), examples=("imgkit laplacian photo.png -o lap.png",
+                                      "imgkit laplacian photo.png --ksize 3 -o lap.tif"))

@@ -19,16 +19,18 @@ Conventions shared by both backends:
   image height and width), so padding does not move the cutoff.
 """
 
-import numpy as np
-
-from ._checks import ParameterError, as_planes, check_backend, check_choice, check_image, check_number, like_input
+from ..registry import Param, Step, Tolerance, command, group, operation
+from ..rules import ParameterError
+from ._checks import as_planes, check_image, like_input
 
 KINDS = ("low", "high", "band", "notch")
 SHAPES = ("ideal", "gaussian", "butterworth")
-SPECTRUM_DTYPES = (np.complex64, np.complex128)
+SPECTRUM_DTYPES = ("complex64", "complex128")
 INVERSE_DTYPES = ("float32", "uint8", "uint16")
+SPECTRUM = dict(tolerance=Tolerance(relative=1e-4), goal=Tolerance(relative=1e-6), premultiply=False)
 
 
+@operation(reference="cv2.dft", result_dtype="complex64", **SPECTRUM)
 def fft2(image, *, backend="numba"):
     """The 2-D discrete Fourier transform of each channel, as ``numpy.fft.fft2``.
 
@@ -41,8 +43,6 @@ def fft2(image, *, backend="numba"):
     complex64 ndarray of the image's shape, uncentred: F[0, 0] is the sum of the pixels.
     ``ifft2`` turns it back into the image.
     """
-    check_image(image)
-    check_backend(backend)
     if backend == "opencv":
         from ..reference import fourier as reference
         return reference.fft2(image)
@@ -50,6 +50,24 @@ def fft2(image, *, backend="numba"):
     return like_input(kernels.full_spectrum(as_planes(image)), image)
 
 
+def check_ifft2(name, dtype):
+    """The rule of ``ifft2``'s ``dtype``: float32, uint8 or uint16 (a name or a numpy dtype);
+    returns its name."""
+    import numpy as np
+    try:
+        dtype_name = np.dtype(dtype).name
+    except TypeError:
+        dtype_name = None
+    if dtype_name not in INVERSE_DTYPES:
+        raise ParameterError(name, f"must be one of {', '.join(INVERSE_DTYPES)}, got {dtype!r}")
+    return dtype_name
+
+
+@operation(params=(Param("dtype", str, "The result's type (float32: write npy or tiff to keep the values).",
+                         choices=INVERSE_DTYPES, parse=check_ifft2, metavar="DTYPE"),),
+           reference="cv2.idft", tolerance=Tolerance(max_abs=1, relative=1e-4), goal=Tolerance(max_abs=0, relative=1e-6),
+           takes="spectrum", dtypes=SPECTRUM_DTYPES, result_dtype=lambda dtype="float32": check_ifft2("dtype", dtype),
+           premultiply=False)
 def ifft2(spectrum, *, dtype="float32", backend="numba"):
     """The real part of the inverse transform of each channel, as ``numpy.fft.ifft2(F).real``.
 
@@ -60,9 +78,8 @@ def ifft2(spectrum, *, dtype="float32", backend="numba"):
         The result's type: integers are rounded to nearest (half to even) and saturated, so
         ``ifft2(fft2(image), dtype=image.dtype)`` is ``image`` exactly.
     """
-    dtype = check_ifft2(dtype)
+    dtype = check_ifft2("dtype", dtype)
     check_spectrum(spectrum)
-    check_backend(backend)
     if backend == "opencv":
         from ..reference import fourier as reference
         return reference.ifft2(spectrum, dtype)
@@ -70,11 +87,11 @@ def ifft2(spectrum, *, dtype="float32", backend="numba"):
     return like_input(kernels.inverse(as_planes(spectrum), dtype), spectrum)
 
 
+@operation(params=(Param("log", bool, "log(1 + |F|), or |F| itself.", negatable=True),),
+           reference="cv2.dft, then log(1 + |F|)", result_dtype="float32", bench=({"log": True},), **SPECTRUM)
 def spectrum(image, *, log=True, backend="numba"):
     """The centred magnitude spectrum of each channel, float32: ``log(1 + |F|)`` (``log=True``)
     or ``|F|``, zero frequency at (H // 2, W // 2)."""
-    check_image(image)
-    check_backend(backend)
     log = bool(log)
     if backend == "opencv":
         from ..reference import fourier as reference
@@ -84,6 +101,7 @@ def spectrum(image, *, log=True, backend="numba"):
     return like_input(kernels.centred_spectrum(as_planes(image), what), image)
 
 
+@operation(reference="cv2.dft and cv2.phase", result_dtype="float32", **SPECTRUM)
 def phase(image, *, backend="numba"):
     """The centred phase spectrum of each channel, float32 radians in (−π, π], as
     ``numpy.angle(numpy.fft.fftshift(numpy.fft.fft2(image)))``.
@@ -91,8 +109,6 @@ def phase(image, *, backend="numba"):
     Where |F| is at the level of rounding noise the angle is noise too; both backends agree
     elsewhere.
     """
-    check_image(image)
-    check_backend(backend)
     if backend == "opencv":
         from ..reference import fourier as reference
         return reference.phase(image)
@@ -100,6 +116,20 @@ def phase(image, *, backend="numba"):
     return like_input(kernels.centred_spectrum(as_planes(image), kernels.PHASE), image)
 
 
+@operation(params=(Param("kind", str, "What passes (band: the ring cutoff ± width/2; notch: that ring is "
+                                       "removed).", choices=KINDS, option="--pass", metavar="KIND"),
+                   Param("shape", str, "The edge of the band (ideal is sharp, and rings).", choices=SHAPES,
+                         metavar="SHAPE"),
+                   Param("cutoff", float, "Radius in the centred spectrum, in frequency samples (cycles per image), "
+                                          "> 0; the ring's centre for band and notch.", minimum=0, above=True,
+                         metavar="RADIUS"),
+                   Param("width", float, "Width of the ring (band, notch), > 0.", minimum=0, above=True,
+                         metavar="WIDTH"),
+                   Param("order", float, "Butterworth order n > 0: the gain falls as (D/cutoff)^−2n.", minimum=0,
+                         above=True, metavar="N")),
+           reference="cv2.dft, a gain, cv2.idft", tolerance=Tolerance(max_abs=1, relative=1e-4),
+           goal=Tolerance(max_abs=1, relative=1e-6),
+           bench=({"kind": "low", "shape": "gaussian", "cutoff": 30.0},), peer="imgkit.peers:frequency_filter")
 def frequency_filter(image, *, kind="low", shape="gaussian", cutoff=30.0, width=10.0, order=2,
                      backend="numba"):
     """Filter each channel by multiplying its spectrum with a radial gain.
@@ -130,9 +160,6 @@ def frequency_filter(image, *, kind="low", shape="gaussian", cutoff=30.0, width=
     1. Pad to fast lengths (reflect-101); 2. forward transform; 3. multiply by the gain
     (Gonzalez & Woods §4.8–4.10; high and band = 1 − low and 1 − notch); 4. inverse; 5. crop.
     """
-    check_frequency_filter(kind=kind, shape=shape, cutoff=cutoff, width=width, order=order)
-    check_image(image)
-    check_backend(backend)
     kind_code, shape_code = KINDS.index(kind), SHAPES.index(shape)   # the kernels' LOW…NOTCH, IDEAL…BUTTERWORTH
     rows, columns = fast_length(image.shape[0]), fast_length(image.shape[1])
     cutoff, width, order = float(cutoff), float(width), float(order)
@@ -144,38 +171,18 @@ def frequency_filter(image, *, kind="low", shape="gaussian", cutoff=30.0, width=
                                                cutoff, width, order), image)
 
 
-def check_frequency_filter(*, kind="low", shape="gaussian", cutoff=30.0, width=10.0, order=2):
-    """The rules of ``frequency_filter``'s parameters: a known kind and shape; cutoff, width and
-    order finite numbers > 0."""
-    check_choice("kind", kind, KINDS)
-    check_choice("shape", shape, SHAPES)
-    for name, value in (("cutoff", cutoff), ("width", width), ("order", order)):
-        check_number(name, value, 0, above=True)
-
-
 def check_spectrum(spectrum):
     """A complex H×W or H×W×C array (1 to 4 channels), with a message that names what it got."""
+    import numpy as np
     if not isinstance(spectrum, np.ndarray):
         raise TypeError(f"spectrum must be a numpy array, got {type(spectrum).__name__}")
-    if spectrum.dtype.type not in SPECTRUM_DTYPES:
+    if spectrum.dtype.name not in SPECTRUM_DTYPES:
         hint = (" (two real channels, as cv2.dft writes them? make it re + 1j·im)"
                 if spectrum.ndim == 3 and spectrum.shape[2] == 2 and spectrum.dtype.kind == "f" else "")
         raise TypeError(f"spectrum must be complex64 or complex128 (as fft2 / fft forward give), "
                         f"got {spectrum.dtype} {spectrum.shape}{hint}")
     check_image(spectrum, "spectrum", SPECTRUM_DTYPES)
     return spectrum
-
-
-def check_ifft2(dtype="float32"):
-    """The rule of ``ifft2``'s ``dtype``: float32, uint8 or uint16 (a name or a numpy dtype);
-    returns its name."""
-    try:
-        name = np.dtype(dtype).name
-    except TypeError:
-        name = None
-    if name not in INVERSE_DTYPES:
-        raise ParameterError("dtype", f"must be one of {', '.join(INVERSE_DTYPES)}, got {dtype!r}")
-    return name
 
 
 def fast_length(n):
@@ -194,12 +201,43 @@ def fast_length(n):
     return best
 
 
-def spectra(sizes):
-    """Bench and warm-up inputs of ``ifft2``: the spectra of the bench image (gray and BGR)."""
-    from ..bench import SIZES, bench_image
-    if tuple(sizes) == ("sample",):
-        from ..warmup import sample
-        return [("sample", "BGR", (np.fft.fft2(sample("uint8"), axes=(0, 1)).astype(np.complex64),))]
-    return [(size, "gray" if channels == 1 else "BGR",
-             (np.fft.fft2(bench_image(SIZES[size], channels), axes=(0, 1)).astype(np.complex64),))
-            for size in sizes for channels in (1, 3)]
+# ---------------------------------------------------------------- imgkit fft …
+
+group("fft", help="Fourier transforms: spectrum and phase pictures, the complex spectrum to .npy and back, "
+                  "frequency-domain filters.")
+PICTURE_NOTE = ("Colour images give one spectrum per channel. npy and tiff keep the float32 values; other "
+                "formats get them min–max stretched to 0–255.")
+
+
+def _picture(op):
+    def step(**values):
+        return Step(op, values, normalize=True)
+    return step
+
+
+command("fft spectrum", help="Centred magnitude spectrum, log(1 + |F|) by default: zero frequency in the middle "
+                             "(numpy.fft.fftshift), as cv2.dft computes it. " + PICTURE_NOTE,
+        options=spectrum.operation.params, step=_picture("spectrum"), ops=("spectrum",),
+        examples=("imgkit fft spectrum photo.png -o spectrum.png", "imgkit fft spectrum photo.png --no-log -o mag.tif"))
+command("fft phase", help="Centred phase spectrum, arg F in radians (−π, π]: zero frequency in the middle. "
+                          + PICTURE_NOTE + " (about −π black, 0 mid-grey, π white).",
+        options=(), step=_picture("phase"), ops=("phase",), examples=("imgkit fft phase photo.png -o phase.png",))
+command("fft forward", help="The complex64 spectrum of each image as .npy (H×W, or H×W×C for colour), uncentred as "
+                            "numpy.fft.fft2 gives it, at the image's own size: `fft inverse` restores the image.",
+        options=(), op="fft2", default_format="npy",
+        examples=("imgkit fft forward photo.png -o photo.npy", "imgkit fft forward 'shots/*.png' -o spectra/"))
+command("fft inverse", help="Back from a complex spectrum .npy (from `fft forward` or numpy.fft.fft2, uncentred) to "
+                            "an image: the real part of the inverse transform, rounded (half to even) and saturated "
+                            "to --dtype. Inputs that are not complex H×W or H×W×C arrays fail with the reason.",
+        options=(Param("dtype", str, "The result's type (float32: write npy or tiff to keep the values).",
+                       default="uint8", choices=INVERSE_DTYPES, metavar="DTYPE"),),
+        op="ifft2", default_format="png", extensions=frozenset({".npy"}),
+        examples=("imgkit fft inverse photo.npy -o photo.png", "imgkit fft inverse spectra/ -o restored/"))
+command("fft filter", help="Frequency-domain filter (Gonzalez & Woods): the spectrum times a radial gain, then back. "
+                           "Sides are padded to fast lengths (2^a·3^b·5^c, reflect-101) and cropped back; the cutoff "
+                           "is in cycles per image, so padding does not move it. Bit depth and channels are kept "
+                           "(integers rounded and saturated); 4-channel images are filtered with premultiplied alpha.",
+        options=frequency_filter.operation.params, op="frequency_filter",
+        examples=("imgkit fft filter photo.png --pass low --cutoff 20 -o soft.png",
+                  "imgkit fft filter scan.png --pass notch --cutoff 40 --width 6 -o clean.png",
+                  "imgkit fft filter photo.png --pass high --shape butterworth --order 3 -o detail.tif"))

@@ -7,20 +7,19 @@ doi:10.1109/TPAMI.2012.213.
 K. He and J. Sun, "Fast Guided Filter", arXiv:1505.00996, 2015.
 """
 
-import numpy as np
-
-from ._checks import as_planes, check_backend, check_image, check_int, check_number, like_input
+from ..registry import Param, Tolerance, command, operation
+from ._checks import as_planes, check_image, like_input
 
 MAX_RADIUS = 4000       # a window of 8001 pixels across, as the other filters' largest
 
 # eps is given in [0, 1]-intensity units squared; the guide's values are in its dtype's nominal
 # range, so the filter (and OpenCV) gets eps · range².
-NOMINAL_RANGE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(np.float32): 1.0}
+NOMINAL_RANGE = {"uint8": 255.0, "uint16": 65535.0, "float32": 1.0}
 
 
 def eps_in_pixel_units(eps, guide_dtype):
     """``eps`` in [0, 1] units² → the guide's own units² (255² · eps for uint8)."""
-    return eps * NOMINAL_RANGE[np.dtype(guide_dtype)] ** 2
+    return eps * NOMINAL_RANGE[str(guide_dtype)] ** 2
 
 
 def low_resolution_radius(radius, subsample):
@@ -36,33 +35,38 @@ def low_resolution_size(width, height, subsample):
 
 def check_guide(image, guide):
     """The guide (``image`` itself when None): the image's height and width, 1, 3 or 4 channels."""
-    guide = _check_guide_array(image if guide is None else guide)
+    guide = _check_guide_array("guide", image if guide is None else guide)
     if guide.shape[:2] != image.shape[:2]:
         raise ValueError(f"guide must have the image's size {image.shape[1]}×{image.shape[0]}, "
                          f"got {guide.shape[1]}×{guide.shape[0]}")
     return guide
 
 
-def _check_guide_array(guide):
-    check_image(guide, "guide")
+def _check_guide_array(name, guide):
+    check_image(guide, name)
     if guide.ndim == 3 and guide.shape[2] == 2:
         raise ValueError("guide must have 1 (gray), 3 (colour) or 4 channels (the fourth is not used), got 2")
     return guide
 
 
-def check_guided_filter(guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None):
-    """The rules of ``guided_filter``'s parameters that do not need the image: a guide array of a
-    pixel dtype with 1, 3 or 4 channels; radius 1 to 4000; ε a finite number > 0; subsample
-    1 to 4000 (at most the image's sides, checked with the image); enhance finite and ≥ 0."""
-    if guide is not None:
-        _check_guide_array(guide)
-    check_int("radius", radius, 1, MAX_RADIUS)
-    check_number("eps", eps, 0, above=True)
-    check_int("subsample", subsample, 1, MAX_RADIUS)
-    if enhance is not None:
-        check_number("enhance", enhance, 0)
-
-
+@operation(params=(Param("guide", "image", "Guide image, read once (its own depth and channels, whatever --gray); "
+                                          "the same size as every input. Default: each input is its own guide.",
+                         parse=_check_guide_array),
+                   Param("radius", int, "Window radius r, 1–4000: means over (2r+1)×(2r+1).", minimum=1,
+                         maximum=MAX_RADIUS, metavar="R"),
+                   Param("eps", float, "Regularisation ε > 0 in [0,1]-intensity units squared, whatever the bit "
+                                       "depth: detail whose contrast is well below √ε of the range (0.1 for 0.01) is "
+                                       "smoothed, stronger edges are kept.", minimum=0, above=True, metavar="EPS"),
+                   Param("subsample", int, "s > 1 (at most 4000): the fast guided filter (He & Sun 2015): "
+                                           "coefficients computed at 1/s resolution with radius r/s, enlarged "
+                                           "bilinearly.", minimum=1, maximum=MAX_RADIUS, metavar="S"),
+                   Param("enhance", float, "K ≥ 0: detail enhancement, I + K·(I − q) on the unrounded filter "
+                                           "output q.", minimum=0, metavar="K")),
+           reference="cv2.ximgproc.guidedFilter",
+           # OpenCV works in float32, imgkit in float64: ≤ 1 on 99.9 % of uint8 values, ≤ 2 everywhere (SPEC §5)
+           tolerance=Tolerance(max_abs=2, within_1=0.999), goal=Tolerance(max_abs=2, within_1=0.999),
+           premultiply=False,    # alpha is filtered steered by the colour, as OpenCV
+           bench=({"radius": 8, "eps": 0.01}, {"radius": 32, "eps": 0.01}))     # r = 32: the time does not grow
 def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None, backend="numba"):
     """Edge-preserving smoothing of ``image`` steered by ``guide``, as ``cv2.ximgproc.guidedFilter``.
 
@@ -105,9 +109,6 @@ def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance
     against ε = 0 that imgkit does not copy (ε > 0 here): it never acts on 8- or 16-bit guides at
     ε ≥ 2e-7 but spoils OpenCV's results for float32 guides in 0–1 with ε < 0.01.
     """
-    check_guided_filter(guide, radius=radius, eps=eps, subsample=subsample, enhance=enhance)
-    check_image(image)
-    check_backend(backend)
     guide = check_guide(image, guide)
     radius, eps, subsample = int(radius), float(eps), int(subsample)
     enhance = 0.0 if enhance is None else float(enhance)
@@ -137,8 +138,20 @@ def _fast(guide, planes, radius, eps, width, height, enhance):
     """
     from ..kernels import guided
     from ..kernels.resize import resize_linear
+    import numpy as np
     source = planes.astype(np.float32) if planes.dtype == np.uint16 else planes
     small_guide = resize_linear(guide[:, :, :3].astype(np.float32), width, height)
     small = resize_linear(source, width, height)
     means = guided.coefficient_means(small_guide, small, radius, eps)
     return guided.apply_enlarged(means, guide, planes, enhance)
+
+
+command("guided", help="He's guided filter: edge-preserving smoothing steered by a guide image (the input itself by "
+                       "default), as cv2.ximgproc.guidedFilter. A gray guide steers every channel alike; a colour "
+                       "guide (3 or 4 channels: the fourth is not used) uses its 3×3 covariance. Bit depth and "
+                       "channels are kept; alpha is filtered like the other channels, steered by the guide, as "
+                       "OpenCV does.",
+        options=guided_filter.operation.params, op="guided_filter",
+        examples=("imgkit guided photo.jpg --radius 8 --eps 0.01 -o smooth.jpg",
+                  "imgkit guided depth.png --guide photo.png --radius 16 -o refined.png",
+                  "imgkit guided photo.jpg --enhance 3 -o detail.jpg"))

@@ -5,27 +5,20 @@ block steps; ``style="skimage"`` matches ``skimage.feature.hog``. REFERENCE_NOTE
 two differ; ``imgkit.kernels.hog`` says how each is computed here.
 """
 
-import numpy as np
-
-from ._checks import ParameterError, as_planes, check_backend, check_choice, check_image, check_int
+from ..registry import Param, Tolerance, command, operation
+from ..rules import ParameterError
+from ._checks import as_planes
 
 STYLES = ("opencv", "skimage")
 BLOCK_NORMS = ("L2-Hys", "L2", "L1", "L1-sqrt")
-DTYPES = {"opencv": (np.uint8,), "skimage": (np.uint8, np.uint16, np.float32)}
+DTYPES = {"opencv": ("uint8",), "skimage": ("uint8", "uint16", "float32")}
 MAX_ORIENTATIONS = 360      # one-degree bins over the signed range: finer says nothing a 3-pixel gradient knows
 MAX_FEATURES = 2**31 - 1    # the vector's length, an int in cv2.HOGDescriptor; checked before allocating it
 
 
-def check_hog(*, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
-              signed=False):
-    """The rules of ``hog``'s parameters that do not need the image: a known style; orientations
-    1 to 360; cell, block and block_stride ≥ 1; block_norm L2-Hys for the opencv style, signed
-    for the opencv style only. Whether a block fits in the image is the image's rule."""
-    check_choice("style", style, STYLES)
-    check_int("orientations", orientations, 1, MAX_ORIENTATIONS)
-    for name, value in (("cell", cell), ("block", block), ("block_stride", block_stride)):
-        check_int(name, value, minimum=1)
-    check_choice("block_norm", block_norm, BLOCK_NORMS)
+def _hog_rules(style, orientations, cell, block, block_stride, block_norm, signed):
+    """L2-Hys only for the opencv style, signed orientations only for it. Whether a block fits in
+    the image is the image's rule."""
     if style == "opencv" and block_norm != "L2-Hys":
         raise ParameterError("block_norm", f"{block_norm} needs {{style}} skimage: cv2.HOGDescriptor normalises "
                              "with L2-Hys only", ["style"])
@@ -34,12 +27,30 @@ def check_hog(*, style="opencv", orientations=9, cell=8, block=2, block_stride=1
                              ["style"])
 
 
-def check_hog_image(**options):
-    """``check_hog``'s rules, and a cell of at least 2 pixels (a glyph needs a centre and a radius)."""
-    check_hog(**options)
-    check_int("cell", options.get("cell", 8), minimum=2)
+def _picture_rules(cell, **options):
+    """``hog``'s rules, and a cell of at least 2 pixels (a glyph needs a centre and a radius)."""
+    _hog_rules(cell=cell, **options)
+    if cell < 2:
+        raise ParameterError("cell", f"must be ≥ 2, got {cell}")
 
 
+PARAMS = (Param("style", str, "Whose HOG: opencv (cv2.HOGDescriptor) or skimage (skimage.feature.hog).",
+                choices=STYLES, metavar="STYLE"),
+          Param("orientations", int, "Orientation bins over 0–180° (0–360° with --signed), 1–360: one-degree bins "
+                                     "at the finest.", minimum=1, maximum=MAX_ORIENTATIONS),
+          Param("cell", int, "Cell side, pixels, ≥ 1.", minimum=1, metavar="PIXELS"),
+          Param("block", int, "Block side, cells, ≥ 1.", minimum=1, metavar="CELLS"),
+          Param("block_stride", int, "Step between blocks, cells, ≥ 1.", minimum=1, metavar="CELLS"),
+          Param("block_norm", str, "Block normalisation (all but L2-Hys: --style skimage; OpenCV has L2-Hys only).",
+                choices=BLOCK_NORMS, metavar="NORM"),
+          Param("signed", bool, "Orientations over 0–360° (--style opencv; skimage has unsigned ones only)."))
+HOG = dict(dtypes=lambda style="opencv", **_: DTYPES[style], channels_kept=False, premultiply=False,
+           reference="cv2.HOGDescriptor (style skimage: skimage.feature.hog)")
+
+
+@operation(params=PARAMS, rules=_hog_rules, tolerance=Tolerance(relative=1e-4), goal=Tolerance(relative=1e-6),
+           result_dtype="float32", features=True, bench=({"style": "opencv"}, {"style": "skimage"}),
+           peer="imgkit.peers:hog", **HOG)
 def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
         signed=False, backend="numba"):
     """HOG feature vector of the whole image.
@@ -110,6 +121,8 @@ def hog(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=
     return _numba_features(image, style, options)
 
 
+@operation(params=PARAMS, rules=_picture_rules, tolerance=Tolerance(max_abs=1), goal=Tolerance(max_abs=1),
+           result_dtype="uint8", bench=({"style": "opencv"},), **HOG)
 def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_stride=1, block_norm="L2-Hys",
               signed=False, backend="numba"):
     """The HOG glyph picture: per cell, one line per orientation bin, across the bin's middle
@@ -126,8 +139,7 @@ def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_s
     ndarray, uint8, H×W
         The picture at the image's size, scaled so that its brightest pixel is 255.
     """
-    check_hog_image(style=style, orientations=orientations, cell=cell, block=block, block_stride=block_stride,
-                    block_norm=block_norm, signed=signed)
+    import numpy as np
     image, options = _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend)
     if backend == "opencv":
         from ..reference import hog as reference
@@ -145,14 +157,7 @@ def hog_image(image, *, style="opencv", orientations=9, cell=8, block=2, block_s
 
 
 def _checked(image, style, orientations, cell, block, block_stride, block_norm, signed, backend):
-    """The image without alpha, and the validated options as plain numbers."""
-    check_hog(style=style, orientations=orientations, cell=cell, block=block, block_stride=block_stride,
-              block_norm=block_norm, signed=signed)
-    check_backend(backend)
-    if style == "opencv" and isinstance(image, np.ndarray) and image.dtype in (np.uint16, np.float32):
-        raise TypeError(f"style='opencv' takes uint8 images, as cv2.HOGDescriptor, got {image.dtype} "
-                        "(style='skimage' takes it)")
-    check_image(image, dtypes=DTYPES[style])
+    """The image without alpha, and the options as plain numbers."""
     options = {"orientations": int(orientations), "cell": int(cell), "block": int(block), "stride": int(block_stride)}
     if style == "opencv":
         options["signed"] = bool(signed)
@@ -193,7 +198,7 @@ def cropped_size(height, width, cell, block, stride):
 def _skimage_planes(image):
     """Kernel input for the skimage style: uint16 as float32 (exact), to share its specialisation."""
     planes = as_planes(image)
-    return planes.astype(np.float32) if planes.dtype == np.uint16 else planes
+    return planes.astype("float32") if planes.dtype == "uint16" else planes
 
 
 def _numba_features(image, style, options):
@@ -224,6 +229,7 @@ def _opencv_cells(image, options, backend):
 def opencv_cell_means(features, height, width, options):
     """Each cell's values averaged over the blocks that hold it, from opencv-style features of a
     ``height``×``width`` window; cells in no block stay 0. float64 (rows, columns, bins)."""
+    import numpy as np
     cell, block, stride, nbins = options["cell"], options["block"], options["stride"], options["orientations"]
     blocks_y, blocks_x = (height // cell - block) // stride + 1, (width // cell - block) // stride + 1
     blocks = features.reshape(blocks_x, blocks_y, block, block, nbins).astype(np.float64)
@@ -240,7 +246,22 @@ def opencv_cell_means(features, height, width, options):
 
 def to_picture(picture):
     """A float picture as uint8, its maximum at 255 (all 0 if it has no positive value)."""
+    import numpy as np
     peak = float(picture.max(initial=0.0))
     if peak <= 0:
         return np.zeros(picture.shape, np.uint8)
     return np.rint(np.clip(picture, 0, None) * (255.0 / peak)).astype(np.uint8)
+
+
+command("hog", help="HOG features (Dalal & Triggs) of the whole image, as a float32 vector: --style opencv equals "
+                    "cv2.HOGDescriptor with its window = the image cropped to whole block steps from the top-left "
+                    "corner (Gaussian block window, bilinear votes, √ gamma, L2-Hys); --style skimage equals "
+                    "skimage.feature.hog (whole cells, hard bins, block stride: every Nth of its blocks). Colour: at "
+                    "each pixel the channel with the strongest gradient, as each reference does; an alpha channel is "
+                    "ignored; the opencv style takes 8-bit images only. Output: .npy (default) or .csv (one line) "
+                    "per image; -o NAME.npz gathers a batch into one archive, one array per input keyed by its "
+                    "relative path, written once at the end (failed inputs are absent). An image smaller than one "
+                    "block is an error for that input.",
+        options=hog.operation.params, op="hog", default_format="npy",
+        examples=("imgkit hog person.png -o person.npy", "imgkit hog 'crops/*.png' -o features.npz",
+                  "imgkit hog person.png --style skimage --block-norm L1 --visualize glyphs.png -o person.csv"))

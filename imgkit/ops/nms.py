@@ -9,35 +9,28 @@ scores strictly above ``score`` (Soft-NMS: at least ``score``, as OpenCV), a sta
 that tied scores keep input order, ``top_k`` truncating the candidates (Soft-NMS: the picks).
 """
 
-import numpy as np
+from dataclasses import replace
 
-from ._checks import check_backend, check_choice, check_int, check_number
+from ..registry import Param, Step, Tolerance, command, operation
+from ..rules import ParameterError, check_choice
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 SOFT_METHODS = ("gaussian", "linear")
 
 
-def check_nms(*, iou=0.5, score=0.0, top_k=0, eta=1.0, box_format="xyxy"):
-    """The rules of ``nms``'s parameters (the boxes aside): iou in [0, 1]; score finite and ≥ 0;
-    top_k ≥ 0; eta in (0, 1]; a known box format."""
-    check_number("iou", iou, 0, 1)
-    check_number("score", score, 0)
-    check_int("top_k", top_k, minimum=0)
-    check_number("eta", eta, 0, 1, above=True)
-    check_choice("box_format", box_format, BOX_FORMATS)
+IOU = Param("iou", float, "Suppress a box whose IoU with a kept one is above this, in [0, 1].", minimum=0, maximum=1)
+SCORE = Param("score", float, "Only boxes scoring above this take part, ≥ 0.", minimum=0)
+TOP_K = Param("top_k", int, "Only the K best-scoring boxes are candidates (0: all).", minimum=0, metavar="K")
+BOX_FORMAT = Param("box_format", str, "How a box's four numbers are given (xyxy: corners; xywh: corner and size; "
+                                      "cxcywh: centre and size).", choices=BOX_FORMATS, metavar="FORMAT")
+BOXES = dict(tolerance=Tolerance(max_abs=0, relative=0.0), takes="boxes", dtypes=("float64",), premultiply=False)
 
 
-def check_soft_nms(*, sigma=0.5, method="gaussian", iou=0.3, score=0.001, top_k=0, box_format="xyxy"):
-    """The rules of ``soft_nms``'s parameters (the boxes aside): sigma finite and > 0; a known
-    method; iou in [0, 1]; score finite and ≥ 0; top_k ≥ 0; a known box format."""
-    check_number("sigma", sigma, 0, above=True)
-    check_choice("method", method, SOFT_METHODS)
-    check_number("iou", iou, 0, 1)
-    check_number("score", score, 0)
-    check_int("top_k", top_k, minimum=0)
-    check_choice("box_format", box_format, BOX_FORMATS)
-
-
+@operation(params=(IOU, SCORE, TOP_K,
+                   Param("eta", float, "Adaptive NMS: after each keep, a threshold above 0.5 is multiplied by this, "
+                                       "in (0, 1].", minimum=0, maximum=1, above=True),
+                   BOX_FORMAT),
+           reference="cv2.dnn.NMSBoxes (with classes: NMSBoxesBatched)", bench=({"iou": 0.5},), **BOXES)
 def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, box_format="xyxy",
         backend="numba"):
     """Greedy non-maximum suppression.
@@ -68,8 +61,7 @@ def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, bo
     Two boxes whose areas add up to at most the double epsilon count as identical (IoU 1), as
     in OpenCV's ``jaccardDistance``.
     """
-    check_nms(iou=iou, score=score, top_k=top_k, eta=eta, box_format=box_format)
-    check_backend(backend)
+    import numpy as np
     x, y, w, h = as_xywh(boxes, box_format)
     scores = _check_scores(scores, x.size)
     iou, score, top_k, eta = float(iou), float(score), int(top_k), float(eta)
@@ -85,6 +77,13 @@ def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, bo
                        score, iou, eta, top_k)
 
 
+@operation(params=(Param("sigma", float, "Gaussian method: scores are multiplied by exp(-IoU²/sigma), > 0.",
+                         minimum=0, above=True),
+                   Param("method", str, "How overlapping scores are lowered.", choices=SOFT_METHODS, metavar="METHOD"),
+                   IOU, SCORE, TOP_K, BOX_FORMAT),
+           reference="cv2.dnn.softNMSBoxes", bench=({"sigma": 0.5},),
+           workload={"integer": True, "counts": (1_000, 10_000)},    # OpenCV's takes integer boxes, and is quadratic
+           **BOXES)
 def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.001, top_k=0,
              box_format="xyxy", classes=None, backend="numba"):
     """Soft-NMS: instead of removing the boxes that overlap a pick, lower their scores.
@@ -111,8 +110,7 @@ def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.00
     ``backend="opencv"`` calls ``cv2.dnn.softNMSBoxes``, which takes integer rectangles only:
     it needs integer coordinates within ±32767.
     """
-    check_soft_nms(sigma=sigma, method=method, iou=iou, score=score, top_k=top_k, box_format=box_format)
-    check_backend(backend)
+    import numpy as np
     x, y, w, h = as_xywh(boxes, box_format)
     scores = _check_scores(scores, x.size)
     sigma, iou, score, top_k = float(sigma), float(iou), float(score), int(top_k)
@@ -134,6 +132,7 @@ def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.00
 
 
 def _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend):
+    import numpy as np
     if x.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     if backend == "opencv":
@@ -145,6 +144,7 @@ def _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend):
 
 def as_xywh(boxes, box_format="xyxy"):
     """``boxes`` (N, 4) in ``box_format`` as four float64 arrays x, y, w, h (OpenCV's Rect2d)."""
+    import numpy as np
     check_choice("box_format", box_format, BOX_FORMATS)
     array = np.asarray(boxes)
     if array.dtype.kind not in "iuf":
@@ -164,6 +164,7 @@ def as_xywh(boxes, box_format="xyxy"):
 
 
 def _check_scores(scores, n):
+    import numpy as np
     array = np.asarray(scores)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"scores must be numbers, got dtype {array.dtype}")
@@ -176,6 +177,7 @@ def _check_scores(scores, n):
 
 
 def _check_classes(classes, n):
+    import numpy as np
     array = np.asarray(classes)
     if array.dtype.kind == "f" and np.isfinite(array).all() and (array == np.round(array)).all():
         array = array.astype(np.int64)
@@ -188,55 +190,37 @@ def _check_classes(classes, n):
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
-def batched_nms(boxes, scores, classes, **options):
-    """``nms`` with ``classes`` given positionally: each class suppressed on its own."""
-    return nms(boxes, scores, classes=classes, **options)
+# ---------------------------------------------------------------- imgkit nms
+
+def _nms_step(box_format, iou, score, top_k, eta, sigma, method):
+    """Greedy NMS, or Soft-NMS when ``--soft-sigma`` or ``--soft-method`` is given; the options left
+    unset take the operation's own defaults."""
+    given = {name: value for name, value in (("iou", iou), ("score", score)) if value is not None}
+    if sigma is None and method is None:
+        return Step("nms", {**given, "top_k": top_k, "eta": eta, "box_format": box_format})
+    if eta != 1.0:
+        raise ParameterError("eta", "applies to greedy NMS, not Soft-NMS")
+    return Step("soft_nms", {**given, "top_k": top_k, "sigma": 0.5 if sigma is None else sigma,
+                             "method": method or "gaussian", "box_format": box_format})
 
 
-# ---------------------------------------------------------------- bench inputs
-
-BENCH_COUNTS = (1_000, 10_000, 100_000)
-SLOW_RUNS = {10_000: 5, 100_000: 1}       # timed runs where OpenCV is slow
-
-
-def detections(count, seed=0, width=3840, height=2160, classes=80, integer=False):
-    """``count`` boxes shaped like a detector's raw output on a ``width``×``height`` image: about
-    two jittered boxes around each object, objects of 8 to 64 pixels spread over the image,
-    random scores. Returns (xyxy boxes float64, scores float32, class ids int64)."""
-    rng = np.random.default_rng(seed)
-    objects = max(1, count // 2)
-    sizes = rng.uniform(8, 64, (objects, 2))
-    centres = rng.uniform((0, 0), (width, height), (objects, 2))
-    owner = rng.integers(0, objects, count)
-    jitter = rng.normal(0, 0.1, (count, 4))
-    centre = centres[owner] + jitter[:, :2] * sizes[owner]
-    size = sizes[owner] * np.exp(jitter[:, 2:])
-    boxes = np.hstack([centre - size / 2, centre + size / 2])
-    if integer:
-        boxes = np.round(boxes)
-    labels = rng.integers(0, classes, objects)[owner]
-    return boxes, rng.random(count).astype(np.float32), labels
-
-
-def bench_workload(sizes):
-    """``imgkit bench`` inputs for ``nms``: 1k, 10k and 100k boxes whatever image sizes are asked
-    for (``("sample",)``, from ``imgkit warmup``: one small set)."""
-    return _workload(sizes, "agnostic", lambda n: detections(n)[:2], BENCH_COUNTS)
-
-
-def batched_bench_workload(sizes):
-    """The same for ``batched_nms``, the boxes spread over 80 classes."""
-    return _workload(sizes, "80 classes", detections, BENCH_COUNTS)
-
-
-def soft_bench_workload(sizes):
-    """The same for ``soft_nms``: 1k and 10k boxes with integer coordinates (OpenCV's Soft-NMS
-    takes integer rectangles, and is quadratic)."""
-    return _workload(sizes, "agnostic", lambda n: detections(n, integer=True)[:2], BENCH_COUNTS[:2])
-
-
-def _workload(sizes, kind, make, counts):
-    if sizes == ("sample",):
-        return [("200 boxes", kind, make(200))]
-    # OpenCV takes seconds from 10k boxes on (23 s for greedy NMS of 100k): fewer timed runs there
-    return [(f"{n // 1000}k boxes", kind, make(n), *((SLOW_RUNS[n],) if n in SLOW_RUNS else ())) for n in counts]
+command("nms", help="Non-maximum suppression of detection boxes (cv2.dnn.NMSBoxes / NMSBoxesBatched / softNMSBoxes, "
+                    "identical kept indices). Inputs: JSON, CSV with a header, or YOLO .txt files, or folders of "
+                    "them; each output holds the kept detections, best first, in the input's format.",
+        options=(replace(BOX_FORMAT, default="xyxy", help=BOX_FORMAT.help + " YOLO files are always cxcywh."),
+                 replace(IOU, help="Suppress a box whose IoU with a kept one is above this, in [0, 1] (default 0.5; "
+                                   "Soft-NMS linear: 0.3)."),
+                 replace(SCORE, help="Drop boxes scoring at most this, ≥ 0 (default 0.0; Soft-NMS: stop below it, "
+                                     "default 0.001)."),
+                 replace(TOP_K, default=0, help="Only the K best-scoring boxes are candidates (0: all); Soft-NMS: at "
+                                                "most K picks."),
+                 nms.operation.param("eta"),
+                 replace(soft_nms.operation.param("sigma"), default=None, option="--soft-sigma",
+                         help="Soft-NMS, Gaussian: lower overlapping scores by exp(-IoU²/sigma) instead of removing "
+                              "the boxes, > 0 (0.5 is usual)."),
+                 replace(soft_nms.operation.param("method"), default=None, option="--soft-method",
+                         help="Soft-NMS: how overlapping scores are lowered (gaussian, the default with --soft-sigma; "
+                              "linear: scores × (1 − IoU) where IoU > --iou).")),
+        step=_nms_step, ops=("nms", "soft_nms"),
+        examples=("imgkit nms detections.json -o kept.json", "imgkit nms labels/ --iou 0.45 --agnostic -o kept/",
+                  "imgkit nms detections.json --draw photo.jpg -o kept.png"))

@@ -6,10 +6,11 @@ shrink factor, as Pillow's ``Image.resize`` does, instead of OpenCV's fixed 2/4/
 alias when shrinking.
 """
 
-from ._checks import (ParameterError, as_planes, check_backend, check_choice, check_image, check_int,
-                      check_number, like_input)
+from ..options import INTERPOLATIONS
+from ..registry import Param, Tolerance, command, operation
+from ..rules import ParameterError, check_int
+from ._checks import as_planes, like_input
 
-INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
 ANTIALIASED = ("linear", "cubic", "lanczos")
 # cv2.resize takes an output of fewer than 2³¹ pixels (its Size::area() is an int); the same
 # bound for both backends. A factor above √(2³¹ − 1) exceeds it even for a 1×1 image.
@@ -17,34 +18,24 @@ MAX_OUTPUT_PIXELS = 2**31 - 1
 MAX_SCALE = 46340
 
 
-def check_resize(width=None, height=None, scale=None, fit=None, interp="auto", antialias=False):
-    """The rules of ``resize``'s parameters that do not need the image: exactly one way of giving
-    the size; sides from 1 to 2³¹ − 1 and width × height below 2³¹; scale in (0, 46340]; a known
-    interpolation. Returns ``fit`` as (width, height) or None."""
+def _resize_rules(width, height, scale, fit, interp, antialias):
+    """Exactly one way of giving the size; width × height below 2³¹; antialias for the
+    interpolations that widen."""
     given = [name for name, value in (("{width}/{height}", width if width is not None else height),
                                       ("{scale}", scale), ("{fit}", fit)) if value is not None]
     if len(given) != 1:
         raise ParameterError(None, "give exactly one of {width}/{height}, {scale} or {fit}"
                              + (f", not {' and '.join(given)}" if given else ""),
                              ["width", "height", "scale", "fit"])
-    for name, value in (("width", width), ("height", height)):
-        if value is not None:
-            check_int(name, value, 1, MAX_OUTPUT_PIXELS)
     if width is not None and height is not None and width * height > MAX_OUTPUT_PIXELS:
         raise ParameterError("width", f"× {{height}} must be below 2³¹ pixels (what cv2.resize takes), "
                              f"got {width}×{height}", ["height"])
-    if scale is not None:
-        check_number("scale", scale, 0, MAX_SCALE, above=True)
-    if fit is not None:
-        fit = parse_fit(fit)
-    check_choice("interp", interp, INTERPOLATIONS)
     if antialias and interp not in ANTIALIASED + ("auto",):
         raise ParameterError("antialias", f"applies to {', '.join(ANTIALIASED)}, not {{interp}} {interp}",
                              ["interp"])
-    return fit
 
 
-def parse_fit(fit):
+def parse_fit(name, fit):
     """``"WxH"`` or a (width, height) pair → two ints from 1 to 2³¹ − 1."""
     if isinstance(fit, str):
         parts = fit.lower().split("x")
@@ -53,10 +44,10 @@ def parse_fit(fit):
         except ValueError:
             fit = ()
         if len(fit) != 2:
-            raise ParameterError("fit", f"must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
+            raise ParameterError(name, f"must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
     width, height = fit
     for side in (width, height):
-        check_int("fit", side, 1, MAX_OUTPUT_PIXELS)
+        check_int(name, side, 1, MAX_OUTPUT_PIXELS)
     return int(width), int(height)
 
 
@@ -89,6 +80,27 @@ def resolve_interp(interp, shape, size):
     return "area" if size[0] <= shape[1] and size[1] <= shape[0] else "cubic"
 
 
+@operation(params=(Param("width", int, "Output width; alone, the height follows the aspect ratio. Every output "
+                                        "has fewer than 2³¹ pixels (cv2.resize's limit).", minimum=1,
+                         maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
+                   Param("height", int, "Output height; alone, the width follows the aspect ratio.", minimum=1,
+                         maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
+                   Param("scale", float, "Both sides times this factor (rounded), above 0 and at most 46340 (a 1×1 "
+                                         "image then stays below 2³¹ pixels).", minimum=0, maximum=MAX_SCALE,
+                         above=True, metavar="FACTOR"),
+                   Param("fit", str, "WxH: the largest size inside this box, aspect ratio kept.", parse=parse_fit,
+                         metavar="WxH"),
+                   Param("interp", str, "The interpolation (auto: area to shrink, cubic to enlarge).",
+                         choices=INTERPOLATIONS, metavar="NAME"),
+                   Param("antialias", bool, "Linear, cubic or Lanczos whose support widens with the shrink factor, "
+                                            "as Pillow (no aliasing when shrinking).")),
+           rules=_resize_rules, reference="cv2.resize (antialias: Pillow's Image.resize)",
+           tolerance=Tolerance(max_abs=1),
+           # identical, but for uint8 cubic, which the x86 wheel sends through IPP: 1 level on ~1 pixel in 10⁷
+           goal=Tolerance(max_abs=1),
+           bench=tuple({"scale": factor, "interp": interp} for interp, factor in
+                       (("linear", 0.5), ("area", 0.5), ("nearest", 0.5), ("cubic", 2.0), ("lanczos", 2.0))),
+           peer="imgkit.peers:resize")
 def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto", antialias=False,
            backend="numba"):
     """Resize as ``cv2.resize(image, (width, height), interpolation=...)``.
@@ -114,9 +126,7 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
     The output size is resolved here, once, and both backends get it explicitly, so they map
     pixels identically (OpenCV's ``fx``/``fy`` form would map by the factor, not the sizes).
     """
-    fit = check_resize(width, height, scale, fit, interp, antialias)
-    check_image(image)
-    check_backend(backend)
+    fit = None if fit is None else parse_fit("fit", fit)
     size = output_size(image.shape, width, height, scale, fit)
     interp = "cubic" if antialias and interp == "auto" else resolve_interp(interp, image.shape, size)
     if backend == "opencv":
@@ -134,3 +144,11 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
             result = like_input(kernel(planes, size[0], size[1]), image)
     return result.reshape((size[1], size[0]) + image.shape[2:])
 
+
+
+command("resize", help="Resize images (cv2.resize; --antialias: Pillow-style filters that widen when shrinking). Give "
+                       "exactly one of --width/--height, --scale or --fit. Bit depth and channels are kept; 4-channel "
+                       "images are resized with premultiplied alpha.",
+        options=resize.operation.params, op="resize",
+        examples=("imgkit resize photo.jpg --width 1024 -o small.jpg", "imgkit resize 'shots/**/*.jpg' --scale 0.5 -o half/",
+                  "imgkit resize icon.png --fit 64x64 --interp lanczos --antialias -o thumb.png"))

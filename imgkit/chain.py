@@ -1,0 +1,154 @@
+"""Chains of operations run on one image in one process: ``imgkit run`` and ``imgkit.pipeline``.
+
+A chain is a list of ``registry.Step``s. Written as text, each stage is a command with exactly that
+command's options (``"resize --scale 0.5 | blur --sigma 2"``), parsed and checked by the code that
+parses the command itself (``cli.commands.parse_stage``); built in Python, each stage is an
+operation and its keyword arguments (``pipeline().resize(scale=0.5).gaussian_blur(sigma=2)``),
+checked by the operation's rules. Either way ``check_links`` refuses, before any image is read, a
+stage that cannot take what the stage before it gives (HOG features into a blur, float32
+gradients into Canny, which takes 8-bit images), using the declarations' dtypes.
+
+Between stages the array passes as each operation returns it: no 8-bit round trip.
+"""
+
+import shlex
+
+from . import registry
+from .rules import check_backend
+
+DECODED_DTYPES = ("uint8", "uint16", "float32", "complex64", "complex128")    # what an input can decode to
+
+
+class ChainError(ValueError):
+    """A chain that cannot run: a stage the one before cannot feed, or one that does not parse."""
+
+
+def split_stages(text):
+    """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]`` (shell quoting, ``|`` between stages).
+    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` starting a comment."""
+    if text.startswith("@"):
+        text = _read_pipeline_file(text[1:])
+    lexer = shlex.shlex(text, posix=True, punctuation_chars="|")
+    lexer.whitespace_split, lexer.commenters = True, "#"
+    stages, current = [], []
+    try:
+        tokens = list(lexer)
+    except ValueError as error:     # an unclosed quote
+        raise ChainError(f"the pipeline does not parse: {error}") from None
+    if not tokens:
+        raise ChainError("the pipeline has no stage")
+    for token in tokens + ["|"]:
+        if set(token) != {"|"}:
+            current.append(token)
+            continue
+        for _bar in token:      # "||": a stage with nothing in it
+            if not current:
+                raise ChainError(f"stage {len(stages) + 1} is empty: give a command between each '|'")
+            stages.append(current)
+            current = []
+    return stages
+
+
+def _read_pipeline_file(path):
+    """A pipeline file's text, its lines joined as stages."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read(1 << 20).splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ChainError(f"@{path}: cannot read the pipeline ({getattr(error, 'strerror', None) or error})") from None
+    stages = [line.split("#", 1)[0].strip() for line in lines]
+    return " | ".join(stage for stage in stages if stage)
+
+
+def check_links(steps, names=None):
+    """Raise ChainError where a stage cannot take what the stage before it gives, by the
+    declarations: what each operation takes (images, spectra, boxes) and in which dtypes, and what
+    it gives. ``names``: how to call each stage in the message (default: its operation)."""
+    names = names or [step.op for step in steps]
+    dtypes, features, before = set(DECODED_DTYPES), False, None
+    for index, (step, name) in enumerate(zip(steps, names), 1):
+        op = registry.get(step.op)
+        stage = f"stage {index} ({name})"
+        if op.takes == "boxes":
+            raise ChainError(f"{stage} takes detection boxes, not images: it cannot be a stage of a chain")
+        if features:
+            raise ChainError(f"{stage} takes images, but stage {index - 1} ({before}) gives a feature vector: "
+                             "it can only be the last stage")
+        taken = dtypes & set(op.accepts({**_defaults(op), **step.params}))
+        if not taken:
+            raise ChainError(f"{stage} takes {_kinds(op, step.params)}, but stage {index - 1} ({before}) gives "
+                             f"{' or '.join(sorted(dtypes))}")
+        dtypes = {op.gives(dtype, {**_defaults(op), **step.params}) for dtype in taken}
+        features, before = op.features, name
+
+
+def _defaults(op):
+    return {param.name: param.default for param in op.params}
+
+
+def _kinds(op, params):
+    accepted = op.accepts({**_defaults(op), **params})
+    noun = "spectra" if op.takes == "spectrum" else "images"
+    return f"{' or '.join(accepted)} {noun}"
+
+
+def run_steps(steps, image, backend="numba", apply=None):
+    """``image`` through each step in turn; ``apply(step, image, backend)`` runs one (default: the
+    operation's function as the API has it)."""
+    for step in steps:
+        image = (apply or _call)(step, image, backend)
+    return image
+
+
+def _call(step, image, backend):
+    return registry.get(step.op).function(image, **step.params, backend=backend)
+
+
+class Pipeline:
+    """A chain of operations as one function of an array: ``pipeline(image)``.
+
+    Build it from text (``imgkit.pipeline("resize --scale 0.5 | blur --sigma 2")``: the commands and
+    options of ``imgkit run``) or stage by stage with the operations' own names and keywords
+    (``imgkit.pipeline().resize(scale=0.5).gaussian_blur(sigma=2)``). Each stage is checked as it
+    is added. Alpha is treated as each API function treats it (no premultiplying: that is the
+    command line's).
+    """
+
+    def __init__(self, steps=(), backend="numba"):
+        self.steps, self.backend = tuple(steps), check_backend(backend)
+        check_links(self.steps)
+
+    def __call__(self, image):
+        if not self.steps:
+            raise ValueError("the pipeline has no stage")
+        return run_steps(self.steps, image, self.backend)
+
+    def then(self, op, **params):
+        """This pipeline with operation ``op`` (an ``imgkit`` function's name) added, ``params`` its
+        keyword arguments, checked by its rules."""
+        operation = registry.get(op)
+        if operation.takes != "image" and operation.takes != "spectrum":
+            raise ChainError(f"{op} takes detection boxes, not images: it cannot be a stage of a pipeline")
+        return Pipeline(self.steps + (registry.Step(op, operation.check(params)),), self.backend)
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in registry.operations():
+            raise AttributeError(f"no operation {name!r}; known: {', '.join(registry.operations())}")
+        return lambda **params: self.then(name, **params)
+
+    def __repr__(self):
+        stages = " | ".join(f"{s.op}({', '.join(f'{k}={v!r}' for k, v in s.params.items())})" for s in self.steps)
+        return f"Pipeline({stages or 'empty'}, backend={self.backend!r})"
+
+
+def pipeline(text=None, *, backend="numba"):
+    """A callable that maps an array to an array through a chain of operations.
+
+    ``text``: stages as ``imgkit run`` takes them, ``"resize --scale 0.5 | blur --sigma 2"``, or
+    ``"@file.pipeline"``; None: an empty pipeline to build with ``.then(op, **params)`` or
+    ``.OP(**params)``. Raises ValueError naming the stage for a bad stage or a broken link.
+    """
+    if text is None:
+        return Pipeline((), backend)
+    from .cli.commands import parse_pipeline
+    return Pipeline([step for _command, step in parse_pipeline(text)], backend)
