@@ -16,6 +16,7 @@ import shlex
 from . import registry
 from .rules import check_backend
 
+PIPELINE_BYTES = 1 << 20     # a pipeline file's most
 DECODED_DTYPES = ("uint8", "uint16", "float32", "complex64", "complex128")    # what an input can decode to
 
 
@@ -50,12 +51,20 @@ def split_stages(text):
 
 
 def _read_pipeline_file(path):
-    """A pipeline file's text, its lines joined as stages."""
+    """A pipeline file's text, its lines joined as stages: a regular file of at most 1 MiB (a FIFO
+    or a device is refused, never waited on)."""
+    import os
+
+    from .io import ImageError, read_bytes
+    if path == "-":
+        raise ChainError("@-: name the pipeline's file (stdin is for images)")
+    if os.path.isfile(path) and os.path.getsize(path) > PIPELINE_BYTES:
+        raise ChainError(f"@{path}: cannot read the pipeline (larger than 1 MiB)")
     try:
-        with open(path, encoding="utf-8") as file:
-            lines = file.read(1 << 20).splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ChainError(f"@{path}: cannot read the pipeline ({getattr(error, 'strerror', None) or error})") from None
+        lines = read_bytes(path, max_bytes=PIPELINE_BYTES).decode("utf-8").splitlines()
+    except (ImageError, UnicodeDecodeError) as error:
+        reason = str(error).removeprefix(f"{path}: ") if isinstance(error, ImageError) else "not UTF-8 text"
+        raise ChainError(f"@{path}: cannot read the pipeline ({reason})") from None
     stages = [line.split("#", 1)[0].strip() for line in lines]
     return " | ".join(stage for stage in stages if stage)
 

@@ -2,7 +2,7 @@
 parsed by its command's own options, checked before any input is read, its array passed on as the
 operation returns it; and ``compare run`` / ``bench --chain``."""
 
-import json
+import os
 import subprocess
 import sys
 
@@ -123,7 +123,12 @@ def test_alpha_is_premultiplied_in_the_chain(tmp_path):
 
 @pytest.fixture
 def nothing_is_read(monkeypatch):
-    def no_reading(*args, **kwargs):
+    """Reading anything but a pipeline file fails the test."""
+    read_bytes = io.read_bytes
+
+    def no_reading(path, **kwargs):
+        if str(path).endswith(".pipeline"):
+            return read_bytes(path, **kwargs)
         raise AssertionError("an input was read before the pipeline was checked")
     monkeypatch.setattr(io, "read_bytes", no_reading)
 
@@ -154,6 +159,20 @@ def test_a_bad_stage_is_a_usage_error_naming_it(chain, words, nothing_is_read, t
     with pytest.raises(ValueError) as error:
         imgkit.pipeline(chain)
     assert words in str(error.value)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda path: os.mkfifo(path), "not a regular file"),
+    (lambda path: path.write_bytes(b"\xff\xfe blur"), "not UTF-8 text"),
+    (lambda path: path.write_bytes(b"blur " * 300_000), "larger than"),
+])
+def test_a_pipeline_file_that_is_not_a_small_text_file_is_refused_at_once(make, words, tmp_path, capsys):
+    """A FIFO is never waited on (it used to hang), nor is a huge file read whole."""
+    spec = tmp_path / "x.pipeline"
+    make(spec)
+    code, _, err = run_cli("run", f"@{spec}", PHOTOS / "camera.png", "-o", tmp_path / "o.png", capsys=capsys)
+    flat = " ".join(err.replace("│", " ").split())
+    assert code == 2 and f"@{spec}: cannot read the pipeline" in flat and words in flat, flat
 
 
 def test_fft_forward_then_inverse_is_a_chain_that_restores_the_image(tmp_path):
