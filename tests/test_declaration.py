@@ -32,11 +32,31 @@ def toy():
     imgkit.__dict__.pop("invert", None)
 
 
-def imgkit_with_toy(*args):
-    """``imgkit ARGS`` in a new process that imported the toy module first."""
-    code = f"import runpy, sys; runpy.run_path({str(TOY)!r}); from imgkit.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "200"}, timeout=300)
+DRIVER = """
+import contextlib, io, json, runpy, sys
+runpy.run_path(sys.argv[1])
+from imgkit.cli import main
+results = []
+for argv in json.loads(sys.argv[2]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as stop:
+            code = stop.code
+    results.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
+
+
+def imgkit_with_toy(*command_lines):
+    """(exit code, stdout, stderr) of each ``imgkit`` command line, run one after the other by the
+    command line's own ``main`` in one new process that imported the toy module first."""
+    lines = json.dumps([[str(arg) for arg in line] for line in command_lines])
+    result = subprocess.run([sys.executable, "-c", DRIVER, str(TOY), lines], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "200"}, timeout=300, check=True)
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 def expected(image, top):
@@ -53,31 +73,25 @@ def test_the_toy_has_an_api_function_checked_by_its_declaration(toy):
         imgkit.invert(image.astype(np.float32))
 
 
-def test_the_toy_is_a_command_with_help_and_usage_errors(tmp_path):
-    result = imgkit_with_toy("invert", "--help")
-    assert result.returncode == 0 and "--top" in result.stdout and "imgkit invert photo.png" in result.stdout
-    result = imgkit_with_toy("invert", PHOTO, "--top", "200", "-o", tmp_path / "out.png")
-    assert result.returncode == 0, result.stderr
+def test_the_toy_is_a_command_with_help_compare_and_chains(tmp_path):
+    helped, ran, refused, compared, chained = imgkit_with_toy(
+        ["invert", "--help"],
+        ["invert", PHOTO, "--top", "200", "-o", tmp_path / "out.png"],
+        ["invert", PHOTO, "--top", "0", "-o", tmp_path / "bad.png"],
+        ["compare", "invert", PHOTO, "--repeat", "1", "--json"],
+        ["run", "blur --sigma 2 | invert --top 200", PHOTO, "-o", tmp_path / "chained.png"])
     image = cv2.imread(str(PHOTO), cv2.IMREAD_UNCHANGED)
+    assert helped[0] == 0 and "--top" in helped[1] and "imgkit invert photo.png" in helped[1]
+    assert ran[0] == 0, ran[2]
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "out.png"), cv2.IMREAD_UNCHANGED), expected(image, 200))
-    result = imgkit_with_toy("invert", PHOTO, "--top", "0", "-o", tmp_path / "bad.png")
-    assert result.returncode == 2 and "--top must be in [1, 255], got 0" in result.stderr
+    assert refused[0] == 2 and "--top must be in [1, 255], got 0" in refused[2]
     assert not (tmp_path / "bad.png").exists()
-
-
-def test_the_toy_can_be_compared(tmp_path):
-    result = imgkit_with_toy("compare", "invert", PHOTO, "--repeat", "1", "--json")
-    assert result.returncode == 0, result.stderr
-    row = json.loads(result.stdout.splitlines()[0])
-    assert row["max_abs"] == 0 and row["within_tolerance"]
-
-
-def test_the_toy_runs_in_a_chain_on_the_command_line(tmp_path):
-    result = imgkit_with_toy("run", "blur --sigma 2 | invert --top 200", PHOTO, "-o", tmp_path / "out.png")
-    assert result.returncode == 0, result.stderr
-    image = cv2.imread(str(PHOTO), cv2.IMREAD_UNCHANGED)
-    chained = expected(imgkit.gaussian_blur(image, 2.0), 200)
-    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "out.png"), cv2.IMREAD_UNCHANGED), chained)
+    assert compared[0] == 0, compared[2]
+    row = json.loads(compared[1].splitlines()[0])
+    assert row["max_abs"] == 0 and row["within_tolerance"] and row["reference"] == "cv2.subtract(top, image)"
+    assert chained[0] == 0, chained[2]
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "chained.png"), cv2.IMREAD_UNCHANGED),
+                                  expected(imgkit.gaussian_blur(image, 2.0), 200))
 
 
 def test_the_toy_is_benched_warmed_up_and_chained_in_python(toy):
