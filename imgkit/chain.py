@@ -11,6 +11,7 @@ gradients into Canny, which takes 8-bit images), using the declarations' dtypes.
 Between stages the array passes as each operation returns it: no 8-bit round trip.
 """
 
+import re
 import shlex
 
 from . import registry
@@ -26,18 +27,21 @@ class ChainError(ValueError):
 
 def split_stages(text):
     """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]`` (shell quoting, ``|`` between stages).
-    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` starting a comment."""
-    if text.startswith("@"):
-        text = _read_pipeline_file(text[1:])
-    lexer = shlex.shlex(text, posix=True, punctuation_chars="|")
-    lexer.whitespace_split, lexer.commenters = True, "#"
-    stages, current = [], []
-    try:
-        tokens = list(lexer)
-    except ValueError as error:     # an unclosed quote
-        raise ChainError(f"the pipeline does not parse: {error}") from None
+    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` at the start of a
+    word starting a comment, as in a shell script."""
+    lines = _read_pipeline_file(text[1:]) if text.startswith("@") else [text]
+    tokens = []
+    for line in lines:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars="|")
+        lexer.whitespace_split, lexer.commenters = True, ""
+        try:
+            words = list(lexer)
+        except ValueError as error:     # an unclosed quote
+            raise ChainError(f"the pipeline does not parse: {error}") from None
+        tokens += (["|"] if tokens and words else []) + words
     if not tokens:
         raise ChainError("the pipeline has no stage")
+    stages, current = [], []
     for token in tokens + ["|"]:
         if set(token) != {"|"}:
             current.append(token)
@@ -51,8 +55,8 @@ def split_stages(text):
 
 
 def _read_pipeline_file(path):
-    """A pipeline file's text, its lines joined as stages: a regular file of at most 1 MiB (a FIFO
-    or a device is refused, never waited on)."""
+    """A pipeline file's lines without their comments: a regular file of at most 1 MiB (a FIFO or
+    a device is refused, never waited on)."""
     import os
 
     from .io import ImageError, read_bytes
@@ -65,8 +69,7 @@ def _read_pipeline_file(path):
     except (ImageError, UnicodeDecodeError) as error:
         reason = str(error).removeprefix(f"{path}: ") if isinstance(error, ImageError) else "not UTF-8 text"
         raise ChainError(f"@{path}: cannot read the pipeline ({reason})") from None
-    stages = [line.split("#", 1)[0].strip() for line in lines]
-    return " | ".join(stage for stage in stages if stage)
+    return [re.sub(r"(^|\s)#.*", "", line) for line in lines]
 
 
 def check_links(steps, names=None):

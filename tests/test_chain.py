@@ -71,11 +71,25 @@ def test_reference_runs_every_stage_on_opencv(tmp_path):
 def test_a_pipeline_file_holds_one_stage_a_line_with_comments(tmp_path):
     spec = tmp_path / "edges.pipeline"
     spec.write_text("# halve, smooth, find edges\nresize --scale 0.5\n\nblur --sigma 2   # soft\n"
-                    "canny --low 50 --high 150\n")
+                    "  # nothing here\ncanny --low 50 --high 150#not-a-comment\n".replace("#not-a-comment", ""))
     code, _, err = run_cli("run", f"@{spec}", PHOTOS / "coffee.png", "-o", tmp_path / "e.png")
     assert code == 0, err
     np.testing.assert_array_equal(read(tmp_path / "e.png"), api_edges(read(PHOTOS / "coffee.png")))
     np.testing.assert_array_equal(imgkit.pipeline(f"@{spec}")(read(PHOTOS / "coffee.png")), read(tmp_path / "e.png"))
+
+
+def test_a_hash_inside_a_word_is_not_a_comment(tmp_path):
+    """A guide whose name holds '#', inline and in a file (where '#' starts a comment only at a word's start)."""
+    guide = tmp_path / "guide#1.png"
+    guide.write_bytes((PHOTOS / "camera.png").read_bytes())
+    spec = tmp_path / "g.pipeline"
+    spec.write_text(f"guided --guide {guide} --radius 4   # steered by a copy | blur\n")
+    image = read(PHOTOS / "camera.png")
+    expected = imgkit.guided_filter(image, image, radius=4)
+    for chain in (f"guided --guide {guide} --radius 4", f"@{spec}"):
+        code, _, err = run_cli("run", chain, PHOTOS / "camera.png", "-o", tmp_path / "g.png", "--overwrite")
+        assert code == 0, err
+        np.testing.assert_array_equal(read(tmp_path / "g.png"), expected)
 
 
 def test_outputs_are_named_after_the_last_stage_in_its_format(tmp_path):
