@@ -33,7 +33,7 @@ def chain_job(text, quiet):
     from ..chain import ChainError
     from .commands import job_of, parse_pipeline
     try:
-        stages = parse_pipeline(text)
+        stages = parse_pipeline(text, command_line=True)
     except ChainError as error:
         raise typer.BadParameter(str(error), param_hint="PIPELINE") from None
     say = notice(quiet)

@@ -1,0 +1,77 @@
+"""Hostile pipelines for ``imgkit run``, ``imgkit compare run`` and ``imgkit.pipeline`` (review of
+issue 15): quoting, comments, ``--help`` and group words in a stage, errors raised by a later stage,
+links no image can pass, outputs that would land on the pipeline's own file."""
+
+import numpy as np
+import pytest
+
+import imgkit
+from imgkit import io
+
+from conftest import PHOTOS, random_image, run_cli
+
+
+def flat(text):
+    return " ".join(text.replace("│", " ").split())
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A 24×24 colour PNG (fast to run any chain on)."""
+    path = tmp_path / "small.png"
+    io.imwrite(str(path), random_image((24, 24, 3), np.uint8, seed=3))
+    return path
+
+
+@pytest.fixture
+def nothing_is_read(monkeypatch):
+    """Reading an input fails the test (pipeline files and --guide images may be read)."""
+    read_bytes = io.read_bytes
+
+    def no_reading(path, **kwargs):
+        if str(path).endswith((".pipeline", "guide.png")):
+            return read_bytes(path, **kwargs)
+        raise AssertionError(f"{path} was read before the pipeline was checked")
+    monkeypatch.setattr(io, "read_bytes", no_reading)
+
+
+# ---------------------------------------------------------------- words, quotes, comments
+
+def test_help_in_a_stage_is_a_value_error_in_python(capsys):
+    """The API raised typer.Exit (a RuntimeError) after printing the command's help on stdout."""
+    with pytest.raises(ValueError, match=r"stage 2 \(canny\): No such option: --help"):
+        imgkit.pipeline("blur --sigma 2 | canny --help")
+    assert capsys.readouterr().out == ""
+
+
+def test_help_in_a_stage_shows_that_commands_options_and_writes_nothing(small, tmp_path, capsys):
+    code, out, _ = run_cli("run", "blur --sigma 2 | canny --help", small, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 0 and "--low" in out and not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("chain", ["fft", "fft --help", "fft --pass low --cutoff 20", "blur | fft"])
+def test_a_group_word_alone_says_which_commands_it_has(chain, nothing_is_read, small, tmp_path, capsys):
+    """'fft --pass low' was reported as "'fft --pass' is not a command"."""
+    words = "'fft' needs one of its commands: spectrum, phase, forward, inverse, filter"
+    code, _, err = run_cli("run", chain, small, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 2 and words in flat(err), flat(err)
+    with pytest.raises(ValueError, match=words):
+        imgkit.pipeline(chain)
+
+
+def test_a_quoted_two_word_command_keeps_its_options():
+    """The options after a quoted 'fft spectrum' were dropped (two words counted for one)."""
+    assert imgkit.pipeline("'fft spectrum' --no-log").steps[0].params == {"log": False}
+
+
+def test_ctrl_c_while_a_stage_reads_its_guide_is_an_interrupt(small, monkeypatch, capsys):
+    """The stage parser's click main turned Ctrl-C into a return value: the run exited 0."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(io, "imread", interrupted)
+    code, _, err = run_cli("run", f"guided --guide {small}", small, "-o", small.with_name("o.png"), capsys=capsys)
+    assert code == 130 and "imgkit: interrupted" in err
+    with pytest.raises(KeyboardInterrupt):
+        imgkit.pipeline(f"guided --guide {small}")
+
+
