@@ -11,8 +11,6 @@ gradients into Canny, which takes 8-bit images), using the declarations' dtypes.
 Between stages the array passes as each operation returns it: no 8-bit round trip.
 """
 
-import shlex
-
 from . import registry
 from .rules import check_backend
 
@@ -25,34 +23,91 @@ class ChainError(ValueError):
 
 
 def split_stages(text):
-    """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]`` (shell quoting, ``|`` between stages).
-    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` starting a comment."""
-    if text.startswith("@"):
+    """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]``: words as a POSIX shell makes them ('…',
+    "…" and backslashes quote; a quoted ``|`` or ``#`` is part of its word), ``|`` between stages.
+    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` starting a comment
+    where a word could start (``shot#1.png`` is one word, as in a shell)."""
+    from_file = text.startswith("@")
+    if from_file:
         text = _read_pipeline_file(text[1:])
-    lexer = shlex.shlex(text, posix=True, punctuation_chars="|")
-    lexer.whitespace_split, lexer.commenters = True, "#"
-    stages, current = [], []
-    try:
-        tokens = list(lexer)
-    except ValueError as error:     # an unclosed quote
-        raise ChainError(f"the pipeline does not parse: {error}") from None
-    if not tokens:
+    tokens = _tokens(text, lines=from_file)
+    if not any(token is not _BAR and token is not _LINE for token in tokens):
         raise ChainError("the pipeline has no stage")
-    for token in tokens + ["|"]:
-        if set(token) != {"|"}:
+    stages, current, previous = [], [], None
+    for token in tokens + [None]:
+        if token is not _BAR and token is not _LINE and token is not None:
             current.append(token)
-            continue
-        for _bar in token:      # "||": a stage with nothing in it
-            if not current:
-                raise ChainError(f"stage {len(stages) + 1} is empty: give a command between each '|'")
+        elif current:
             stages.append(current)
             current = []
+        elif token is _BAR or (token is None and previous is _BAR):     # "||", "| a", "a |": nothing between
+            raise ChainError(f"stage {len(stages) + 1} is empty: give a command between each '|'")
+        previous = previous if token is _LINE else token
     return stages
 
 
+_BAR, _LINE = object(), object()     # '|', and the end of a line of a pipeline file
+_BLANK = " \t\r\n"
+
+
+def _tokens(text, lines=False):
+    """The words of ``text`` and ``_BAR`` for each unquoted ``|`` (``_LINE`` for each line's end, and
+    ``#`` comments, with ``lines``): POSIX shell quoting, without expansions."""
+    tokens, word, quoted, at, size = [], [], False, 0, len(text)
+
+    def end_word():
+        nonlocal word, quoted
+        if word or quoted:
+            tokens.append("".join(word))
+        word, quoted = [], False
+
+    while at < size:
+        char = text[at]
+        if char in _BLANK or char == "|":
+            end_word()
+            if char == "|":
+                tokens.append(_BAR)
+            elif char == "\n" and lines:
+                tokens.append(_LINE)
+            at += 1
+        elif char == "#" and lines and not word and not quoted:     # a comment, to the end of the line
+            newline = text.find("\n", at)
+            at = size if newline < 0 else newline
+        elif char == "'":
+            close = text.find("'", at + 1)
+            if close < 0:
+                raise ChainError("the pipeline does not parse: No closing quotation")
+            word.append(text[at + 1:close])
+            quoted, at = True, close + 1
+        elif char == '"':
+            at, quoted = at + 1, True
+            while at < size and text[at] != '"':
+                escaped = text[at] == "\\" and at + 1 < size and text[at + 1] in '"\\$`\n'
+                if escaped and text[at + 1] != "\n":
+                    word.append(text[at + 1])
+                elif not escaped:
+                    word.append(text[at])
+                at += 2 if escaped else 1
+            if at >= size:
+                raise ChainError("the pipeline does not parse: No closing quotation")
+            at += 1
+        elif char == "\\":
+            if at + 1 >= size:
+                raise ChainError("the pipeline does not parse: No escaped character")
+            if text[at + 1] != "\n":      # backslash-newline continues the line
+                word.append(text[at + 1])
+                quoted = True
+            at += 2
+        else:
+            word.append(char)
+            at += 1
+    end_word()
+    return tokens
+
+
 def _read_pipeline_file(path):
-    """A pipeline file's text, its lines joined as stages: a regular file of at most 1 MiB (a FIFO
-    or a device is refused, never waited on)."""
+    """A pipeline file's text: a regular file of at most 1 MiB (a FIFO or a device is refused,
+    never waited on)."""
     import os
 
     from .io import ImageError, read_bytes
@@ -61,12 +116,10 @@ def _read_pipeline_file(path):
     if os.path.isfile(path) and os.path.getsize(path) > PIPELINE_BYTES:
         raise ChainError(f"@{path}: cannot read the pipeline (larger than 1 MiB)")
     try:
-        lines = read_bytes(path, max_bytes=PIPELINE_BYTES).decode("utf-8").splitlines()
+        return read_bytes(path, max_bytes=PIPELINE_BYTES).decode("utf-8")
     except (ImageError, UnicodeDecodeError) as error:
         reason = str(error).removeprefix(f"{path}: ") if isinstance(error, ImageError) else "not UTF-8 text"
         raise ChainError(f"@{path}: cannot read the pipeline ({reason})") from None
-    stages = [line.split("#", 1)[0].strip() for line in lines]
-    return " | ".join(stage for stage in stages if stage)
 
 
 def check_links(steps, names=None):

@@ -75,3 +75,40 @@ def test_ctrl_c_while_a_stage_reads_its_guide_is_an_interrupt(small, monkeypatch
         imgkit.pipeline(f"guided --guide {small}")
 
 
+def test_a_hash_inside_a_word_is_part_of_it(small, tmp_path, capsys):
+    """shlex took '#' in the middle of a word as a comment: 'guided --guide shot#1.png | blur'
+    read the guide 'shot' and silently dropped every later stage."""
+    guide = tmp_path / "shot#1.png"
+    guide.write_bytes(small.read_bytes())
+    code, _, err = run_cli("run", f"guided --guide {guide} | resize --width 6", small, "-o", tmp_path / "o.npy",
+                           capsys=capsys)
+    assert code == 0, err
+    assert np.load(tmp_path / "o.npy").shape[:2] == (6, 6)
+
+
+def test_a_hash_in_a_pipeline_text_does_not_drop_the_stages_after_it():
+    """Comments belong to pipeline files: inline, '# …' silently ended the pipeline."""
+    with pytest.raises(ValueError, match=r"stage 1 \(blur\): Got unexpected extra argument"):
+        imgkit.pipeline("blur --sigma 2 # soft | canny")
+
+
+def test_a_quoted_bar_is_a_value_not_a_separator():
+    with pytest.raises(ValueError, match=r"stage 1 \(blur\): --method must be one of .*got '\|'"):
+        imgkit.pipeline("blur --method '|' --sigma 2")
+    with pytest.raises(ValueError, match=r"stage 1 \(blur\): .*--sigma"):
+        imgkit.pipeline('blur --sigma "2|3"')
+
+
+def test_a_pipeline_file_keeps_quoted_and_inner_hashes(small, tmp_path, capsys):
+    guide = tmp_path / "shot #1.png"
+    guide.write_bytes(small.read_bytes())
+    spec = tmp_path / "g.pipeline"
+    spec.write_text(f"# refine\nguided --guide '{guide}'   # the shot\n\nresize --width 6#not-a-comment\n")
+    with pytest.raises(ValueError, match=r"stage 2 \(resize\): Invalid value for '--width'"):
+        imgkit.pipeline(f"@{spec}")
+    spec.write_text(f"# refine\nguided --guide '{guide}'   # the shot\n\nresize --width 6  # smaller\n")
+    code, _, err = run_cli("run", f"@{spec}", small, "-o", tmp_path / "o.npy", capsys=capsys)
+    assert code == 0, err
+    assert np.load(tmp_path / "o.npy").shape[:2] == (6, 6)
+
+
