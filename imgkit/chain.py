@@ -212,5 +212,8 @@ def pipeline(text=None, *, backend="numba"):
     """
     if text is None:
         return Pipeline((), backend)
+    if not isinstance(text, str):
+        raise TypeError(f"pipeline text must be a str (\"resize --scale 0.5 | blur --sigma 2\" or \"@FILE\"), "
+                        f"got {type(text).__name__}")
     from .cli.commands import parse_pipeline
     return Pipeline([step for _command, step in parse_pipeline(text)], backend)

@@ -112,3 +112,9 @@ def test_a_pipeline_file_keeps_quoted_and_inner_hashes(small, tmp_path, capsys):
     assert np.load(tmp_path / "o.npy").shape[:2] == (6, 6)
 
 
+@pytest.mark.parametrize("text", [123, b"blur", ["blur"]])
+def test_a_pipeline_that_is_not_text_is_a_type_error(text):
+    with pytest.raises(TypeError, match="pipeline"):
+        imgkit.pipeline(text)
+
+
