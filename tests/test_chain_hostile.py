@@ -118,3 +118,17 @@ def test_a_pipeline_that_is_not_text_is_a_type_error(text):
         imgkit.pipeline(text)
 
 
+# ---------------------------------------------------------------- what a stage can take
+
+def test_a_large_median_after_a_float_stage_is_refused_before_any_input_is_read(nothing_is_read, small, tmp_path,
+                                                                               capsys):
+    """median ksize ≥ 7 takes uint8 only; the declaration said every dtype, so every image failed."""
+    words = "stage 2 (blur) takes uint8 images, but stage 1 (sobel) gives float32"
+    code, _, err = run_cli("run", "sobel --dx 1 | blur --method median --ksize 7", small, "-o", tmp_path / "o.npy",
+                           capsys=capsys)
+    assert code == 2 and words in flat(err), flat(err)
+    imgkit.pipeline("sobel --dx 1 | blur --method median --ksize 5")     # 3 and 5 take any dtype
+    with pytest.raises(TypeError, match="uint8"):
+        imgkit.median_blur(np.zeros((9, 9), np.float32), 7)
+
+
