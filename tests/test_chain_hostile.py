@@ -132,3 +132,12 @@ def test_a_large_median_after_a_float_stage_is_refused_before_any_input_is_read(
         imgkit.median_blur(np.zeros((9, 9), np.float32), 7)
 
 
+@pytest.mark.parametrize("output, fmt", [("f.png", None), ("f.npy", "png"), ("features/", "jpg")])
+def test_features_as_a_picture_are_refused_as_imgkit_hog_refuses_them(output, fmt, nothing_is_read, small, tmp_path,
+                                                                      capsys):
+    """A chain ending in hog read, compiled and failed every input (exit 1) where `imgkit hog` exits 2."""
+    code, _, err = run_cli("run", "blur --sigma 1 | hog", small, "-o", tmp_path / output,
+                           *(("--format", fmt) if fmt else ()), capsys=capsys)
+    assert code == 2 and "HOG features are a vector, not a picture" in flat(err), flat(err)
+
+

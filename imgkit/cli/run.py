@@ -48,6 +48,10 @@ def run(**values):
     text = values.pop("pipeline")
     common = Common(**values)
     job, first, last = chain_job(text, common.quiet)
+    from .. import registry
+    if registry.get(job.jobs[-1].op).features:     # a vector ends the chain: refused as `imgkit hog` refuses it
+        from .hog import check_feature_output
+        check_feature_output(common.output, common.fmt)
     from .commands import images_fit
     raise typer.Exit(run_images(last.name.split()[-1], job, common, last.default_format, images_fit, first.extensions))
 
