@@ -154,11 +154,33 @@ def _kinds(op, params):
     return f"{' or '.join(accepted)} {noun}"
 
 
-def run_steps(steps, image, backend="numba", apply=None):
+class StageError(ValueError):
+    """A ValueError of one stage of a chain of several, its message naming the stage."""
+
+
+class StageTypeError(TypeError):
+    """A TypeError of one stage of a chain of several, its message naming the stage."""
+
+
+def stage_error(index, name, error):
+    """``error`` (a ValueError or TypeError) of stage ``index``, called ``name``, as the same kind of
+    error whose message begins with the stage: the input a later stage gets is not the file."""
+    kind = StageTypeError if isinstance(error, TypeError) else StageError
+    return kind(f"stage {index} ({name}): {error}")
+
+
+def run_steps(steps, image, backend="numba", apply=None, names=None):
     """``image`` through each step in turn; ``apply(step, image, backend)`` runs one (default: the
-    operation's function as the API has it)."""
-    for step in steps:
-        image = (apply or _call)(step, image, backend)
+    operation's function as the API has it). In a chain of several steps, a step's ValueError or
+    TypeError is raised again naming its stage, called by ``names`` (default: the operations)."""
+    names = names or [step.op for step in steps]
+    for index, (step, name) in enumerate(zip(steps, names), 1):
+        try:
+            image = (apply or _call)(step, image, backend)
+        except (ValueError, TypeError) as error:
+            if len(steps) == 1:
+                raise
+            raise stage_error(index, name, error) from error
     return image
 
 
@@ -176,14 +198,15 @@ class Pipeline:
     command line's).
     """
 
-    def __init__(self, steps=(), backend="numba"):
+    def __init__(self, steps=(), backend="numba", names=None):
         self.steps, self.backend = tuple(steps), check_backend(backend)
-        check_links(self.steps)
+        self.names = tuple(names) if names else tuple(step.op for step in self.steps)   # how errors call them
+        check_links(self.steps, self.names)
 
     def __call__(self, image):
         if not self.steps:
             raise ValueError("the pipeline has no stage")
-        return run_steps(self.steps, image, self.backend)
+        return run_steps(self.steps, image, self.backend, names=self.names)
 
     def then(self, op, **params):
         """This pipeline with operation ``op`` (an ``imgkit`` function's name) added, ``params`` its
@@ -191,7 +214,7 @@ class Pipeline:
         operation = registry.get(op)
         if operation.takes != "image" and operation.takes != "spectrum":
             raise ChainError(f"{op} takes detection boxes, not images: it cannot be a stage of a pipeline")
-        return Pipeline(self.steps + (registry.Step(op, operation.check(params)),), self.backend)
+        return Pipeline(self.steps + (registry.Step(op, operation.check(params)),), self.backend, self.names + (op,))
 
     def __getattr__(self, name):
         if name.startswith("_") or name not in registry.operations():
@@ -216,4 +239,5 @@ def pipeline(text=None, *, backend="numba"):
         raise TypeError(f"pipeline text must be a str (\"resize --scale 0.5 | blur --sigma 2\" or \"@FILE\"), "
                         f"got {type(text).__name__}")
     from .cli.commands import parse_pipeline
-    return Pipeline([step for _command, step in parse_pipeline(text)], backend)
+    stages = parse_pipeline(text)
+    return Pipeline([step for _command, step in stages], backend, [command.name for command, _step in stages])

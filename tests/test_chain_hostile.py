@@ -141,3 +141,34 @@ def test_features_as_a_picture_are_refused_as_imgkit_hog_refuses_them(output, fm
     assert code == 2 and "HOG features are a vector, not a picture" in flat(err), flat(err)
 
 
+# ---------------------------------------------------------------- an error in a later stage names it
+
+def test_an_error_in_a_later_stage_names_the_stage(small, tmp_path, capsys):
+    """'small.png: guide must have the image's size 12×12, got 24×24' spoke of a size the input
+    does not have: the resized image of stage 1."""
+    guide = tmp_path / "guide.png"
+    guide.write_bytes(small.read_bytes())
+    chain = f"resize --scale 0.5 | guided --guide {guide}"
+    code, _, err = run_cli("run", chain, small, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 1 and f"{small}: stage 2 (guided): guide must have the image's size 12×12" in err, err
+    with pytest.raises(ValueError, match=r"stage 2 \(guided\): guide must have the image's size 12×12"):
+        imgkit.pipeline(chain)(io.imread(str(small)))
+    with pytest.raises(TypeError, match=r"stage 2 \(canny\): image dtype must be one of uint8, got uint16"):
+        imgkit.pipeline().resize(scale=0.5).canny()(np.zeros((8, 8), np.uint16))
+
+
+def test_compare_run_names_the_failing_stage(small, tmp_path, capsys):
+    guide = tmp_path / "guide.png"
+    guide.write_bytes(small.read_bytes())
+    code, _, err = run_cli("compare", "run", f"resize --scale 0.5 | guided --guide {guide}", small, "--repeat", "1",
+                           capsys=capsys)
+    assert code == 1 and "stage 2 (guided): guide must have the image's size" in flat(err), flat(err)
+
+
+def test_a_one_stage_chain_says_what_the_command_says(tmp_path, capsys):
+    deep = tmp_path / "deep.png"
+    io.imwrite(str(deep), random_image((8, 8), np.uint16))
+    code, _, err = run_cli("run", "canny", deep, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 1 and f"{deep}: image dtype must be one of uint8, got uint16" in err, err
+
+

@@ -40,7 +40,8 @@ def chain_job(text, quiet):
     for index, (command, step) in enumerate(stages, 1):
         for note in step.notes:
             say(f"stage {index} ({command.name}): {note}")
-    return Chain(tuple(job_of(step) for _command, step in stages)), stages[0][0], stages[-1][0]
+    chain = Chain(tuple(job_of(step) for _command, step in stages), names=tuple(command.name for command, _ in stages))
+    return chain, stages[0][0], stages[-1][0]
 
 
 def run(**values):
