@@ -42,6 +42,7 @@ class Chain:
     jobs: tuple
     backend: str = "numba"
     names: tuple = ()       # how an error calls each stage (its command: "stage 2 (guided): …")
+    pipeline_file: str | None = None    # ``imgkit run @FILE``: read by the run, never an output
 
     @property
     def normalize(self):
@@ -49,7 +50,8 @@ class Chain:
 
     @property
     def reads(self):
-        return tuple(path for job in self.jobs for path in job.reads)
+        own = (self.pipeline_file,) if self.pipeline_file else ()
+        return tuple(path for job in self.jobs for path in job.reads) + own
 
 
 def steps(job):

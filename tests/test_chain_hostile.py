@@ -172,3 +172,13 @@ def test_a_one_stage_chain_says_what_the_command_says(tmp_path, capsys):
     assert code == 1 and f"{deep}: image dtype must be one of uint8, got uint16" in err, err
 
 
+# ---------------------------------------------------------------- the pipeline file is a file the run reads
+
+def test_no_output_lands_on_the_pipeline_file(small, tmp_path, capsys):
+    spec = tmp_path / "steps.png"       # a pipeline file named like an image: -o names it
+    spec.write_text("blur --sigma 1\n")
+    code, _, err = run_cli("run", f"@{spec}", small, "-o", spec, "--overwrite", capsys=capsys)
+    assert code == 2 and "a file this run reads" in flat(err), flat(err)
+    assert spec.read_text() == "blur --sigma 1\n"
+
+

@@ -40,7 +40,8 @@ def chain_job(text, quiet):
     for index, (command, step) in enumerate(stages, 1):
         for note in step.notes:
             say(f"stage {index} ({command.name}): {note}")
-    chain = Chain(tuple(job_of(step) for _command, step in stages), names=tuple(command.name for command, _ in stages))
+    chain = Chain(tuple(job_of(step) for _command, step in stages), names=tuple(command.name for command, _ in stages),
+                  pipeline_file=text[1:] if text.startswith("@") else None)
     return chain, stages[0][0], stages[-1][0]
 
 
