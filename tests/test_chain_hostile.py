@@ -182,3 +182,12 @@ def test_no_output_lands_on_the_pipeline_file(small, tmp_path, capsys):
     assert spec.read_text() == "blur --sigma 1\n"
 
 
+# ---------------------------------------------------------------- bench --end-to-end
+
+def test_bench_end_to_end_splits_stages_as_imgkit_run_does(tmp_path):
+    """The one-process-a-stage command lines were made with str.split: quotes and @FILE broke them."""
+    from imgkit.bench import stage_command_lines
+    spec = tmp_path / "e.pipeline"
+    spec.write_text("resize --scale 0.5\nblur --sigma 2  # soft\n")
+    assert stage_command_lines(f"@{spec}") == [["resize", "--scale", "0.5"], ["blur", "--sigma", "2"]]
+    assert stage_command_lines("blur --sigma '2' | fft spectrum") == [["blur", "--sigma", "2"], ["fft", "spectrum"]]
