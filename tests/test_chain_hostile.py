@@ -157,6 +157,13 @@ def test_an_error_in_a_later_stage_names_the_stage(small, tmp_path, capsys):
         imgkit.pipeline().resize(scale=0.5).canny()(np.zeros((8, 8), np.uint16))
 
 
+def test_a_guide_of_another_size_than_an_input_is_refused_naming_the_stage(small, nothing_is_read, tmp_path, capsys):
+    guide = tmp_path / "guide.png"
+    io.imwrite(str(guide), random_image((10, 12, 3), np.uint8))
+    code, _, err = run_cli("run", f"guided --guide {guide} | blur", small, "-o", tmp_path / "o.png", capsys=capsys)
+    assert code == 2 and f"stage 1 (guided): {small} is 24×24 but the guide is 12×10" in flat(err), flat(err)
+
+
 def test_compare_run_names_the_failing_stage(small, tmp_path, capsys):
     guide = tmp_path / "guide.png"
     guide.write_bytes(small.read_bytes())

@@ -125,6 +125,8 @@ def images_fit(job, sources):
 
     from ..batch import STDIO, UsageError, steps
     from ..io import image_size
+    names = getattr(job, "names", ())
+    stage = f"stage 1 ({names[0]}): " if names else ""      # a chain's usage errors name the stage
     for name, value in steps(job)[0].params.items():    # a chain's later stages see other sizes
         if not hasattr(value, "shape") or name == "image":
             continue
@@ -135,8 +137,8 @@ def images_fit(job, sources):
             with open(source.path, "rb") as file:
                 size = image_size(file.read(1 << 16))
             if size is not None and wanted not in (tuple(size), tuple(size)[::-1]):
-                raise UsageError(f"{source.path} is {size[0]}×{size[1]} but the {name} is {wanted[0]}×{wanted[1]}: "
-                                 f"the {name} must have each input's size")
+                raise UsageError(f"{stage}{source.path} is {size[0]}×{size[1]} but the {name} is "
+                                 f"{wanted[0]}×{wanted[1]}: the {name} must have each input's size")
 
 
 # ---------------------------------------------------------------- chains (imgkit run, imgkit.pipeline)
