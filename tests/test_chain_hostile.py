@@ -8,7 +8,7 @@ import pytest
 import imgkit
 from imgkit import io
 
-from conftest import PHOTOS, random_image, run_cli
+from conftest import random_image, run_cli
 
 
 def flat(text):
@@ -198,3 +198,8 @@ def test_bench_end_to_end_splits_stages_as_imgkit_run_does(tmp_path):
     spec.write_text("resize --scale 0.5\nblur --sigma 2  # soft\n")
     assert stage_command_lines(f"@{spec}") == [["resize", "--scale", "0.5"], ["blur", "--sigma", "2"]]
     assert stage_command_lines("blur --sigma '2' | fft spectrum") == [["blur", "--sigma", "2"], ["fft", "spectrum"]]
+
+
+def test_a_bad_bench_chain_names_the_option(capsys):
+    code, _, err = run_cli("bench", "--chain", "blur |", "--size", "1080p", capsys=capsys)
+    assert code == 2 and "Invalid value for --chain: stage 2 is empty" in flat(err), flat(err)

@@ -26,16 +26,16 @@ EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --
             'imgkit run "blur --sigma 3 | fft spectrum" photo.png -o spectrum.png')
 
 
-def chain_job(text, quiet):
-    """The ``batch.Chain`` of ``text`` and its first and last commands; a usage error naming the
-    stage otherwise. The stages' notes (a swapped threshold) are said here, once."""
+def chain_job(text, quiet, option="PIPELINE"):
+    """The ``batch.Chain`` of ``text`` and its first and last commands; a usage error of ``option``
+    naming the stage otherwise. The stages' notes (a swapped threshold) are said here, once."""
     from ..batch import Chain
     from ..chain import ChainError
     from .commands import job_of, parse_pipeline
     try:
         stages = parse_pipeline(text, command_line=True)
     except ChainError as error:
-        raise typer.BadParameter(str(error), param_hint="PIPELINE") from None
+        raise typer.BadParameter(str(error), param_hint=option) from None
     say = notice(quiet)
     for index, (command, step) in enumerate(stages, 1):
         for note in step.notes:
