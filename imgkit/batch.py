@@ -41,6 +41,8 @@ class Chain:
     output is the next one's input, as its operation returns it."""
     jobs: tuple
     backend: str = "numba"
+    names: tuple = ()       # how an error calls each stage (its command: "stage 2 (guided): …")
+    pipeline_file: str | None = None    # ``imgkit run @FILE``: read by the run, never an output
 
     @property
     def normalize(self):
@@ -48,7 +50,8 @@ class Chain:
 
     @property
     def reads(self):
-        return tuple(path for job in self.jobs for path in job.reads)
+        own = (self.pipeline_file,) if self.pipeline_file else ()
+        return tuple(path for job in self.jobs for path in job.reads) + own
 
 
 def steps(job):
@@ -279,10 +282,10 @@ def skip_output(task, settings):
 
 def apply(job, image):
     """Run ``job`` (or each job of a chain, in turn, with the chain's backend) on one decoded image,
-    premultiplying alpha around each operation that filters it."""
-    for step in steps(job):
-        image = apply_step(step, image, job.backend)
-    return image
+    premultiplying alpha around each operation that filters it. An error of a chain's later stage
+    names the stage (``chain.run_steps``)."""
+    from .chain import run_steps
+    return run_steps(steps(job), image, job.backend, apply=apply_step, names=getattr(job, "names", None))
 
 
 def apply_step(job, image, backend):

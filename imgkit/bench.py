@@ -273,6 +273,13 @@ def photo_folder(directory, count=20, size=SIZES["1080p"]):
     return directory
 
 
+def stage_command_lines(chain):
+    """The words of each stage of ``chain`` (text or ``@FILE``), split as ``imgkit run`` splits them:
+    one ``imgkit`` command line a stage."""
+    from .chain import split_stages
+    return split_stages(chain)
+
+
 def end_to_end(chain=CHAIN, count=20, repeat=3, on_row=lambda row: None):
     """``imgkit run CHAIN`` over a folder of ``count`` 1080p JPEGs, against the same stages as
     separate ``imgkit`` processes, each writing PNG into a folder the next one reads: wall times of
@@ -281,7 +288,7 @@ def end_to_end(chain=CHAIN, count=20, repeat=3, on_row=lambda row: None):
     import sys
     import tempfile
     imgkit = [sys.executable, "-m", "imgkit"]
-    stages = [stage.split() for stage in chain.split("|")]
+    stages = stage_command_lines(chain)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

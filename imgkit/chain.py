@@ -11,9 +11,6 @@ gradients into Canny, which takes 8-bit images), using the declarations' dtypes.
 Between stages the array passes as each operation returns it: no 8-bit round trip.
 """
 
-import re
-import shlex
-
 from . import registry
 from .rules import check_backend
 
@@ -26,37 +23,91 @@ class ChainError(ValueError):
 
 
 def split_stages(text):
-    """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]`` (shell quoting, ``|`` between stages).
-    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` at the start of a
-    word starting a comment, as in a shell script."""
-    lines = _read_pipeline_file(text[1:]) if text.startswith("@") else [text]
-    tokens = []
-    for line in lines:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars="|")
-        lexer.whitespace_split, lexer.commenters = True, ""
-        try:
-            words = list(lexer)
-        except ValueError as error:     # an unclosed quote
-            raise ChainError(f"the pipeline does not parse: {error}") from None
-        tokens += (["|"] if tokens and words else []) + words
-    if not tokens:
+    """``"a --x 1 | b"`` → ``[["a", "--x", "1"], ["b"]]``: words as a POSIX shell makes them ('…',
+    "…" and backslashes quote; a quoted ``|`` or ``#`` is part of its word), ``|`` between stages.
+    ``@FILE``: the stages of that file, one a line (``|`` also allowed), ``#`` starting a comment
+    where a word could start (``shot#1.png`` is one word, as in a shell)."""
+    from_file = text.startswith("@")
+    if from_file:
+        text = _read_pipeline_file(text[1:])
+    tokens = _tokens(text, lines=from_file)
+    if not any(token is not _BAR and token is not _LINE for token in tokens):
         raise ChainError("the pipeline has no stage")
-    stages, current = [], []
-    for token in tokens + ["|"]:
-        if set(token) != {"|"}:
+    stages, current, previous = [], [], None
+    for token in tokens + [None]:
+        if token is not _BAR and token is not _LINE and token is not None:
             current.append(token)
-            continue
-        for _bar in token:      # "||": a stage with nothing in it
-            if not current:
-                raise ChainError(f"stage {len(stages) + 1} is empty: give a command between each '|'")
+        elif current:
             stages.append(current)
             current = []
+        elif token is _BAR or (token is None and previous is _BAR):     # "||", "| a", "a |": nothing between
+            raise ChainError(f"stage {len(stages) + 1} is empty: give a command between each '|'")
+        previous = previous if token is _LINE else token
     return stages
 
 
+_BAR, _LINE = object(), object()     # '|', and the end of a line of a pipeline file
+_BLANK = " \t\r\n"
+
+
+def _tokens(text, lines=False):
+    """The words of ``text`` and ``_BAR`` for each unquoted ``|`` (``_LINE`` for each line's end, and
+    ``#`` comments, with ``lines``): POSIX shell quoting, without expansions."""
+    tokens, word, quoted, at, size = [], [], False, 0, len(text)
+
+    def end_word():
+        nonlocal word, quoted
+        if word or quoted:
+            tokens.append("".join(word))
+        word, quoted = [], False
+
+    while at < size:
+        char = text[at]
+        if char in _BLANK or char == "|":
+            end_word()
+            if char == "|":
+                tokens.append(_BAR)
+            elif char == "\n" and lines:
+                tokens.append(_LINE)
+            at += 1
+        elif char == "#" and lines and not word and not quoted:     # a comment, to the end of the line
+            newline = text.find("\n", at)
+            at = size if newline < 0 else newline
+        elif char == "'":
+            close = text.find("'", at + 1)
+            if close < 0:
+                raise ChainError("the pipeline does not parse: No closing quotation")
+            word.append(text[at + 1:close])
+            quoted, at = True, close + 1
+        elif char == '"':
+            at, quoted = at + 1, True
+            while at < size and text[at] != '"':
+                escaped = text[at] == "\\" and at + 1 < size and text[at + 1] in '"\\$`\n'
+                if escaped and text[at + 1] != "\n":
+                    word.append(text[at + 1])
+                elif not escaped:
+                    word.append(text[at])
+                at += 2 if escaped else 1
+            if at >= size:
+                raise ChainError("the pipeline does not parse: No closing quotation")
+            at += 1
+        elif char == "\\":
+            if at + 1 >= size:
+                raise ChainError("the pipeline does not parse: No escaped character")
+            if text[at + 1] != "\n":      # backslash-newline continues the line
+                word.append(text[at + 1])
+                quoted = True
+            at += 2
+        else:
+            word.append(char)
+            at += 1
+    end_word()
+    return tokens
+
+
 def _read_pipeline_file(path):
-    """A pipeline file's lines without their comments: a regular file of at most 1 MiB (a FIFO or
-    a device is refused, never waited on)."""
+    """A pipeline file's text: a regular file of at most 1 MiB (a FIFO or a device is refused,
+    never waited on)."""
     import os
 
     from .io import ImageError, read_bytes
@@ -65,11 +116,10 @@ def _read_pipeline_file(path):
     if os.path.isfile(path) and os.path.getsize(path) > PIPELINE_BYTES:
         raise ChainError(f"@{path}: cannot read the pipeline (larger than 1 MiB)")
     try:
-        lines = read_bytes(path, max_bytes=PIPELINE_BYTES).decode("utf-8").splitlines()
+        return read_bytes(path, max_bytes=PIPELINE_BYTES).decode("utf-8")
     except (ImageError, UnicodeDecodeError) as error:
         reason = str(error).removeprefix(f"{path}: ") if isinstance(error, ImageError) else "not UTF-8 text"
         raise ChainError(f"@{path}: cannot read the pipeline ({reason})") from None
-    return [re.sub(r"(^|\s)#.*", "", line) for line in lines]
 
 
 def check_links(steps, names=None):
@@ -104,11 +154,33 @@ def _kinds(op, params):
     return f"{' or '.join(accepted)} {noun}"
 
 
-def run_steps(steps, image, backend="numba", apply=None):
+class StageError(ValueError):
+    """A ValueError of one stage of a chain of several, its message naming the stage."""
+
+
+class StageTypeError(TypeError):
+    """A TypeError of one stage of a chain of several, its message naming the stage."""
+
+
+def stage_error(index, name, error):
+    """``error`` (a ValueError or TypeError) of stage ``index``, called ``name``, as the same kind of
+    error whose message begins with the stage: the input a later stage gets is not the file."""
+    kind = StageTypeError if isinstance(error, TypeError) else StageError
+    return kind(f"stage {index} ({name}): {error}")
+
+
+def run_steps(steps, image, backend="numba", apply=None, names=None):
     """``image`` through each step in turn; ``apply(step, image, backend)`` runs one (default: the
-    operation's function as the API has it)."""
-    for step in steps:
-        image = (apply or _call)(step, image, backend)
+    operation's function as the API has it). In a chain of several steps, a step's ValueError or
+    TypeError is raised again naming its stage, called by ``names`` (default: the operations)."""
+    names = names or [step.op for step in steps]
+    for index, (step, name) in enumerate(zip(steps, names), 1):
+        try:
+            image = (apply or _call)(step, image, backend)
+        except (ValueError, TypeError) as error:
+            if len(steps) == 1:
+                raise
+            raise stage_error(index, name, error) from error
     return image
 
 
@@ -126,14 +198,15 @@ class Pipeline:
     command line's).
     """
 
-    def __init__(self, steps=(), backend="numba"):
+    def __init__(self, steps=(), backend="numba", names=None):
         self.steps, self.backend = tuple(steps), check_backend(backend)
-        check_links(self.steps)
+        self.names = tuple(names) if names else tuple(step.op for step in self.steps)   # how errors call them
+        check_links(self.steps, self.names)
 
     def __call__(self, image):
         if not self.steps:
             raise ValueError("the pipeline has no stage")
-        return run_steps(self.steps, image, self.backend)
+        return run_steps(self.steps, image, self.backend, names=self.names)
 
     def then(self, op, **params):
         """This pipeline with operation ``op`` (an ``imgkit`` function's name) added, ``params`` its
@@ -141,7 +214,7 @@ class Pipeline:
         operation = registry.get(op)
         if operation.takes != "image" and operation.takes != "spectrum":
             raise ChainError(f"{op} takes detection boxes, not images: it cannot be a stage of a pipeline")
-        return Pipeline(self.steps + (registry.Step(op, operation.check(params)),), self.backend)
+        return Pipeline(self.steps + (registry.Step(op, operation.check(params)),), self.backend, self.names + (op,))
 
     def __getattr__(self, name):
         if name.startswith("_") or name not in registry.operations():
@@ -162,5 +235,9 @@ def pipeline(text=None, *, backend="numba"):
     """
     if text is None:
         return Pipeline((), backend)
+    if not isinstance(text, str):
+        raise TypeError(f"pipeline text must be a str (\"resize --scale 0.5 | blur --sigma 2\" or \"@FILE\"), "
+                        f"got {type(text).__name__}")
     from .cli.commands import parse_pipeline
-    return Pipeline([step for _command, step in parse_pipeline(text)], backend)
+    stages = parse_pipeline(text)
+    return Pipeline([step for _command, step in stages], backend, [command.name for command, _step in stages])

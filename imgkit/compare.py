@@ -151,14 +151,21 @@ def compare_chain(job, image, repeat):
     before; ``alone``: judged by the stage's tolerance), and each backend's median time."""
     from . import registry
     from .batch import apply_step
+    from .chain import stage_error
     from .reference import noting
     ours, theirs, rows = image, image, []
-    for step in job.jobs:
+    names = job.names or [step.op for step in job.jobs]
+    for index, (step, name) in enumerate(zip(job.jobs, names), 1):
         op = registry.get(step.op)
-        _, ms, ours_next = timed(lambda: apply_step(step, ours, "numba"), repeat)
-        with noting() as notes:
-            _, reference_ms, alone = timed(lambda: apply_step(step, ours, "opencv"), repeat)
-            theirs = apply_step(step, theirs, "opencv")
+        try:
+            _, ms, ours_next = timed(lambda: apply_step(step, ours, "numba"), repeat)
+            with noting() as notes:
+                _, reference_ms, alone = timed(lambda: apply_step(step, ours, "opencv"), repeat)
+                theirs = apply_step(step, theirs, "opencv")
+        except (ValueError, TypeError) as error:
+            if len(job.jobs) == 1:
+                raise
+            raise stage_error(index, name, error) from error
         ours = ours_next
         chain, by_itself = difference(ours, theirs), difference(ours, alone)
         rows.append({"op": step.op, "max_abs": chain["max_abs"], "mean_abs": chain["mean_abs"],

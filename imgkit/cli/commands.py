@@ -125,6 +125,8 @@ def images_fit(job, sources):
 
     from ..batch import STDIO, UsageError, steps
     from ..io import image_size
+    names = getattr(job, "names", ())
+    stage = f"stage 1 ({names[0]}): " if names else ""      # a chain's usage errors name the stage
     for name, value in steps(job)[0].params.items():    # a chain's later stages see other sizes
         if not hasattr(value, "shape") or name == "image":
             continue
@@ -135,41 +137,46 @@ def images_fit(job, sources):
             with open(source.path, "rb") as file:
                 size = image_size(file.read(1 << 16))
             if size is not None and wanted not in (tuple(size), tuple(size)[::-1]):
-                raise UsageError(f"{source.path} is {size[0]}×{size[1]} but the {name} is {wanted[0]}×{wanted[1]}: "
-                                 f"the {name} must have each input's size")
+                raise UsageError(f"{stage}{source.path} is {size[0]}×{size[1]} but the {name} is "
+                                 f"{wanted[0]}×{wanted[1]}: the {name} must have each input's size")
 
 
 # ---------------------------------------------------------------- chains (imgkit run, imgkit.pipeline)
 
-def parse_pipeline(text):
+def parse_pipeline(text, command_line=False):
     """The stages of ``text`` (``"resize --scale 0.5 | blur --sigma 2"`` or ``@FILE``) as
     (Command, Step) pairs, each parsed by its command's own options and checked by its rules, the
     links between them checked by the declarations (``chain.check_links``). Raises
-    ``chain.ChainError`` naming the stage."""
+    ``chain.ChainError`` naming the stage. ``command_line``: ``--help`` in a stage shows that
+    command's options and exits (elsewhere it is an unknown option, like any other)."""
     from ..chain import ChainError, check_links, split_stages
-    stages = [parse_stage(index, words) for index, words in enumerate(split_stages(text), 1)]
+    stages = [parse_stage(index, words, command_line) for index, words in enumerate(split_stages(text), 1)]
     if not stages:
         raise ChainError("the pipeline has no stage")
     check_links([step for _command, step in stages], [command.name for command, _step in stages])
     return stages
 
 
-def parse_stage(index, words):
+def parse_stage(index, words, command_line=False):
     """Stage ``index`` of a chain, its ``words`` a command and its options: (Command, Step)."""
     from ..chain import ChainError
     known = registry.image_commands()
-    name = " ".join(words[:2]) if words[0] in registry.groups() and len(words) > 1 else words[0]
+    group = words[0] in registry.groups()
+    name = " ".join(words[:2]) if group and len(words) > 1 else words[0]
+    if group and name not in known:
+        words_of_group = [other.split()[1] for other in known if other.split()[0] == words[0]]
+        raise ChainError(f"stage {index}: {words[0]!r} needs one of its commands: {', '.join(words_of_group)}")
     if name not in known:
         raise ChainError(f"stage {index}: {name!r} is not a command that takes an image; one of "
                          f"{', '.join(known)}")
-    command = known[name]
-    try:
-        step = _stage_parser(name).main(words[len(name.split()):], prog_name=name, standalone_mode=False)
+    command, parser = known[name], _stage_parser(name)
+    try:        # not parser.main: it turns Ctrl-C into a return value, and shows --help wherever it is
+        with parser.make_context(name, list(words[2 if group else 1:]),
+                                 help_option_names=["--help"] if command_line else []) as context:
+            step = parser.invoke(context)
     except typer.TyperException as error:     # Typer's own click: a bad option, a broken rule
         plain = isinstance(error, typer.BadParameter) and error.param is None and error.param_hint is None
         raise ChainError(f"stage {index} ({name}): {error.message if plain else error.format_message()}") from None
-    if not isinstance(step, registry.Step):     # --help: printed
-        raise typer.Exit(0)
     return command, step
 
 

@@ -31,7 +31,7 @@ def _with_pictures(name):
     @interruptible
     def run(**values):
         visualize = values.pop("visualize")
-        _check_feature_output(values["output"], values["fmt"])
+        check_feature_output(values["output"], values["fmt"])
         if visualize is None:
             return features(**values)
         from .. import batch
@@ -54,7 +54,7 @@ def _with_pictures(name):
     command.callback = run
 
 
-def _check_feature_output(output, fmt):
+def check_feature_output(output, fmt):
     """Features are not a picture: refuse an image encoding before anything runs."""
     import os
 

@@ -26,21 +26,23 @@ EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --
             'imgkit run "blur --sigma 3 | fft spectrum" photo.png -o spectrum.png')
 
 
-def chain_job(text, quiet):
-    """The ``batch.Chain`` of ``text`` and its first and last commands; a usage error naming the
-    stage otherwise. The stages' notes (a swapped threshold) are said here, once."""
+def chain_job(text, quiet, option="PIPELINE"):
+    """The ``batch.Chain`` of ``text`` and its first and last commands; a usage error of ``option``
+    naming the stage otherwise. The stages' notes (a swapped threshold) are said here, once."""
     from ..batch import Chain
     from ..chain import ChainError
     from .commands import job_of, parse_pipeline
     try:
-        stages = parse_pipeline(text)
+        stages = parse_pipeline(text, command_line=True)
     except ChainError as error:
-        raise typer.BadParameter(str(error), param_hint="PIPELINE") from None
+        raise typer.BadParameter(str(error), param_hint=option) from None
     say = notice(quiet)
     for index, (command, step) in enumerate(stages, 1):
         for note in step.notes:
             say(f"stage {index} ({command.name}): {note}")
-    return Chain(tuple(job_of(step) for _command, step in stages)), stages[0][0], stages[-1][0]
+    chain = Chain(tuple(job_of(step) for _command, step in stages), names=tuple(command.name for command, _ in stages),
+                  pipeline_file=text[1:] if text.startswith("@") else None)
+    return chain, stages[0][0], stages[-1][0]
 
 
 def run(**values):
@@ -48,6 +50,10 @@ def run(**values):
     text = values.pop("pipeline")
     common = Common(**values)
     job, first, last = chain_job(text, common.quiet)
+    from .. import registry
+    if registry.get(job.jobs[-1].op).features:     # a vector ends the chain: refused as `imgkit hog` refuses it
+        from .hog import check_feature_output
+        check_feature_output(common.output, common.fmt)
     from .commands import images_fit
     raise typer.Exit(run_images(last.name.split()[-1], job, common, last.default_format, images_fit, first.extensions))
 

@@ -40,7 +40,7 @@ def bench(
         if size not in suite.SIZES:
             raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")
     from .run import chain_job
-    parsed = [(text, chain_job(text, quiet=True)[0]) for text in chains or []]
+    parsed = [(text, chain_job(text, quiet=True, option="--chain")[0]) for text in chains or []]
     if markdown:
         _check_writable(markdown)
     console = Console(stderr=True, highlight=False)

@@ -7,7 +7,7 @@ the reference results are reshaped back).
 """
 
 from ..options import BLUR_METHODS, BORDERS, border_code
-from ..registry import Param, Step, Tolerance, command, operation
+from ..registry import PIXEL_DTYPES, Param, Step, Tolerance, command, operation
 from ..rules import ParameterError
 from ._checks import as_planes, like_input
 
@@ -108,18 +108,22 @@ def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
 MEDIAN_LARGE_KSIZE_DTYPES = ("uint8",)
 
 
+def _median_dtypes(ksize=3, **_):
+    """What cv2.medianBlur takes: any dtype for ksize 3 and 5, uint8 above (so a chain refuses a float
+    stage before ``blur --method median --ksize 7`` at once, rather than on every image)."""
+    return PIXEL_DTYPES if ksize <= 5 else MEDIAN_LARGE_KSIZE_DTYPES
+
+
 @operation(params=(Param("ksize", int, "Odd window side, 1–255.", minimum=1, maximum=MAX_MEDIAN_KSIZE, odd=True),),
-           reference="cv2.medianBlur", tolerance=Tolerance(max_abs=0, relative=0.0), bench=({"ksize": 5},),
-           peer="imgkit.peers:median_blur")
+           reference="cv2.medianBlur", tolerance=Tolerance(max_abs=0, relative=0.0), dtypes=_median_dtypes,
+           bench=({"ksize": 5},), peer="imgkit.peers:median_blur")
 def median_blur(image, ksize=3, *, backend="numba"):
     """Median over a ``ksize``×``ksize`` window, as ``cv2.medianBlur`` (border: replicate).
 
     ``ksize`` is odd, up to 255; 3 and 5 for any dtype, 7 and above for uint8 only (OpenCV's
     limits).
     """
-    ksize = int(ksize)
-    if ksize > 5 and image.dtype.name not in MEDIAN_LARGE_KSIZE_DTYPES:
-        raise ValueError(f"median ksize above 5 needs a uint8 image, got {image.dtype} with ksize {ksize}")
+    ksize = int(ksize)      # above 5: uint8 only, checked by the declaration (``_median_dtypes``)
     if backend == "opencv":
         from ..reference import blur as reference
         return reference.median_blur(image, ksize).reshape(image.shape)
