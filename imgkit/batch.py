@@ -26,12 +26,13 @@ class Task:
 class Job:
     """What to do with each image: a registry operation, its parameters and the backend.
 
-    ``normalize`` says how a real-valued result reaches an 8-bit format (see ``to_8bit``).
+    ``normalize`` says how a real-valued result reaches an 8-bit format (see ``to_8bit``; None:
+    the command has no say, as ``registry.Step``).
     """
     op: str
     params: dict = field(default_factory=dict)
     backend: str = "numba"
-    normalize: bool = False
+    normalize: bool | None = False
     reads: tuple = ()       # files read besides the inputs (``guided --guide``): never an output
 
 
@@ -46,7 +47,9 @@ class Chain:
 
     @property
     def normalize(self):
-        return self.jobs[-1].normalize
+        """The last stage's say on reaching 8 bits, or the last say before it (``fft spectrum |
+        resize`` is stretched as the spectrum is)."""
+        return next((job.normalize for job in reversed(self.jobs) if job.normalize is not None), False)
 
     @property
     def reads(self):

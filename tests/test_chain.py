@@ -61,6 +61,18 @@ def test_float_results_flow_on_as_float32(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "g.npy"), expected)
 
 
+@pytest.mark.parametrize("chain", ["fft spectrum | resize --scale 0.5", "sobel --normalize | resize --scale 0.5"])
+def test_a_stretch_asked_before_the_last_stage_still_stretches(chain, tmp_path):
+    """A stage with no say on 8 bits (resize) keeps the choice of the stage before: the spectrum
+    came out nearly black, |v| saturated instead of stretched."""
+    from imgkit.batch import to_8bit
+    image = read(PHOTOS / "camera.png")
+    code, _, err = run_cli("run", chain, PHOTOS / "camera.png", "-o", tmp_path / "s.png")
+    assert code == 0, err
+    values = imgkit.pipeline(chain)(image)
+    np.testing.assert_array_equal(read(tmp_path / "s.png"), to_8bit(values, normalize=True))
+
+
 def test_reference_runs_every_stage_on_opencv(tmp_path):
     image = read(PHOTOS / "chelsea.png")
     code, _, err = run_cli("run", EDGES, PHOTOS / "chelsea.png", "-o", tmp_path / "e.png", "--reference")
