@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass, field, replace
 from importlib import import_module
 
-from .rules import ParameterTypeError, check_backend, check_choice, check_int, check_number, check_odd
+from .rules import ParameterTypeError, check_backend, check_choice, check_flag, check_int, check_number, check_odd
 
 PIXEL_DTYPES = ("uint8", "uint16", "float32")
 
@@ -104,6 +104,8 @@ class Param:
             return value if self.choices is None else check_choice(self.name, value, self.choices)
         if self.type is float:
             return check_number(self.name, value, self.minimum, self.maximum, above=self.above)
+        if self.type is bool:
+            return check_flag(self.name, value)
         if self.choices is not None:
             return check_choice(self.name, value, self.choices)
         if self.type == "image":
@@ -165,12 +167,14 @@ class Operation:
 class Step:
     """One operation with its parameters, as a command's options give it: one stage of a chain.
 
-    ``normalize`` says how a real-valued result reaches an 8-bit format (``batch.to_8bit``);
+    ``normalize`` says how a real-valued result reaches an 8-bit format (``batch.to_8bit``): True
+    (min–max stretch) or False (|v| saturated) where the command decides it, None where it has no
+    say (a chain then keeps the choice of the last stage that had one);
     ``reads``: files read besides the inputs (``guided --guide``), which no output may be.
     """
     op: str
     params: dict = field(default_factory=dict)
-    normalize: bool = False
+    normalize: bool | None = None
     reads: tuple = ()
     notes: tuple = ()           # what the command line says about the options as given (a swap…)
 

@@ -57,15 +57,22 @@ def check_int(name, value, minimum=None, maximum=None):
 
 def check_number(name, value, minimum=None, maximum=None, *, above=False):
     """A finite number ≥ ``minimum`` (> it with ``above``) and ≤ ``maximum``, as a float."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ParameterTypeError(name, f"must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):   # not True, not "2"
+        raise ParameterTypeError(name, f"must be a number, got {value!r}")
+    value = float(value)
     low = minimum is not None and (value <= minimum if above else value < minimum)
     if not math.isfinite(value) or low or (maximum is not None and value > maximum):
         bound = f" {_range(minimum, maximum, above)}" if minimum is not None or maximum is not None else ""
         raise ParameterError(name, f"must be a finite number{bound}, got {value:g}")
     return value
+
+
+def check_flag(name, value):
+    """True or False (numpy's too): not "no", not 0."""
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if not isinstance(value, bool) and not numpy_bool:
+        raise ParameterTypeError(name, f"must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(name, value, allowed):

@@ -197,6 +197,10 @@ API_CASES = [
     ("hog", {"orientations": 100000}, ValueError, "orientations must be in [1, 360], got 100000"),
     ("hog", {"style": "skimage", "signed": True}, ValueError, "signed needs style opencv"),
     ("hog_image", {"cell": 1}, ValueError, "cell must be ≥ 2, got 1"),
+    # a flag is True or False, a number a number: "no" turned antialiasing on, "2" and True were numbers
+    ("resize", {"scale": 0.5, "antialias": "no"}, TypeError, "antialias must be True or False, got 'no'"),
+    ("gaussian_blur", {"sigma": "2"}, TypeError, "sigma must be a number, got '2'"),
+    ("gaussian_blur", {"sigma": True}, TypeError, "sigma must be a number, got True"),
 ]
 
 
