@@ -90,9 +90,7 @@ def run_compare(name, job, common, repeat, extensions=None):
     def report(path, row):
         notes.extend(text for text in row["reference_notes"] if text not in notes)
         if common.json:
-            # identical outputs have an infinite PSNR, which strict JSON cannot hold: null
-            finite = {key: (None if value == float("inf") else value) for key, value in row.items()}
-            print(json.dumps({"input": path, "reference": op.reference, **finite}), flush=True)
+            print(strict_json({"input": path, "reference": op.reference, **row}), flush=True)
         else:
             table.add_row(escape(path), f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
                           f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
@@ -102,6 +100,22 @@ def run_compare(name, job, common, repeat, extensions=None):
     failed = over_inputs(common, extensions, lambda image: compare_image(job, image, repeat), report)
     print_report(table, common.json, notes)
     return 1 if failed else 0
+
+
+def strict_json(record):
+    """``record`` as one line of strict JSON: a value that is not a finite number (an infinite PSNR
+    for identical outputs, NaN where an input holds NaN) is null."""
+    import math
+
+    def strict(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: strict(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(item) for item in value]
+        return value
+    return json.dumps(strict(record), allow_nan=False)
 
 
 def over_inputs(common, extensions, measure, report):
@@ -193,8 +207,8 @@ def run_compare_chain(text, job, common, repeat, extensions=None):
             notes.extend(note for note in row.pop("reference_notes") if note not in notes)
         total, reference_total = sum(r["imgkit_ms"] for r in rows), sum(r["reference_ms"] for r in rows)
         if common.json:
-            print(json.dumps({"input": path, "stages": rows, "imgkit_ms": total, "reference_ms": reference_total,
-                              "ratio": total / reference_total, "within_tolerance": within}), flush=True)
+            print(strict_json({"input": path, "stages": rows, "imgkit_ms": total, "reference_ms": reference_total,
+                               "ratio": total / reference_total, "within_tolerance": within}), flush=True)
             return within
         for index, row in enumerate(rows, 1):
             table.add_row(escape(path) if index == 1 else "", f"{index} {row['op']}", f"{row['max_abs']:.4g}",

@@ -73,6 +73,18 @@ def test_compare_reports_and_exits_by_tolerance(monkeypatch, capsys):
     assert exit_info.value.code == 1
 
 
+def test_compare_json_is_strict_json_when_an_input_holds_nan(tmp_path, capsys):
+    """NaN in a float image made the --json line hold NaN, which strict JSON parsers refuse."""
+    import json
+    image = np.ones((16, 16), np.float32)
+    image[3, 3] = np.nan
+    np.save(tmp_path / "nan.npy", image)
+    with pytest.raises(SystemExit):
+        main(["compare", "blur", str(tmp_path / "nan.npy"), "--repeat", "1", "--json"])
+    for line in capsys.readouterr().out.splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} in {line}"))
+
+
 def test_compare_image_times_both_backends():
     row = compare_image(Job("median_blur", {"ksize": 3}), photo("chelsea.png"), repeat=2)
     assert row["max_abs"] == 0 and row["within_tolerance"]
