@@ -273,34 +273,34 @@ def photo_folder(directory, count=20, size=SIZES["1080p"]):
     return directory
 
 
-def stage_command_lines(chain):
-    """The words of each stage of ``chain`` (text or ``@FILE``), split as ``imgkit run`` splits them:
-    one ``imgkit`` command line a stage."""
-    from .chain import split_stages
-    return split_stages(chain)
-
-
-def end_to_end(chain=CHAIN, count=20, repeat=3, on_row=lambda row: None):
+def end_to_end(chain=CHAIN, count=20, repeat=3, final_format="png", on_row=lambda row: None):
     """``imgkit run CHAIN`` over a folder of ``count`` 1080p JPEGs, against the same stages as
-    separate ``imgkit`` processes, each writing PNG into a folder the next one reads: wall times of
-    the whole command lines, median of ``repeat`` runs after one warm-up run each."""
+    separate ``imgkit`` processes, each writing TIFF (lossless for every real-valued result) into a
+    folder the next one reads: wall times of the whole command lines, median of ``repeat`` runs
+    after one warm-up run each. Both end in ``final_format``. A command line that fails is a
+    RuntimeError with its own last line of stderr."""
     import subprocess
     import sys
     import tempfile
+
+    from .chain import split_stages
     imgkit = [sys.executable, "-m", "imgkit"]
-    stages = stage_command_lines(chain)
+    stages = split_stages(chain)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         source = photo_folder(scratch / "in", count)
-        chained = [[*imgkit, "run", chain, str(source), "-o", str(scratch / "run"), "--format", "png"]]
+        chained = [[*imgkit, "run", chain, str(source), "-o", str(scratch / "run"), "--format", final_format]]
         separate = [[*imgkit, *stage, str(scratch / (f"s{i}" if i else "in")), "-o", str(scratch / f"s{i + 1}"),
-                     "--format", "png"] for i, stage in enumerate(stages)]
+                     "--format", final_format if i == len(stages) - 1 else "tiff"] for i, stage in enumerate(stages)]
         for what, lines in ((f"imgkit run \"{chain}\" (one process)", chained),
-                            (f"{len(stages)} imgkit processes, PNG between them", separate)):
+                            (f"{len(stages)} imgkit processes, TIFF between them", separate)):
             def run_all():
                 for line in lines:
-                    subprocess.run([*line, "--overwrite", "-q"], check=True, capture_output=True)
+                    done = subprocess.run([*line, "--overwrite", "-q"], capture_output=True, text=True)
+                    if done.returncode:
+                        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                        raise RuntimeError(f"{' '.join(line[2:])} exited {done.returncode}: {said}")
             run_all()
             seconds = median_ms(run_all, repeat) / 1e3
             row = EndToEnd(what, seconds, seconds / rows[0].seconds if rows else 1.0)
@@ -312,7 +312,8 @@ def end_to_end(chain=CHAIN, count=20, repeat=3, on_row=lambda row: None):
 def end_to_end_markdown(rows, count=20, repeat=3):
     lines = ["## End to end: a chain in one process against one process a stage", "",
              f"Wall time of the whole command lines on a folder of {count} 1080p JPEGs made from the bundled photos, "
-             f"median of {repeat} runs after a warm-up run, default `-j`; outputs PNG.", "",
+             f"median of {repeat} runs after a warm-up run, default `-j`; TIFF between separate processes "
+             "(lossless for every result), PNG at the end.", "",
              "| command lines | seconds | ratio to `imgkit run` |", "|---|---|---|"]
     lines += [f"| {row.what.replace('|', chr(92) + '|')} | {row.seconds:.2f} | {row.ratio:.2f}× |" for row in rows]
     return "\n".join(lines) + "\n"

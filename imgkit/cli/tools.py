@@ -41,6 +41,10 @@ def bench(
             raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")
     from .run import chain_job
     parsed = [(text, chain_job(text, quiet=True, option="--chain")[0]) for text in chains or []]
+    whole_text = whole_format = None
+    if end_to_end or (end_to_end is None and not ops and (all_ops or not chains)):
+        whole_text = chains[0] if chains else suite.CHAIN
+        whole_format = chain_job(whole_text, quiet=True, option="--chain")[2].default_format or "png"
     if markdown:
         _check_writable(markdown)
     console = Console(stderr=True, highlight=False)
@@ -53,9 +57,12 @@ def bench(
     for text, job in parsed:
         rows += suite.run_chain(text, job.jobs, sizes, repeat, on_row=say)
     whole = []
-    if end_to_end or (end_to_end is None and not ops and (all_ops or not chains)):
-        whole = suite.end_to_end(chains[0] if chains else suite.CHAIN,
-                                 on_row=lambda row: console.print(f"{row.what}: {row.seconds:.2f} s", markup=False))
+    if whole_text is not None:
+        try:
+            whole = suite.end_to_end(whole_text, final_format=whole_format,
+                                     on_row=lambda row: console.print(f"{row.what}: {row.seconds:.2f} s", markup=False))
+        except RuntimeError as error:       # one of the timed command lines failed: said, and the rest is kept
+            console.print(f"imgkit: end to end: {error}", markup=False)
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
         table.add_column(column)
