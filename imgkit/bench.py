@@ -240,9 +240,11 @@ def markdown(rows, repeat):
     lines = [f"Measured {date.today().isoformat()} on {machine()}.", "", f"`{describe()}`", "",
              f"Median of {repeat} runs after a warm-up call; uint8 input images made from a bundled photo (resize entries scale them by the `scale` parameter); "
              "`imgkit / OpenCV` below 1 means imgkit is faster; `≈` marks a scikit-image time measured on a "
-             f"{PEER_CROP[0]}×{PEER_CROP[1]} crop and scaled by area (a full run would exceed {PEER_BUDGET_S:.0f} s).", "",
+             f"{PEER_CROP[0]}×{PEER_CROP[1]} crop and scaled by area (a full run would exceed {PEER_BUDGET_S:.0f} s)."
+             + (" `chain` rows time the whole chain in this process, imgkit's kernels against the same chain of "
+                "OpenCV references (`imgkit bench --chain`)." if any(row.op == "chain" for row in rows) else ""), "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in table_rows(rows)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |" for cells in table_rows(rows)]
     return "\n".join(lines) + "\n"
 
 
