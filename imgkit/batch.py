@@ -295,6 +295,8 @@ def apply_step(job, image, backend):
     """One job's operation on ``image`` with ``backend``, alpha premultiplied where it filters it."""
     from . import registry
     from .alpha import premultiplied
+    from .kernels import own_numba
+    own_numba()     # the engine's process is imgkit's (the command line, its workers)
     op = registry.get(job.op)
 
     def run(planes):

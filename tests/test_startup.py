@@ -1,0 +1,49 @@
+"""What a one-image command loads (issue 16): nothing another command needs, no SciPy module that
+Numba would import on its own, and no compiler at all for an input that fails before any kernel."""
+
+import os
+import subprocess
+import sys
+
+from conftest import PHOTOS
+
+RUN = """
+import sys
+from imgkit.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as stop:
+    code = stop.code
+print(code, sorted(m for m in ("scipy.fft", "scipy.linalg", "skimage", "rocket_fft", "imgkit.kernels.fourier")
+                   if m in sys.modules))
+"""
+
+
+def imgkit_in_new_process(*args, env=None):
+    result = subprocess.run([sys.executable, "-c", RUN, *map(str, args)], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, **(env or {})})
+    return result.stdout.split(maxsplit=1), result.stderr
+
+
+def test_a_blur_loads_no_scipy_and_no_other_kernels(tmp_path):
+    """Numba's first dispatch imported scipy.fft (through rocket-fft's extension hook) and
+    scipy.linalg (its BLAS probe): half a second of every one-image call."""
+    (code, loaded), err = imgkit_in_new_process("blur", PHOTOS / "camera.png", "-o", tmp_path / "b.png")
+    assert code == "0", err
+    assert loaded.strip() == "[]"
+
+
+def test_a_fourier_command_still_has_rocket_fft(tmp_path):
+    (code, loaded), err = imgkit_in_new_process("run", "blur | fft spectrum", PHOTOS / "camera.png",
+                                                "-o", tmp_path / "s.png")
+    assert code == "0", err
+    assert "rocket_fft" in loaded and "scipy.linalg" not in loaded
+
+
+def test_a_missing_input_compiles_nothing_on_an_empty_cache(tmp_path):
+    cache = tmp_path / "numba-cache"
+    (code, _loaded), err = imgkit_in_new_process("blur", tmp_path / "missing.png", "-o", tmp_path / "o.png",
+                                                 env={"NUMBA_CACHE_DIR": str(cache)})
+    assert code == "1" and f"imgkit: {tmp_path / 'missing.png'}: no such file" in err
+    assert "compiling" not in err
+    assert not cache.exists() or not any(cache.rglob("*"))
