@@ -20,6 +20,7 @@ STOP_TIMEOUT = 2.0     # seconds a worker has to leave on SIGTERM (or to send it
 _STOPPING = {signal.SIGINT, signal.SIGTERM}
 _placed_before_task = [0]   # io.outputs_placed() when the current task began
 _stopping = False           # a worker told to stop after sending the result in hand
+_parent = [None]            # in a worker: the pid of the process that started it
 _spawned = False            # a pool was started since the last reap
 
 
@@ -167,6 +168,7 @@ def _signal(process, number):
 
 
 def _init_worker(threads, parent):
+    _parent[0] = parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _leave)
     _die_with(parent)
@@ -180,7 +182,8 @@ def _leave(signum, frame):
     kills the worker once it has had time to)."""
     global _stopping
     io = sys.modules.get("imgkit.io")   # not imported yet: nothing written yet (and no import now)
-    if io is not None and hasattr(io, "abandon_writes") and io.abandon_writes() > _placed_before_task[0]:
+    placed = io is not None and hasattr(io, "abandon_writes") and io.abandon_writes() > _placed_before_task[0]
+    if placed and os.getppid() == _parent[0]:   # a dead parent takes no result: this worker would wait forever
         _stopping = True
         return
     os._exit(128 + signum)

@@ -47,3 +47,15 @@ def test_a_missing_input_compiles_nothing_on_an_empty_cache(tmp_path):
     assert code == "1" and f"imgkit: {tmp_path / 'missing.png'}: no such file" in err
     assert "compiling" not in err
     assert not cache.exists() or not any(cache.rglob("*"))
+
+
+def test_the_compile_notice_appears_exactly_when_kernels_compile(tmp_path):
+    """Said by Numba's compile event, not by a timer: once on an empty cache, never on a loaded one
+    (however long the call takes on a busy machine)."""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    image = PHOTOS / "camera.png"
+    for run, expected in ((1, 1), (2, 0)):
+        (code, _loaded), err = imgkit_in_new_process("blur", image, "--method", "box", "-o", tmp_path / f"{run}.png",
+                                                     env=env)
+        assert code == "0", err
+        assert err.count("imgkit: compiling kernels") == expected, (run, err)
