@@ -14,16 +14,16 @@ class Reporter:
     """
 
     def __init__(self, total, *, quiet=False, json=False):
-        from rich.console import Console
         self.total, self.quiet, self.json = total, quiet, json
-        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.progress = None
         self.lost = None        # the --json records: True when stdout could not take them (an error)
         self.started = time.perf_counter()
-        if total > 1 and not quiet and self.console.is_terminal:
+        if total > 1 and not quiet and sys.stderr is not None and sys.stderr.isatty():
+            from rich.console import Console    # only for the bar: rich takes ~40 ms to import
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeRemainingColumn(), console=self.console, transient=True)
+                                     TimeRemainingColumn(), transient=True,
+                                     console=Console(stderr=True, highlight=False, soft_wrap=True))
             self.bar = self.progress.add_task("imgkit", total=total)
 
     def __enter__(self):
@@ -37,7 +37,7 @@ class Reporter:
 
     def result(self, result):
         if result.status == "error":
-            self.console.print(f"imgkit: {result.error}", markup=False, emoji=False)
+            self._say(f"imgkit: {result.error}")
         if self.json:
             self._print_json(result.record())
         if self.progress:
@@ -72,5 +72,11 @@ class Reporter:
             self.lost = False
         except OSError as error:
             self.lost = True
-            self.console.print(f"imgkit: stdout: cannot write the --json records ({(error.strerror or str(error)).lower()})",
-                               markup=False, emoji=False)
+            self._say(f"imgkit: stdout: cannot write the --json records ({(error.strerror or str(error)).lower()})")
+
+    def _say(self, line):
+        """A line on stderr, above the progress bar when there is one."""
+        if self.progress:
+            self.progress.console.print(line, markup=False, emoji=False, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
