@@ -63,3 +63,23 @@ def test_the_compile_notice_appears_exactly_when_kernels_compile(tmp_path):
                                                      env=env)
         assert code == "0", err
         assert err.count("imgkit: compiling kernels") == expected, (run, err)
+
+
+def test_a_command_builds_only_its_own_options(tmp_path, monkeypatch):
+    """Typer built the Click parameters of all 30-odd commands on every call (15 ms)."""
+    import typer.main
+
+    from conftest import run_cli
+    built = []
+    build = typer.main.get_command_from_info
+
+    def counting(*args, **kwargs):
+        info = kwargs.get("command_info", args[0] if args else None)
+        built.append(info.name or info.callback.__name__)
+        return build(*args, **kwargs)
+    monkeypatch.setattr(typer.main, "get_command_from_info", counting)
+    code, _out, _err = run_cli("blur", PHOTOS / "camera.png", "-o", tmp_path / "b.png")
+    assert code == 0 and built == ["blur"]
+    built.clear()
+    code, _out, _err = run_cli("blurr", PHOTOS / "camera.png")
+    assert code == 2 and "blur" in built and "canny" in built    # the whole app, to suggest 'blur'
