@@ -24,6 +24,7 @@ def bench(
     repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
+    startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
 ):
     """Time every operation against OpenCV and scikit-image (SPEC §6)."""
@@ -45,6 +46,8 @@ def bench(
     if end_to_end or (end_to_end is None and not ops and (all_ops or not chains)):
         whole_text = chains[0] if chains else suite.CHAIN
         whole_format = chain_job(whole_text, quiet=True, option="--chain")[2].default_format or "png"
+    if startup is None:
+        startup = not ops and (all_ops or not chains)
     if markdown:
         _check_writable(markdown)
     console = Console(stderr=True, highlight=False)
@@ -63,6 +66,10 @@ def bench(
                                      on_row=lambda row: console.print(f"{row.what}: {row.seconds:.2f} s", markup=False))
         except RuntimeError as error:       # one of the timed command lines failed: said, and the rest is kept
             console.print(f"imgkit: end to end: {error}", markup=False)
+    started = []
+    if startup:
+        from .. import bench_startup
+        started = bench_startup.run(on_row=lambda row: console.print(bench_startup.describe(row), markup=False))
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
         table.add_column(column)
@@ -71,9 +78,12 @@ def bench(
     stdout_console().print(table)
     for row in whole:
         stdout_console().print(f"{row.what}: {row.seconds:.2f} s ({row.ratio:.2f}×)", markup=False)
+    for row in started:
+        stdout_console().print(bench_startup.describe(row), markup=False)
     if markdown:
         from ..io import write_atomic
         text = "# Benchmarks\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
+        text += "\n" + bench_startup.markdown(started) if started else ""
         write_atomic(markdown, text.encode(), overwrite=True)
 
 
