@@ -169,8 +169,8 @@ def _window_start(line, n):
 
 
 @njit(cache=True, nogil=True)
-def _running_means(line, means, start, s, n, scale):
-    for x in range(start, means.size):
+def _running_means(line, means, s, n, scale):
+    for x in range(means.size):
         means[x] = s * scale
         s += line[x + n] - line[x]
 
@@ -180,11 +180,12 @@ def _row_means(lines, r, scale, means, segments):
     """``means[k][x] = scale · Σ_{i ≤ 2r} lines[k][x + i]`` by running sums.
 
     A running sum waits on its own previous add, so the rows are cut into ``segments`` pieces
-    and the pieces go four at a time, four independent sums in flight."""
+    and the pieces go four at a time, four independent sums in flight. (No constant is passed to
+    a jitted helper here: a literal argument compiles it a second time.)"""
     n = 2 * r + 1
     lanes = means.shape[0] * segments
-    g = 0
-    while g + 4 <= lanes:
+    for quad in range(lanes // 4):
+        g = 4 * quad
         l0, m0 = _lane(g, segments, lines, means)
         l1, m1 = _lane(g + 1, segments, lines, means)
         l2, m2 = _lane(g + 2, segments, lines, means)
@@ -200,15 +201,13 @@ def _row_means(lines, r, scale, means, segments):
             s1 += l1[x + n] - l1[x]
             s2 += l2[x + n] - l2[x]
             s3 += l3[x + n] - l3[x]
-        _running_means(l0, m0, length, s0, n, scale)
-        _running_means(l1, m1, length, s1, n, scale)
-        _running_means(l2, m2, length, s2, n, scale)
-        _running_means(l3, m3, length, s3, n, scale)
-        g += 4
-    while g < lanes:
+        _running_means(l0[length:], m0[length:], s0, n, scale)
+        _running_means(l1[length:], m1[length:], s1, n, scale)
+        _running_means(l2[length:], m2[length:], s2, n, scale)
+        _running_means(l3[length:], m3[length:], s3, n, scale)
+    for g in range(lanes - lanes % 4, lanes):
         line, m = _lane(g, segments, lines, means)
-        _running_means(line, m, 0, _window_start(line, n), n, scale)
-        g += 1
+        _running_means(line, m, _window_start(line, n), n, scale)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,14 +335,15 @@ def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xmap, ymap,
+def _guided_rows(guide, src, cg, first, second, with_source, where, r, eps, enhance, top, xmap, ymap,
                  segments_k, segments_l, out, means_out, y0, y1):
-    """Rows y0 ≤ y < y1 of the filtered image (``out``) or, when ``means_out`` has rows, of the
-    window means of the coefficients ((H, L, W) ``means_out``, for the fast filter)."""
+    """Rows y0 ≤ y < y1 of the filtered image (``out``) or of the window means of the
+    coefficients ((H, L, W) ``means_out``, for the fast filter): the other one is None, and
+    Numba compiles only the branch that writes the given one. ``with_source``: some statistics
+    are the source's (not all the guide's)."""
     H, W, cp = src.shape
     K = first.size
     L = (cg + 1) * cp
-    with_source = max(first.max(), second.max()) >= cg     # not all statistics are the guide's
     n = 2 * r + 1
     scale = 1.0 / (n * n)
     ring_rows = 2 * r + 2
@@ -390,11 +390,11 @@ def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xma
                     s[x] += np.float64(a[x]) - np.float64(d[x])
         _pad(sums, xmap, r)
         _row_means(sums, r, scale, means, segments_l)
-        if means_out.shape[0] > 0:
+        if means_out is not None:   # (a test of an argument that is None is pruned: one per branch)
             for m in range(L):      # loops: array assignment compiles its shape-error message (~3 s)
                 for x in range(W):
                     means_out[y, m, x] = means[m, x]
-        else:
+        if out is not None:
             apply_row(means, guide, src, y, cg, enhance, top, entering, q, out[y])
 
 
@@ -402,11 +402,12 @@ def _setup(guide, src, radius):
     H, W, cp = src.shape
     cg = 1 if guide.shape[2] == 1 else 3
     (first, second), where = statistics_plan(cg, cp, guide is src)
+    with_source = max(first.max(), second.max()) >= cg
     xmap = border_map(W, radius, radius, BORDER_REFLECT)
     ymap = border_map(H, radius, radius + 1, BORDER_REFLECT)
     segments = (row_segments(first.size, W, radius), row_segments(coefficients_count(cg, cp), W, radius))
     min_pixels = max(MIN_PIXELS_PER_STRIP, W * ROWS_PER_RADIUS * radius)
-    return cg, first, second, where, xmap, ymap, segments, min_pixels
+    return cg, first, second, with_source, where, xmap, ymap, segments, min_pixels
 
 
 def guided_filter(guide, src, radius, eps, enhance=0.0):
@@ -416,23 +417,22 @@ def guided_filter(guide, src, radius, eps, enhance=0.0):
     ``enhance`` K ≠ 0 returns p + K·(p − q) instead of q. Integer sources are rounded half to
     even and saturated; float32 is kept as is. The output has ``src``'s dtype and shape.
     """
-    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     out = np.empty_like(src)
     top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
-    run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, where,
-                  radius, eps, float(enhance), top, xmap, ymap, *segments, out, np.empty((0, 0, 0), np.float32),
-                  min_values=min_pixels)
+    run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, with_source,
+                  where, radius, eps, float(enhance), top, xmap, ymap, *segments, out, None, min_values=min_pixels)
     return out
 
 
 def coefficient_means(guide, src, radius, eps):
     """The window means of the coefficients, (H, L, W) float32 (L = (1 | 3 + 1)·C, in the order
     of the module docstring): the low-resolution half of the fast guided filter."""
-    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     H, W, cp = src.shape
     means = np.empty((H, coefficients_count(cg, cp), W), np.float32)
-    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, where, radius, eps, 0.0, 0.0,
-                  xmap, ymap, *segments, np.empty((0, 0, 0), src.dtype), means, min_values=min_pixels)
+    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, with_source, where, radius, eps,
+                  0.0, 0.0, xmap, ymap, *segments, None, means, min_values=min_pixels)
     return means
 
 
