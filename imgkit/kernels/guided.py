@@ -93,24 +93,9 @@ def _channels(guide, src, cg, row, with_source, values):
 
 
 @njit(cache=True, nogil=True)
-def _add_statistics(first, second, values, columns, r):
-    """``columns[k][r + x] += statistic k of ``values`` (one image row)."""
-    W = values.shape[1]
-    for k in range(first.size):
-        out = columns[k, r:r + W]
-        u = values[first[k]]
-        if second[k] < 0:
-            for x in range(W):
-                out[x] += u[x]
-        else:
-            v = values[second[k]]
-            for x in range(W):
-                out[x] += u[x] * v[x]
-
-
-@njit(cache=True, nogil=True)
 def _slide_statistics(first, second, entering, leaving, columns, r):
-    """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped."""
+    """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped (zeros:
+    nothing dropped, as while the first window is summed; one function less to compile)."""
     W = entering.shape[1]
     for k in range(first.size):
         out = columns[k, r:r + W]
@@ -335,12 +320,14 @@ def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _guided_rows(guide, src, cg, first, second, with_source, where, r, eps, enhance, top, xmap, ymap,
-                 segments_k, segments_l, out, means_out, y0, y1):
+def _guided_rows(guide, src, cg, first, second, with_source, gray_where, colour_where, r, eps, enhance, top,
+                 xmap, ymap, segments_k, segments_l, out, means_out, y0, y1):
     """Rows y0 ≤ y < y1 of the filtered image (``out``) or of the window means of the
     coefficients ((H, L, W) ``means_out``, for the fast filter): the other one is None, and
     Numba compiles only the branch that writes the given one. ``with_source``: some statistics
-    are the source's (not all the guide's)."""
+    are the source's (not all the guide's). ``gray_where`` or ``colour_where`` (the other None,
+    as ``cg`` is 1 or 3) locates p and I·p for the solve (``statistics_plan``): only that solve
+    is compiled."""
     H, W, cp = src.shape
     K = first.size
     L = (cg + 1) * cp
@@ -349,17 +336,18 @@ def _guided_rows(guide, src, cg, first, second, with_source, where, r, eps, enha
     ring_rows = 2 * r + 2
     ring = np.empty((ring_rows, L, W), np.float32)
     entering = np.empty((cg + cp, W))
-    leaving = np.empty((cg + cp, W))
+    leaving = np.zeros((cg + cp, W))      # zeros while the first window is summed
     columns = np.zeros((K, W + 2 * r + 1))  # the statistics' column sums, padded for the row window
     statistics = np.empty((K, W))           # … their window means
     sums = np.zeros((L, W + 2 * r + 1))     # the coefficients' column sums, padded alike
     means = np.empty((L, W))                # … their window means
+    nothing = np.zeros((L, W), np.float32)  # the coefficient rows dropped while the first window is summed
     q = np.empty(W)
     lo = max(0, y0 - r)
     made = lo - 1                           # the last coefficient row computed
     for i in range(n):                      # the statistics' window of row lo, from scratch
         _channels(guide, src, cg, ymap[lo + i], with_source, entering)
-        _add_statistics(first, second, entering, columns, r)
+        _slide_statistics(first, second, entering, leaving, columns, r)
     for y in range(y0, y1):
         last = min(H - 1, y + r)
         while made < last:                  # coefficient rows up to y + r, in order
@@ -370,20 +358,16 @@ def _guided_rows(guide, src, cg, first, second, with_source, where, r, eps, enha
                 _slide_statistics(first, second, entering, leaving, columns, r)
             _pad(columns, xmap, r)
             _row_means(columns, r, scale, statistics, segments_k)
-            if cg == 1:
-                _solve_gray(statistics, where, eps, ring[made % ring_rows])
-            else:
-                _solve_colour(statistics, where, eps, ring[made % ring_rows])
-        if y == y0:                         # the coefficients' window of row y0, from scratch
+            if gray_where is not None:
+                _solve_gray(statistics, gray_where, eps, ring[made % ring_rows])
+            if colour_where is not None:
+                _solve_colour(statistics, colour_where, eps, ring[made % ring_rows])
+        fresh = y == y0                     # the coefficients' window of row y0, from scratch
+        if fresh:
             sums[:] = 0.0
-            for i in range(n):
-                row = ring[ymap[y + i] % ring_rows]
-                for m in range(L):
-                    s, a = sums[m, r:r + W], row[m]
-                    for x in range(W):
-                        s[x] += a[x]
-        else:
-            add, drop = ring[ymap[y + 2 * r] % ring_rows], ring[ymap[y - 1] % ring_rows]
+        for i in range(n if fresh else 1):  # (then one row down: one loop to compile, not two)
+            add = ring[ymap[y + i if fresh else y + 2 * r] % ring_rows]
+            drop = nothing if fresh else ring[ymap[y - 1] % ring_rows]
             for m in range(L):
                 s, a, d = sums[m, r:r + W], add[m], drop[m]
                 for x in range(W):
@@ -407,7 +391,8 @@ def _setup(guide, src, radius):
     ymap = border_map(H, radius, radius + 1, BORDER_REFLECT)
     segments = (row_segments(first.size, W, radius), row_segments(coefficients_count(cg, cp), W, radius))
     min_pixels = max(MIN_PIXELS_PER_STRIP, W * ROWS_PER_RADIUS * radius)
-    return cg, first, second, with_source, where, xmap, ymap, segments, min_pixels
+    wheres = (where, None) if cg == 1 else (None, where)
+    return cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels
 
 
 def guided_filter(guide, src, radius, eps, enhance=0.0):
@@ -417,21 +402,21 @@ def guided_filter(guide, src, radius, eps, enhance=0.0):
     ``enhance`` K ≠ 0 returns p + K·(p − q) instead of q. Integer sources are rounded half to
     even and saturated; float32 is kept as is. The output has ``src``'s dtype and shape.
     """
-    cg, first, second, with_source, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     out = np.empty_like(src)
     top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
     run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, with_source,
-                  where, radius, eps, float(enhance), top, xmap, ymap, *segments, out, None, min_values=min_pixels)
+                  *wheres, radius, eps, float(enhance), top, xmap, ymap, *segments, out, None, min_values=min_pixels)
     return out
 
 
 def coefficient_means(guide, src, radius, eps):
     """The window means of the coefficients, (H, L, W) float32 (L = (1 | 3 + 1)·C, in the order
     of the module docstring): the low-resolution half of the fast guided filter."""
-    cg, first, second, with_source, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     H, W, cp = src.shape
     means = np.empty((H, coefficients_count(cg, cp), W), np.float32)
-    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, with_source, where, radius, eps,
+    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, with_source, *wheres, radius, eps,
                   0.0, 0.0, xmap, ymap, *segments, None, means, min_values=min_pixels)
     return means
 
