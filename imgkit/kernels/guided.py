@@ -449,7 +449,8 @@ def _enlarged_rows(means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src, cg
     L = means.shape[1]
     W = src.shape[1]
     lines = np.empty((2, L, W))
-    tags = np.full(2, -1, np.int64)
+    tags = np.empty(2, np.int64)            # (np.full would be one more function to compile)
+    tags[0] = tags[1] = -1
     row = np.empty((L, W))
     values = np.empty((cg + src.shape[2], W))
     q = np.empty(W)
