@@ -56,12 +56,39 @@ def announce_compiling():
     event.register("numba:compile", Notice())
 
 
-def warm_all(report=print):
-    """Compile every registered operation for every dtype it accepts."""
+def warm_all(names=None, *, starting=None, compiling=None, done=None):
+    """Compile the kernels of each operation of ``names`` (default: every registered one), one
+    after another, for every dtype it accepts (``compile_op``); returns the total seconds.
+
+    ``starting(name)`` is called before each operation, ``compiling(name, kernel)`` when Numba starts compiling one of imgkit's jitted
+    functions (``kernel``: module.function) for operation ``name``; ``done(name, seconds,
+    compiled)`` when the operation is ready, with how many of them it compiled (0: all loaded
+    from the disk cache, or compiled by an earlier operation of the same kernels module)."""
+    from numba.core import event
+
     from . import registry
+    names = list(registry.operations()) if names is None else list(names)
+    state = {"name": None, "compiled": 0}
+
+    class Kernels(event.Listener):
+        def on_start(self, ev):
+            function = ev.data["dispatcher"].py_func
+            if function.__module__.startswith(__package__ + "."):
+                state["compiled"] += 1
+                if compiling:
+                    compiling(state["name"], f"{function.__module__.rpartition('.')[2]}.{function.__name__}")
+
+        def on_end(self, ev):
+            pass
+
     total = time.perf_counter()
-    for name in registry.operations():
-        started = time.perf_counter()
-        compile_op(name)
-        report(f"{name}: {time.perf_counter() - started:.1f} s")
-    report(f"all kernels ready in {time.perf_counter() - total:.1f} s")
+    with event.install_listener("numba:compile", Kernels()):
+        for name in names:
+            state["name"], state["compiled"] = name, 0
+            if starting:
+                starting(name)
+            started = time.perf_counter()
+            compile_op(name)
+            if done:
+                done(name, time.perf_counter() - started, state["compiled"])
+    return time.perf_counter() - total

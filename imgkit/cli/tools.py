@@ -1,6 +1,7 @@
 """``imgkit warmup`` and ``imgkit bench``: commands about imgkit itself rather than images."""
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -9,10 +10,46 @@ from . import app
 
 
 @app.command()
-def warmup():
-    """Compile and cache every kernel now, so that no later command waits for the compiler."""
+def warmup(
+    ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable; default: every one).", show_default=False)] = None,
+):
+    """Compile and cache every kernel now, so that no later command waits for the compiler: a line per operation with its time, then the total."""
+    from ..registry import operations
     from ..warmup import warm_all
-    warm_all(report=lambda line: typer.echo(f"imgkit: {line}", err=True))
+    known = operations()
+    for name in ops or []:
+        if name not in known:
+            raise typer.BadParameter(f"must be one of {', '.join(known)}, got {name!r}", param_hint="--op")
+    names = list(dict.fromkeys(ops)) if ops else None
+    if sys.stderr.isatty():
+        total = _warm_with_progress(names)
+    else:       # a log: one plain line per operation, no progress bars
+        total = warm_all(names, done=lambda name, seconds, compiled: typer.echo(
+            f"imgkit: {name}: {_ready(seconds, compiled)}", err=True))
+    typer.echo(f"imgkit: all kernels ready in {total:.1f} s", err=True)
+
+
+def _warm_with_progress(names):
+    """``warm_all`` with a live rich line per operation: what is compiling, then its time."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..warmup import warm_all
+    tasks = {}
+    with Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True, highlight=False)) as progress:
+        return warm_all(
+            names,
+            starting=lambda name: tasks.setdefault(name, progress.add_task(f"imgkit: {name}: loading…", total=1)),
+            compiling=lambda name, kernel: progress.update(tasks[name], description=f"imgkit: {name}: compiling {kernel}"),
+            done=lambda name, seconds, compiled: progress.update(
+                tasks[name], completed=1, description=f"imgkit: {name}: {_ready(seconds, compiled)}"))
+
+
+def _ready(seconds, compiled):
+    if not compiled:
+        return f"ready in {seconds:.1f} s, nothing to compile"
+    return f"ready in {seconds:.1f} s, {compiled} kernel{'s' if compiled > 1 else ''} compiled"
 
 
 @app.command()

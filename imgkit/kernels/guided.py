@@ -93,24 +93,9 @@ def _channels(guide, src, cg, row, with_source, values):
 
 
 @njit(cache=True, nogil=True)
-def _add_statistics(first, second, values, columns, r):
-    """``columns[k][r + x] += statistic k of ``values`` (one image row)."""
-    W = values.shape[1]
-    for k in range(first.size):
-        out = columns[k, r:r + W]
-        u = values[first[k]]
-        if second[k] < 0:
-            for x in range(W):
-                out[x] += u[x]
-        else:
-            v = values[second[k]]
-            for x in range(W):
-                out[x] += u[x] * v[x]
-
-
-@njit(cache=True, nogil=True)
 def _slide_statistics(first, second, entering, leaving, columns, r):
-    """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped."""
+    """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped (zeros:
+    nothing dropped, as while the first window is summed; one function less to compile)."""
     W = entering.shape[1]
     for k in range(first.size):
         out = columns[k, r:r + W]
@@ -169,8 +154,8 @@ def _window_start(line, n):
 
 
 @njit(cache=True, nogil=True)
-def _running_means(line, means, start, s, n, scale):
-    for x in range(start, means.size):
+def _running_means(line, means, s, n, scale):
+    for x in range(means.size):
         means[x] = s * scale
         s += line[x + n] - line[x]
 
@@ -180,11 +165,12 @@ def _row_means(lines, r, scale, means, segments):
     """``means[k][x] = scale · Σ_{i ≤ 2r} lines[k][x + i]`` by running sums.
 
     A running sum waits on its own previous add, so the rows are cut into ``segments`` pieces
-    and the pieces go four at a time, four independent sums in flight."""
+    and the pieces go four at a time, four independent sums in flight. (No constant is passed to
+    a jitted helper here: a literal argument compiles it a second time.)"""
     n = 2 * r + 1
     lanes = means.shape[0] * segments
-    g = 0
-    while g + 4 <= lanes:
+    for quad in range(lanes // 4):
+        g = 4 * quad
         l0, m0 = _lane(g, segments, lines, means)
         l1, m1 = _lane(g + 1, segments, lines, means)
         l2, m2 = _lane(g + 2, segments, lines, means)
@@ -200,15 +186,13 @@ def _row_means(lines, r, scale, means, segments):
             s1 += l1[x + n] - l1[x]
             s2 += l2[x + n] - l2[x]
             s3 += l3[x + n] - l3[x]
-        _running_means(l0, m0, length, s0, n, scale)
-        _running_means(l1, m1, length, s1, n, scale)
-        _running_means(l2, m2, length, s2, n, scale)
-        _running_means(l3, m3, length, s3, n, scale)
-        g += 4
-    while g < lanes:
+        _running_means(l0[length:], m0[length:], s0, n, scale)
+        _running_means(l1[length:], m1[length:], s1, n, scale)
+        _running_means(l2[length:], m2[length:], s2, n, scale)
+        _running_means(l3[length:], m3[length:], s3, n, scale)
+    for g in range(lanes - lanes % 4, lanes):
         line, m = _lane(g, segments, lines, means)
-        _running_means(line, m, 0, _window_start(line, n), n, scale)
-        g += 1
+        _running_means(line, m, _window_start(line, n), n, scale)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,30 +320,34 @@ def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xmap, ymap,
-                 segments_k, segments_l, out, means_out, y0, y1):
-    """Rows y0 ≤ y < y1 of the filtered image (``out``) or, when ``means_out`` has rows, of the
-    window means of the coefficients ((H, L, W) ``means_out``, for the fast filter)."""
+def _guided_rows(guide, src, cg, first, second, with_source, gray_where, colour_where, r, eps, enhance, top,
+                 xmap, ymap, segments_k, segments_l, out, means_out, y0, y1):
+    """Rows y0 ≤ y < y1 of the filtered image (``out``) or of the window means of the
+    coefficients ((H, L, W) ``means_out``, for the fast filter): the other one is None, and
+    Numba compiles only the branch that writes the given one. ``with_source``: some statistics
+    are the source's (not all the guide's). ``gray_where`` or ``colour_where`` (the other None,
+    as ``cg`` is 1 or 3) locates p and I·p for the solve (``statistics_plan``): only that solve
+    is compiled."""
     H, W, cp = src.shape
     K = first.size
     L = (cg + 1) * cp
-    with_source = max(first.max(), second.max()) >= cg     # not all statistics are the guide's
     n = 2 * r + 1
     scale = 1.0 / (n * n)
     ring_rows = 2 * r + 2
     ring = np.empty((ring_rows, L, W), np.float32)
     entering = np.empty((cg + cp, W))
-    leaving = np.empty((cg + cp, W))
+    leaving = np.zeros((cg + cp, W))      # zeros while the first window is summed
     columns = np.zeros((K, W + 2 * r + 1))  # the statistics' column sums, padded for the row window
     statistics = np.empty((K, W))           # … their window means
     sums = np.zeros((L, W + 2 * r + 1))     # the coefficients' column sums, padded alike
     means = np.empty((L, W))                # … their window means
+    nothing = np.zeros((L, W), np.float32)  # the coefficient rows dropped while the first window is summed
     q = np.empty(W)
     lo = max(0, y0 - r)
     made = lo - 1                           # the last coefficient row computed
     for i in range(n):                      # the statistics' window of row lo, from scratch
         _channels(guide, src, cg, ymap[lo + i], with_source, entering)
-        _add_statistics(first, second, entering, columns, r)
+        _slide_statistics(first, second, entering, leaving, columns, r)
     for y in range(y0, y1):
         last = min(H - 1, y + r)
         while made < last:                  # coefficient rows up to y + r, in order
@@ -370,31 +358,27 @@ def _guided_rows(guide, src, cg, first, second, where, r, eps, enhance, top, xma
                 _slide_statistics(first, second, entering, leaving, columns, r)
             _pad(columns, xmap, r)
             _row_means(columns, r, scale, statistics, segments_k)
-            if cg == 1:
-                _solve_gray(statistics, where, eps, ring[made % ring_rows])
-            else:
-                _solve_colour(statistics, where, eps, ring[made % ring_rows])
-        if y == y0:                         # the coefficients' window of row y0, from scratch
+            if gray_where is not None:
+                _solve_gray(statistics, gray_where, eps, ring[made % ring_rows])
+            if colour_where is not None:
+                _solve_colour(statistics, colour_where, eps, ring[made % ring_rows])
+        fresh = y == y0                     # the coefficients' window of row y0, from scratch
+        if fresh:
             sums[:] = 0.0
-            for i in range(n):
-                row = ring[ymap[y + i] % ring_rows]
-                for m in range(L):
-                    s, a = sums[m, r:r + W], row[m]
-                    for x in range(W):
-                        s[x] += a[x]
-        else:
-            add, drop = ring[ymap[y + 2 * r] % ring_rows], ring[ymap[y - 1] % ring_rows]
+        for i in range(n if fresh else 1):  # (then one row down: one loop to compile, not two)
+            add = ring[ymap[y + i if fresh else y + 2 * r] % ring_rows]
+            drop = nothing if fresh else ring[ymap[y - 1] % ring_rows]
             for m in range(L):
                 s, a, d = sums[m, r:r + W], add[m], drop[m]
                 for x in range(W):
                     s[x] += np.float64(a[x]) - np.float64(d[x])
         _pad(sums, xmap, r)
         _row_means(sums, r, scale, means, segments_l)
-        if means_out.shape[0] > 0:
+        if means_out is not None:   # (a test of an argument that is None is pruned: one per branch)
             for m in range(L):      # loops: array assignment compiles its shape-error message (~3 s)
                 for x in range(W):
                     means_out[y, m, x] = means[m, x]
-        else:
+        if out is not None:
             apply_row(means, guide, src, y, cg, enhance, top, entering, q, out[y])
 
 
@@ -402,11 +386,13 @@ def _setup(guide, src, radius):
     H, W, cp = src.shape
     cg = 1 if guide.shape[2] == 1 else 3
     (first, second), where = statistics_plan(cg, cp, guide is src)
+    with_source = max(first.max(), second.max()) >= cg
     xmap = border_map(W, radius, radius, BORDER_REFLECT)
     ymap = border_map(H, radius, radius + 1, BORDER_REFLECT)
     segments = (row_segments(first.size, W, radius), row_segments(coefficients_count(cg, cp), W, radius))
     min_pixels = max(MIN_PIXELS_PER_STRIP, W * ROWS_PER_RADIUS * radius)
-    return cg, first, second, where, xmap, ymap, segments, min_pixels
+    wheres = (where, None) if cg == 1 else (None, where)
+    return cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels
 
 
 def guided_filter(guide, src, radius, eps, enhance=0.0):
@@ -416,23 +402,22 @@ def guided_filter(guide, src, radius, eps, enhance=0.0):
     ``enhance`` K ≠ 0 returns p + K·(p − q) instead of q. Integer sources are rounded half to
     even and saturated; float32 is kept as is. The output has ``src``'s dtype and shape.
     """
-    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     out = np.empty_like(src)
     top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
-    run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, where,
-                  radius, eps, float(enhance), top, xmap, ymap, *segments, out, np.empty((0, 0, 0), np.float32),
-                  min_values=min_pixels)
+    run_in_strips(_guided_rows, (src.shape[0], src.shape[1], 1), guide, src, cg, first, second, with_source,
+                  *wheres, radius, eps, float(enhance), top, xmap, ymap, *segments, out, None, min_values=min_pixels)
     return out
 
 
 def coefficient_means(guide, src, radius, eps):
     """The window means of the coefficients, (H, L, W) float32 (L = (1 | 3 + 1)·C, in the order
     of the module docstring): the low-resolution half of the fast guided filter."""
-    cg, first, second, where, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
+    cg, first, second, with_source, wheres, xmap, ymap, segments, min_pixels = _setup(guide, src, radius)
     H, W, cp = src.shape
     means = np.empty((H, coefficients_count(cg, cp), W), np.float32)
-    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, where, radius, eps, 0.0, 0.0,
-                  xmap, ymap, *segments, np.empty((0, 0, 0), src.dtype), means, min_values=min_pixels)
+    run_in_strips(_guided_rows, (H, W, 1), guide, src, cg, first, second, with_source, *wheres, radius, eps,
+                  0.0, 0.0, xmap, ymap, *segments, None, means, min_values=min_pixels)
     return means
 
 
@@ -464,7 +449,8 @@ def _enlarged_rows(means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src, cg
     L = means.shape[1]
     W = src.shape[1]
     lines = np.empty((2, L, W))
-    tags = np.full(2, -1, np.int64)
+    tags = np.empty(2, np.int64)            # (np.full would be one more function to compile)
+    tags[0] = tags[1] = -1
     row = np.empty((L, W))
     values = np.empty((cg + src.shape[2], W))
     q = np.empty(W)
