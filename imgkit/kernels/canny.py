@@ -422,7 +422,7 @@ def _edge_strip(planes, smooth, deriv, ymap, scaled, l2, low, high, edge_map, wo
     dys = np.empty((3, W), np.int32)
     mags = np.zeros((3, W + 2), np.int32)     # the padding columns stay 0
     stack = np.empty(max(1024, 4 * W), np.int64)
-    n = 0
+    n = np.int64(0)     # not the literal 0, for which each callee would compile once more
     for r in range(y0 - 1, y1 + 1):
         k = (r + 3) % 3
         if 0 <= r < H:
@@ -448,13 +448,13 @@ def _join_strips(edge_map, words, seams):
     stride = edge_map.shape[1]
     flat = edge_map.reshape(edge_map.size)
     stack = np.empty(max(1024, 4 * stride), np.int64)
-    n = 0
+    n = np.int64(0)
     for y in range(H):
         if seams[y]:
             if n + stride > stack.size:
                 stack = _grown(stack, n + stride)
             n = _push_edges(flat, words, (y + 1) * stride + 1, (y + 2) * stride - 1, stack, n)
-    _hysteresis(flat, stride, stack, n, 0, flat.size)
+    _hysteresis(flat, stride, stack, n, np.int64(0), flat.size)
 
 
 @njit(cache=True, nogil=True)
