@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import numpy as np
 from numba import njit, types
+from numba.core import errors
 from numba.extending import overload
 
 from .border import border_map
@@ -213,34 +214,33 @@ def horizontal_taps(line, taps, C, acc):
 
 def finish_line(acc, out, shift):
     """``out = (acc + 2^(shift-1)) >> shift`` (round half up) for integers, a plain conversion
-    for shift 0 and for floats."""
+    for shift 0 and for floats. ``shift`` is a constant of the calling code: only its own
+    loop is compiled."""
     raise NotImplementedError("only callable from jitted code")
 
 
-@overload(finish_line, jit_options={"cache": True, "nogil": True})
+@overload(finish_line, prefer_literal=True, jit_options={"cache": True, "nogil": True})
 def _finish_line(acc, out, shift):
-    if isinstance(acc.dtype, types.Float):
+    if not isinstance(shift, types.IntegerLiteral):
+        raise errors.RequireLiteralValue(shift)
+    bits = shift.literal_value
+    if isinstance(acc.dtype, types.Float) or bits == 0:
         def convert(acc, out, shift):
             for x in range(out.size):
                 out[x] = acc[x]
         return convert
-
-    narrow = acc.dtype.bitwidth <= 32
-
-    def round_shift(acc, out, shift):
-        if shift == 0:
-            for x in range(out.size):
-                out[x] = acc[x]
-            return
-        if narrow and shift == 16:
+    if acc.dtype.bitwidth <= 32 and bits == 16:
+        def narrow(acc, out, shift):
             # uint8's two 8-bit passes. A constant shift of an int32 lets LLVM keep this loop
-            # 32 bits wide; Numba's int64 arithmetic with a variable shift costs twice as much.
+            # 32 bits wide; Numba's int64 arithmetic would cost twice as much.
             for x in range(out.size):
                 out[x] = np.int32(acc[x] + 32768) >> 16
-            return
-        half = np.int64(1) << (shift - 1)
+        return narrow
+    half = np.int64(1) << (bits - 1)
+
+    def round_shift(acc, out, shift):
         for x in range(out.size):
-            out[x] = (acc[x] + half) >> shift
+            out[x] = (acc[x] + half) >> bits
     return round_shift
 
 
@@ -249,14 +249,15 @@ def _finish_line(acc, out, shift):
 # --------------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=None)
-def filter_rows(pairs_x, pairs_y):
-    """The row kernel for taps summed in pairs or not along x and y (see ``pairs_up``).
+def filter_rows(pairs_x, pairs_y, shift):
+    """The row kernel for taps summed in pairs or not along x and y (see ``pairs_up``), whose
+    sums are finished with ``shift`` (see ``finish_line``).
 
-    The two flags are constants of its code (closure variables, which Numba's cache keys on),
+    The three are constants of its code (closure variables, which Numba's cache keys on),
     so each kernel compiles only the passes it runs: a first blur compiles 1.3 s less.
     """
     @njit(cache=True, nogil=True)
-    def kernel(planes, taps_x, taps_y, anchor_x, xmap, ymap, line_type, acc_type, shift, out, y0, y1):
+    def kernel(planes, taps_x, taps_y, anchor_x, xmap, ymap, line_type, acc_type, out, y0, y1):
         H, W, C = planes.shape
         WC = W * C
         rows = planes.reshape(H, WC)
@@ -292,7 +293,7 @@ def separable_filter(planes, taps_x, taps_y, anchor_x, anchor_y, border, line_ty
     kx, ky = len(taps_x), len(taps_y)
     xmap = border_map(W, anchor_x, kx - 1 - anchor_x, border)
     ymap = border_map(H, anchor_y, ky - 1 - anchor_y, border)
-    kernel = filter_rows(bool(pairs_up(taps_x, anchor_x)), bool(pairs_up(taps_y, anchor_y)))
+    kernel = filter_rows(bool(pairs_up(taps_x, anchor_x)), bool(pairs_up(taps_y, anchor_y)), int(shift))
     run_in_strips(kernel, planes.shape, planes, taps_x, taps_y, anchor_x, xmap, ymap,
-                  np.empty(0, line_type), np.empty(0, acc_type), shift, out)
+                  np.empty(0, line_type), np.empty(0, acc_type), out)
     return out
