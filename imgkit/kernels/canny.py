@@ -454,21 +454,18 @@ def edge_strip(channels, aperture, l2):
     return kernel
 
 
-@njit(cache=True, nogil=True)
 def _join_strips(edge_map, words, seams):
     """Restart the flood from every edge pixel on a strip's first or last row, now over the
-    whole map: the parts of edges that cross from one strip into the next."""
-    H = edge_map.shape[0] - 2
+    whole map: the parts of edges that cross from one strip into the next. In Python (a few
+    calls: two rows a strip): jitted, it compiled the flood's code once more (0.4 s)."""
     stride = edge_map.shape[1]
     flat = edge_map.reshape(edge_map.size)
-    stack = np.empty(max(1024, 4 * stride), np.int64)
-    n = np.int64(0)
-    for y in range(H):
-        if seams[y]:
-            if n + stride > stack.size:
-                stack = _grown(stack, n + stride)
-            n = _push_edges(flat, words, (y + 1) * stride + 1, (y + 2) * stride - 1, stack, n)
-    _hysteresis(flat, stride, stack, n, np.int64(0), flat.size)
+    rows = np.flatnonzero(seams)
+    stack = np.empty(max(1024, rows.size * stride), np.int64)
+    n = 0
+    for y in rows.tolist():
+        n = _push_edges(flat, words, (y + 1) * stride + 1, (y + 2) * stride - 1, stack, n)
+    _hysteresis(flat, stride, stack, n, 0, flat.size)
 
 
 @njit(cache=True, nogil=True)
