@@ -18,8 +18,8 @@ def compiled(*functions):
 def compiled(tmp_path, call):
     """What ``call`` (Python run after SETUP) prints, in a new process whose Numba cache is empty."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    done = subprocess.run([sys.executable, "-c", SETUP + call], capture_output=True, text=True, env=env, cwd=tmp_path,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", SETUP + call], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 

@@ -2,9 +2,10 @@
 
 The steps after smoothing, as OpenCV orders them (REFERENCE_NOTES §3):
 
-1. ``_gradients``: int16 Sobel dx and dy with BORDER_REPLICATE (aperture 7: scaled by 1/16 and
-   rounded half to even), the magnitude in integers (L1 ``|dx|+|dy|`` or L2 ``dx²+dy²``) and,
-   for colour, the channel with the largest magnitude at each pixel (the first one on a tie).
+1. ``_sobel3`` (aperture 3) or ``_wide_gradients`` (5 and 7): int16 Sobel dx and dy with
+   BORDER_REPLICATE (aperture 7: scaled by 1/16 and rounded half to even), the magnitude in
+   integers (L1 ``|dx|+|dy|`` or L2 ``dx²+dy²``) and, for colour, the channel with the largest
+   magnitude at each pixel (the first one on a tie).
 2. ``_non_max_suppression``: the direction is quantised with ``tan 22.5° ≈ 13573 / 2^15`` and
    the pixel must beat its two neighbours across the edge, with OpenCV's exact ``>`` / ``>=``
    rules; magnitudes outside the image are 0, so border pixels can be edges.
