@@ -7,18 +7,20 @@ bit. Every filter is a separable one, row by row as ``separable.separable_filter
 ``[-1, 0, 1]`` are summed in differences ``t·(a − b)`` as OpenCV sums them, which skips the zero
 centre tap and keeps float32 derivatives of flat regions exactly 0. Two
 derivatives combined per value (Laplacian's d²x + d²y, the gradient magnitude, its L1 norm or
-its angle) run in one row-wise pass, ``_two_filter_rows``: each output row is filtered twice
+its angle) run in one row-wise pass, ``two_filter_rows``: each output row is filtered twice
 from the source rows and combined at once, so no full-size dx/dy is ever stored.
 
 float32 images: OpenCV filters rows first and rounds each float32 step in its own order; this
 engine runs columns first, so results may differ in the last bits (relative ≤ 1e-6).
 """
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
 from .border import border_map
-from .separable import horizontal_pass, pad_line, vertical_pass
+from .separable import horizontal_pairs, horizontal_taps, pad_line, vertical_pairs, vertical_taps
 from .strips import run_in_strips
 
 
@@ -50,7 +52,7 @@ SCHARR_TAPS = (np.array([3, 10, 3], np.int32), np.array([-1, 0, 1], np.int32))
 PREWITT_TAPS = (np.array([1, 1, 1], np.int32), np.array([-1, 0, 1], np.int32))
 OPERATORS = ("sobel", "scharr", "prewitt")
 
-# How ``_two_filter_rows`` combines its two filtered rows a and b.
+# How ``two_filter_rows`` combines its two filtered rows a and b.
 SUM = 0             # a + b: the Laplacian, d²x + d²y
 MAGNITUDE = 1       # sqrt(a² + b²), as cv2.magnitude
 L1 = 2              # |a| + |b|
@@ -108,8 +110,12 @@ def derivative(planes, taps_x, taps_y, border):
     H, W, _ = planes.shape
     pad = max(len(taps_x), len(taps_y)) // 2
     out = np.empty(planes.shape, np.float32)
-    run_in_strips(_derivative_rows, planes.shape, planes, taps_x.astype(acc_type),
-                  taps_y.astype(line_type), symmetry(taps_x), symmetry(taps_y), pad,
+    kind_x = symmetry(taps_x)
+    # 3-tap rows (every aperture-3 dx, dy, Scharr and Prewitt): the horizontal sum is written
+    # straight to the float32 output, one sweep fewer over the row
+    direct = len(taps_x) == 3 and kind_x != GENERAL and pad == 1
+    run_in_strips(derivative_rows(kind_x, symmetry(taps_y), direct), planes.shape, planes,
+                  taps_x.astype(acc_type), taps_y.astype(line_type), pad,
                   border_map(W, pad, pad, border), border_map(H, pad, pad, border),
                   np.empty(0, line_type), np.empty(0, acc_type), out)
     return out
@@ -140,10 +146,10 @@ def combined(planes, first, second, combine, border):
     ymap = border_map(H, pad, pad, border)
     (ax, ay), (bx, by) = first, second
     out = np.empty(planes.shape, np.float32)
-    run_in_strips(_two_filter_rows, planes.shape, planes,
+    kernel = two_filter_rows((symmetry(ax), symmetry(ay)), (symmetry(bx), symmetry(by)), combine)
+    run_in_strips(kernel, planes.shape, planes,
                   ax.astype(acc_type), ay.astype(line_type), bx.astype(acc_type), by.astype(line_type),
-                  symmetry(ax), symmetry(ay), symmetry(bx), symmetry(by),
-                  pad, xmap, ymap, np.empty(0, line_type), np.empty(0, acc_type), combine, out,
+                  pad, xmap, ymap, np.empty(0, line_type), np.empty(0, acc_type), out,
                   min_values=MIN_VALUES_PER_STRIP)
     return out
 
@@ -154,20 +160,30 @@ def _filter_row(rows, ymap, y, taps_x, taps_y, kind_x, kind_y, line, xmap, pad, 
     holds ``pad`` pixels either side of the row (``xmap``/``ymap`` are padded by ``pad``)."""
     W = xmap.size - 2 * pad
     interior = line[pad * C: (pad + W) * C]
-    top = y + pad - taps_y.size // 2
-    if kind_y == ANTISYMMETRIC:
-        _vertical_differences(rows, ymap, top, taps_y, interior)
-    else:
-        vertical_pass(rows, ymap, top, taps_y, kind_y == SYMMETRIC, interior)
+    _vertical(kind_y, rows, ymap, y + pad - taps_y.size // 2, taps_y, interior)
     pad_line(line, xmap, pad, W, C)
     start = line[(pad - taps_x.size // 2) * C:]
     if kind_x == ANTISYMMETRIC:
         _horizontal_differences(start, taps_x, C, acc)
+    elif kind_x == SYMMETRIC:
+        horizontal_pairs(start, taps_x, C, acc)
     else:
-        horizontal_pass(start, taps_x, kind_x == SYMMETRIC, C, acc)
+        horizontal_taps(start, taps_x, C, acc)
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _vertical(kind, rows, ymap, y, taps, line):
+    """The vertical pass of taps of symmetry ``kind`` (a constant of the caller: Numba compiles
+    the one branch taken)."""
+    if kind == ANTISYMMETRIC:
+        _vertical_differences(rows, ymap, y, taps, line)
+    elif kind == SYMMETRIC:
+        vertical_pairs(rows, ymap, y, taps, line)
+    else:
+        vertical_taps(rows, ymap, y, taps, line)
+
+
+@njit(cache=True, nogil=True)
 def _vertical_differences(rows, ymap, y, taps, line):
     """``line = Σ_k taps[h+k]·(rows[y+h+k] − rows[y+h−k])``, k = 1…h, from the centre out
     (rows at -1 are the constant border's zeros)."""
@@ -193,7 +209,7 @@ def _vertical_differences(rows, ymap, y, taps, line):
                 line[x] -= t * b[x]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _horizontal_differences(line, taps, C, acc):
     """``acc[x] = Σ_k taps[h+k]·(line[x+(h+k)C] − line[x+(h−k)C])``, k = 1…h."""
     n = acc.size
@@ -215,30 +231,30 @@ def _horizontal_differences(line, taps, C, acc):
             acc[x] += t * (a[x] - b[x])
 
 
-@njit(cache=True, nogil=True)
-def _derivative_rows(planes, taps_x, taps_y, kind_x, kind_y, pad, xmap, ymap, line_type, acc_type,
-                     out, y0, y1):
-    H, W, C = planes.shape
-    WC = W * C
-    rows = planes.reshape(H, WC)
-    dst = out.reshape(H, WC)
-    line = np.empty((W + 2 * pad) * C, line_type.dtype)
-    acc = np.empty(WC, acc_type.dtype)
-    # 3-tap rows (every aperture-3 dx, dy, Scharr and Prewitt): the horizontal sum is written
-    # straight to the float32 output, one sweep fewer over the row
-    direct = taps_x.size == 3 and kind_x != GENERAL and pad == 1
-    t0 = taps_x[0]
-    t1 = taps_x[1]
-    t2 = taps_x[2]
-    for y in range(y0, y1):
-        row = dst[y]
-        if direct:
-            interior = line[C: C + WC]
-            top = y + 1 - taps_y.size // 2
-            if kind_y == ANTISYMMETRIC:
-                _vertical_differences(rows, ymap, top, taps_y, interior)
-            else:
-                vertical_pass(rows, ymap, top, taps_y, kind_y == SYMMETRIC, interior)
+@lru_cache(maxsize=None)
+def derivative_rows(kind_x, kind_y, direct):
+    """The row kernel of ``derivative`` for taps of symmetry ``kind_x`` and ``kind_y``;
+    ``direct``: 3 centred taps along x, summed straight into the output. The three are constants
+    of its code (closure variables, which Numba's cache keys on): a call compiles its own passes only."""
+    @njit(cache=True, nogil=True)
+    def kernel(planes, taps_x, taps_y, pad, xmap, ymap, line_type, acc_type, out, y0, y1):
+        H, W, C = planes.shape
+        WC = W * C
+        rows = planes.reshape(H, WC)
+        dst = out.reshape(H, WC)
+        line = np.empty((W + 2 * pad) * C, line_type.dtype)
+        acc = np.empty(WC, acc_type.dtype)
+        t0 = taps_x[0]
+        t1 = taps_x[min(1, taps_x.size - 1)]
+        t2 = taps_x[min(2, taps_x.size - 1)]
+        for y in range(y0, y1):
+            row = dst[y]
+            if not direct:
+                _filter_row(rows, ymap, y, taps_x, taps_y, kind_x, kind_y, line, xmap, pad, C, acc)
+                for x in range(WC):
+                    row[x] = acc[x]
+                continue
+            _vertical(kind_y, rows, ymap, y + 1 - taps_y.size // 2, taps_y, line[C: C + WC])
             pad_line(line, xmap, 1, W, C)
             a = line[2 * C: 2 * C + WC]
             b = line[0: WC]
@@ -249,38 +265,43 @@ def _derivative_rows(planes, taps_x, taps_y, kind_x, kind_y, pad, xmap, ymap, li
                 p = line[C: C + WC]
                 for x in range(WC):
                     row[x] = t1 * p[x] + t0 * (a[x] + b[x])
-            continue
-        _filter_row(rows, ymap, y, taps_x, taps_y, kind_x, kind_y, line, xmap, pad, C, acc)
-        for x in range(WC):
-            row[x] = acc[x]
+    return kernel
 
 
-# error_model="numpy": the angle's division would otherwise test for zero and raise, a branch
-# that keeps the loop from vectorising (8× slower)
-@njit(cache=True, nogil=True, error_model="numpy")
-def _two_filter_rows(planes, ax, ay, bx, by, kind_ax, kind_ay, kind_bx, kind_by, pad,
-                     xmap, ymap, line_type, acc_type, combine, out, y0, y1):
-    H, W, C = planes.shape
-    WC = W * C
-    rows = planes.reshape(H, WC)
-    dst = out.reshape(H, WC)
-    line = np.empty((W + 2 * pad) * C, line_type.dtype)
-    a = np.empty(WC, acc_type.dtype)
-    b = np.empty(WC, acc_type.dtype)
-    for y in range(y0, y1):
-        _filter_row(rows, ymap, y, ax, ay, kind_ax, kind_ay, line, xmap, pad, C, a)
-        _filter_row(rows, ymap, y, bx, by, kind_bx, kind_by, line, xmap, pad, C, b)
-        row = dst[y]
-        if combine == SUM:
-            for x in range(WC):
-                row[x] = a[x] + b[x]
-        elif combine == MAGNITUDE:
-            _magnitude(a, b, row)
-        elif combine == L1:
-            for x in range(WC):
-                row[x] = abs(np.float32(a[x])) + abs(np.float32(b[x]))
-        else:
-            _angle(a, b, row)
+@lru_cache(maxsize=None)
+def two_filter_rows(kinds_a, kinds_b, combine):
+    """The row kernel of ``combined`` for filters a and b whose taps have symmetries
+    ``kinds_a = (kind_x, kind_y)`` and ``kinds_b``, combined by ``combine``. These are constants
+    of its code (closure variables, which Numba's cache keys on), so a call compiles its own
+    passes and combination only: a first Sobel magnitude or Laplacian compiles ~2 s less."""
+    (kind_ax, kind_ay), (kind_bx, kind_by) = kinds_a, kinds_b
+
+    # error_model="numpy": the angle's division would otherwise test for zero and raise, a branch
+    # that keeps the loop from vectorising (8× slower)
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def kernel(planes, ax, ay, bx, by, pad, xmap, ymap, line_type, acc_type, out, y0, y1):
+        H, W, C = planes.shape
+        WC = W * C
+        rows = planes.reshape(H, WC)
+        dst = out.reshape(H, WC)
+        line = np.empty((W + 2 * pad) * C, line_type.dtype)
+        a = np.empty(WC, acc_type.dtype)
+        b = np.empty(WC, acc_type.dtype)
+        for y in range(y0, y1):
+            _filter_row(rows, ymap, y, ax, ay, kind_ax, kind_ay, line, xmap, pad, C, a)
+            _filter_row(rows, ymap, y, bx, by, kind_bx, kind_by, line, xmap, pad, C, b)
+            row = dst[y]
+            if combine == SUM:
+                for x in range(WC):
+                    row[x] = a[x] + b[x]
+            elif combine == MAGNITUDE:
+                _magnitude(a, b, row)
+            elif combine == L1:
+                for x in range(WC):
+                    row[x] = abs(np.float32(a[x])) + abs(np.float32(b[x]))
+            else:
+                _angle(a, b, row)
+    return kernel
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -27,8 +27,11 @@ Threads: the kernels are plain ``nogil`` functions of a strip of rows, run by
 ``strips.run_in_strips``.
 """
 
+from functools import lru_cache
+
 import numpy as np
 from numba import njit, types
+from numba.core import errors
 from numba.extending import overload
 
 from .border import border_map
@@ -69,6 +72,10 @@ def _pad_pixel(line, interior, i, sx, C):
 # Rows outside the image under the constant border (ymap -1) are zeros, so they are skipped
 # rather than read from a zero row: choosing between two arrays per tap makes Numba count
 # references on both, ~30 ns a tap, which was most of the cost of a short row.
+#
+# The passes are functions of their own, compiled once per signature and called once a row:
+# inlined (``inline="always"``), Numba copies and types them again at every call site, which
+# cost the derivative kernels (two filters a row) ~1.5 s of their first compilation.
 # --------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True, inline="always")
@@ -83,9 +90,10 @@ def _add_row(line, a, t):
         line[x] += t * a[x]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _vertical_pairs(rows, ymap, y, taps, line):
-    """Odd symmetric taps (k ≥ 3): the centre and the outer pair, then two pairs per sweep."""
+@njit(cache=True, nogil=True)
+def vertical_pairs(rows, ymap, y, taps, line):
+    """``vertical_taps`` for taps that pair up (``pairs_up``; the centre row must fall inside the
+    image, as it does for any centred kernel): the centre and the outer pair, then two pairs a sweep."""
     k = taps.size
     half = k // 2
     n = line.size
@@ -130,9 +138,10 @@ def _vertical_pairs(rows, ymap, y, taps, line):
         j += 1
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _vertical_taps(rows, ymap, y, taps, line):
-    """Any taps, one row at a time."""
+@njit(cache=True, nogil=True)
+def vertical_taps(rows, ymap, y, taps, line):
+    """``line[x] = Σ_j taps[j] · rows[ymap[y + j]][x]`` for any taps, one row at a time, in the
+    arithmetic of ``line``'s dtype; ``ymap`` -1 is the constant border's 0."""
     n = line.size
     first = True
     for j in range(taps.size):
@@ -152,25 +161,13 @@ def _vertical_taps(rows, ymap, y, taps, line):
         line[:] = 0
 
 
-@njit(cache=True, nogil=True)
-def vertical_pass(rows, ymap, y, taps, pairs, line):
-    """``line[x] = Σ_j taps[j] · rows[ymap[y + j]][x]``, in the arithmetic of ``line``'s dtype.
-
-    ``ymap`` -1 is the constant border's 0; ``pairs``: see ``pairs_up`` (then the centre tap
-    must fall inside the image, as it does for any centred kernel).
-    """
-    if pairs:
-        _vertical_pairs(rows, ymap, y, taps, line)
-    else:
-        _vertical_taps(rows, ymap, y, taps, line)
-
-
 # --------------------------------------------------------------------------------------------
 # Horizontal pass: acc[x] = Σ_i taps[i] · line[x + i·C]
 # --------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True, inline="always")
-def _horizontal_pairs(line, taps, C, acc):
+@njit(cache=True, nogil=True)
+def horizontal_pairs(line, taps, C, acc):
+    """``horizontal_taps`` for taps that pair up (``pairs_up``), two pairs a sweep."""
     k = taps.size
     half = k // 2
     n = acc.size
@@ -200,8 +197,9 @@ def _horizontal_pairs(line, taps, C, acc):
             acc[x] += t0 * (a0[x] + b0[x])
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _horizontal_taps(line, taps, C, acc):
+@njit(cache=True, nogil=True)
+def horizontal_taps(line, taps, C, acc):
+    """``acc[x] = Σ_i taps[i] · line[x + i·C]``, in the arithmetic of ``acc``'s dtype."""
     n = acc.size
     p = line[0: n]
     t = taps[0]
@@ -214,49 +212,39 @@ def _horizontal_taps(line, taps, C, acc):
             acc[x] += t * p[x]
 
 
-@njit(cache=True, nogil=True)
-def horizontal_pass(line, taps, pairs, channels, acc):
-    """``acc[x] = Σ_i taps[i] · line[x + i·channels]``, in the arithmetic of ``acc``'s dtype."""
-    if pairs:
-        _horizontal_pairs(line, taps, channels, acc)
-    else:
-        _horizontal_taps(line, taps, channels, acc)
-
-
 # --------------------------------------------------------------------------------------------
 # Finishing: fixed point back to pixels, or a plain conversion for floats
 # --------------------------------------------------------------------------------------------
 
 def finish_line(acc, out, shift):
     """``out = (acc + 2^(shift-1)) >> shift`` (round half up) for integers, a plain conversion
-    for shift 0 and for floats."""
+    for shift 0 and for floats. ``shift`` is a constant of the calling code: only its own
+    loop is compiled."""
     raise NotImplementedError("only callable from jitted code")
 
 
-@overload(finish_line, jit_options={"cache": True, "nogil": True})
+@overload(finish_line, prefer_literal=True, jit_options={"cache": True, "nogil": True})
 def _finish_line(acc, out, shift):
-    if isinstance(acc.dtype, types.Float):
+    if not isinstance(shift, types.IntegerLiteral):
+        raise errors.RequireLiteralValue(shift)
+    bits = shift.literal_value
+    if isinstance(acc.dtype, types.Float) or bits == 0:
         def convert(acc, out, shift):
             for x in range(out.size):
                 out[x] = acc[x]
         return convert
-
-    narrow = acc.dtype.bitwidth <= 32
-
-    def round_shift(acc, out, shift):
-        if shift == 0:
-            for x in range(out.size):
-                out[x] = acc[x]
-            return
-        if narrow and shift == 16:
+    if acc.dtype.bitwidth <= 32 and bits == 16:
+        def narrow(acc, out, shift):
             # uint8's two 8-bit passes. A constant shift of an int32 lets LLVM keep this loop
-            # 32 bits wide; Numba's int64 arithmetic with a variable shift costs twice as much.
+            # 32 bits wide; Numba's int64 arithmetic would cost twice as much.
             for x in range(out.size):
                 out[x] = np.int32(acc[x] + 32768) >> 16
-            return
-        half = np.int64(1) << (shift - 1)
+        return narrow
+    half = np.int64(1) << (bits - 1)
+
+    def round_shift(acc, out, shift):
         for x in range(out.size):
-            out[x] = (acc[x] + half) >> shift
+            out[x] = (acc[x] + half) >> bits
     return round_shift
 
 
@@ -264,21 +252,35 @@ def _finish_line(acc, out, shift):
 # The filter
 # --------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
-def _filter_rows(planes, taps_x, taps_y, anchor_x, xmap, ymap, pairs_x, pairs_y,
-                 line_type, acc_type, shift, out, y0, y1):
-    H, W, C = planes.shape
-    WC = W * C
-    rows = planes.reshape(H, WC)
-    dst = out.reshape(H, WC)
-    line = np.empty((W + taps_x.size - 1) * C, line_type.dtype)
-    acc = np.empty(WC, acc_type.dtype)
-    interior = line[anchor_x * C: anchor_x * C + WC]
-    for y in range(y0, y1):
-        vertical_pass(rows, ymap, y, taps_y, pairs_y, interior)
-        pad_line(line, xmap, anchor_x, W, C)
-        horizontal_pass(line, taps_x, pairs_x, C, acc)
-        finish_line(acc, dst[y], shift)
+@lru_cache(maxsize=None)
+def filter_rows(pairs_x, pairs_y, shift):
+    """The row kernel for taps summed in pairs or not along x and y (see ``pairs_up``), whose
+    sums are finished with ``shift`` (see ``finish_line``).
+
+    The three are constants of its code (closure variables, which Numba's cache keys on),
+    so each kernel compiles only the passes it runs (0.5 s less for a first Gaussian blur).
+    """
+    @njit(cache=True, nogil=True)
+    def kernel(planes, taps_x, taps_y, anchor_x, xmap, ymap, line_type, acc_type, out, y0, y1):
+        H, W, C = planes.shape
+        WC = W * C
+        rows = planes.reshape(H, WC)
+        dst = out.reshape(H, WC)
+        line = np.empty((W + taps_x.size - 1) * C, line_type.dtype)
+        acc = np.empty(WC, acc_type.dtype)
+        interior = line[anchor_x * C: anchor_x * C + WC]
+        for y in range(y0, y1):
+            if pairs_y:
+                vertical_pairs(rows, ymap, y, taps_y, interior)
+            else:
+                vertical_taps(rows, ymap, y, taps_y, interior)
+            pad_line(line, xmap, anchor_x, W, C)
+            if pairs_x:
+                horizontal_pairs(line, taps_x, C, acc)
+            else:
+                horizontal_taps(line, taps_x, C, acc)
+            finish_line(acc, dst[y], shift)
+    return kernel
 
 
 def separable_filter(planes, taps_x, taps_y, anchor_x, anchor_y, border, line_type, acc_type,
@@ -295,7 +297,7 @@ def separable_filter(planes, taps_x, taps_y, anchor_x, anchor_y, border, line_ty
     kx, ky = len(taps_x), len(taps_y)
     xmap = border_map(W, anchor_x, kx - 1 - anchor_x, border)
     ymap = border_map(H, anchor_y, ky - 1 - anchor_y, border)
-    run_in_strips(_filter_rows, planes.shape, planes, taps_x, taps_y, anchor_x, xmap, ymap,
-                  pairs_up(taps_x, anchor_x), pairs_up(taps_y, anchor_y), np.empty(0, line_type),
-                  np.empty(0, acc_type), shift, out)
+    kernel = filter_rows(bool(pairs_up(taps_x, anchor_x)), bool(pairs_up(taps_y, anchor_y)), int(shift))
+    run_in_strips(kernel, planes.shape, planes, taps_x, taps_y, anchor_x, xmap, ymap,
+                  np.empty(0, line_type), np.empty(0, acc_type), out)
     return out

@@ -57,7 +57,8 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     The steps, each a private function:
 
     1. ``_smooth``: Gaussian blur with σ = ``sigma`` (bit-exact with ``cv2.GaussianBlur``).
-    2. ``_gradients``: int16 Sobel dx and dy (border: replicate) and the L1 or L2 magnitude.
+    2. ``_sobel3`` / ``_wide_gradients``: int16 Sobel dx and dy (border: replicate) and the L1 or
+       L2 magnitude.
     3. ``_non_max_suppression``: the gradient direction is quantised to 0°, 45°, 90° or 135°
        with the integer test ``|dy|·2^15 < |dx|·13573`` (tan 22.5°) and its 67.5° twin; a
        pixel survives if it beats its two neighbours along that direction (OpenCV's strict
