@@ -97,34 +97,24 @@ def fingerprint():
             "pinned": {k: v for k, v in os.environ.items() if k.startswith(PINNED)}}
 
 
-def send_message(sock, message, fds=()):
-    """``message`` (JSON) with its length in front, and ``fds`` with its first byte."""
+def send_message(sock, message):
+    """``message`` (JSON) with its length in front."""
     import json
     data = json.dumps(message).encode()
-    data = _HEADER.pack(len(data)) + data
-    sent = socket.send_fds(sock, [data], list(fds)) if fds else 0
-    if sent < len(data):
-        sock.sendall(data[sent:])   # never an empty send: the peer may have answered and closed already
+    sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def receive_message(sock, max_fds=0, limit=1 << 26):
-    """The next ``send_message``'s message and the descriptors sent with it."""
+def receive_message(sock, limit=1 << 26):
+    """The next ``send_message``'s message."""
     import json
-    data, fds, _flags, _address = socket.recv_fds(sock, _HEADER.size, max_fds) if max_fds else (
-        sock.recv(_HEADER.size), [], 0, None)
-    try:
-        data = _receive_exactly(sock, _HEADER.size, data)
-        size, = _HEADER.unpack(data)
-        if size > limit:
-            raise ConnectionError(f"message of {size} bytes")
-        return json.loads(_receive_exactly(sock, size, b"")), fds
-    except BaseException:
-        for fd in fds:
-            os.close(fd)
-        raise
+    size, = _HEADER.unpack(_receive_exactly(sock, _HEADER.size))
+    if size > limit:
+        raise ConnectionError(f"message of {size} bytes")
+    return json.loads(_receive_exactly(sock, size))
 
 
-def _receive_exactly(sock, size, data):
+def _receive_exactly(sock, size):
+    data = b""
     while len(data) < size:
         more = sock.recv(size - len(data))
         if not more:
@@ -160,27 +150,27 @@ class Request:
         return self._wait()
 
     def _hand_over(self, path):
-        """Connect, send the call and its descriptors, hear ``accept`` and answer ``go``."""
+        """Connect, send the call, hear ``accept``, then answer ``go`` with the descriptors (sent
+        only now: a descriptor queued to a server that never reads would keep our pipes open)."""
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(CONNECT_TIMEOUT)
         self.sock.connect(path)
         if peer_uid(self.sock) != os.getuid():
             return False
         std = [fd for fd in (0, 1, 2) if _is_open(fd)]
-        here = os.open(".", getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
-        try:
-            send_message(self.sock, {"do": "run", "argv": self.argv, "std": std, "umask": _umask(),
-                                     "affinity": sorted(os.sched_getaffinity(0)), "stdio": _stdio(),
-                                     "env": {k: v for k, v in os.environ.items() if k.startswith(PASSED)},
-                                     "fingerprint": fingerprint()}, [here, *std])
-        finally:
-            os.close(here)
-        reply, _ = receive_message(self.sock)
+        send_message(self.sock, {"do": "run", "argv": self.argv, "std": std, "umask": _umask(),
+                                 "affinity": sorted(os.sched_getaffinity(0)), "stdio": _stdio(),
+                                 "env": {k: v for k, v in os.environ.items() if k.startswith(PASSED)},
+                                 "fingerprint": fingerprint()})
+        reply = receive_message(self.sock)
         if reply.get("accept") is None:
             return False
-        self.child = reply["accept"]
-        self._forward_signals()
-        self.sock.sendall(b"g")      # from here on the call is the server's: no fallback
+        here = os.open(".", getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+        try:
+            self._forward_signals()
+            socket.send_fds(self.sock, [b"g"], [here, *std])   # from here on the call is the server's
+        finally:
+            os.close(here)
         return True
 
     def _forward_signals(self):
@@ -199,7 +189,7 @@ class Request:
         """The child's exit status, as the server reports it once it has reaped the child."""
         self.sock.settimeout(None)
         try:
-            reply, _ = receive_message(self.sock)
+            reply = receive_message(self.sock)
         except (OSError, ValueError):
             reply = {}
         if "exit" in reply:

@@ -85,7 +85,7 @@ def ask(message, timeout=5.0):
             if client.peer_uid(sock) != os.getuid():
                 return None
             client.send_message(sock, message)
-            return client.receive_message(sock)[0]
+            return client.receive_message(sock)
     except (OSError, ValueError):
         return None
 
@@ -207,16 +207,15 @@ class Server:
             conn, _address = self.listener.accept()
         except OSError:
             return
-        fds = []
         try:
             conn.settimeout(READ_TIMEOUT)
             if client.peer_uid(conn) != os.getuid():
                 conn.close()        # another user: not a byte of theirs is read
                 return
-            request, fds = client.receive_message(conn, max_fds=4)
+            request = client.receive_message(conn)
             self.last_activity = time.monotonic()
             if request.get("do") == "run":
-                self._run(conn, request, fds)
+                self._run(conn, request)
             else:
                 client.send_message(conn, self.status())
                 if request.get("do") == "stop":
@@ -224,16 +223,13 @@ class Server:
                 conn.close()
         except (OSError, ValueError, KeyError, TypeError):
             conn.close()
-        finally:
-            for fd in fds:
-                os.close(fd)
 
     def status(self):
         return {"pid": os.getpid(), "socket": client.socket_path(), "uptime": time.time() - self.started,
                 "served": self.served, "running": len(self.children), "idle_timeout": self.idle_timeout}
 
-    def _run(self, conn, request, fds):
-        refusal = self._refusal(request, fds)
+    def _run(self, conn, request):
+        refusal = self._refusal(request)
         if refusal:
             client.send_message(conn, {"refuse": refusal})
             conn.close()
@@ -247,7 +243,7 @@ class Server:
                     other.close()
                 for fd in self.wakeup:
                     os.close(fd)
-                run_child(conn, request, fds)
+                run_child(conn, request)
             except BaseException as error:     # noqa: BLE001  (the call could not be set up)
                 _say_failure(error)
             finally:
@@ -256,11 +252,11 @@ class Server:
         self.served += 1
         client.send_message(conn, {"accept": pid})
 
-    def _refusal(self, request, fds):
+    def _refusal(self, request):
         if request.get("fingerprint") != self.fingerprint:
             return "the server runs another imgkit, Python or environment: restart it"
-        if len(fds) != 1 + len(request["std"]) or not set(request["std"]) <= {0, 1, 2}:
-            return "descriptors missing"
+        if not set(request["std"]) <= {0, 1, 2}:
+            return "only stdin, stdout and stderr are taken"
         if any(arg == "--max-pixels" or arg.startswith("--max-pixels=") for arg in request["argv"]):
             return "--max-pixels sets OpenCV's limits before cv2 loads: only a new process can"
         if not set(request["affinity"]) <= os.sched_getaffinity(0):
@@ -343,14 +339,19 @@ def _load_cached(module):
                 function.compile(key[0])
 
 
-def run_child(conn, request, fds):
-    """In the forked child: wait for ``go``, become the client's process, run the command, report."""
+def run_child(conn, request):
+    """In the forked child: wait for ``go`` and the client's descriptors, become the client's
+    process, run the command, report."""
     for number in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.set_wakeup_fd(-1)
     conn.settimeout(READ_TIMEOUT * 5)
-    if conn.recv(1) != b"g":
+    try:
+        go, fds, _flags, _address = socket.recv_fds(conn, 1, 4)
+    except OSError:
+        go, fds = b"", []
+    if go != b"g" or len(fds) != 1 + len(request["std"]):
         os._exit(0)             # the client gave up before go: it runs the call itself
     conn.settimeout(None)
     here, *std = fds
