@@ -3,7 +3,8 @@
 
 Standard library only, and nothing else is imported when no server runs: one ``stat`` of the
 socket path decides. With a server, the call's argv, working directory (as a descriptor), umask,
-CPU affinity, stdio descriptors (``SCM_RIGHTS``) and an environment subset go to it; a child of
+CPU affinity, resource limits (``LIMITS``), stdio descriptors (``SCM_RIGHTS``) and an environment
+subset go to it; a child of
 the server runs the command on this process's own stdin, stdout and stderr, and its exit status
 comes back as ours. Ctrl-C and SIGTERM are forwarded to that child; if this process dies, the
 server terminates the child.
@@ -28,6 +29,7 @@ CONNECT_TIMEOUT = 1.0       # seconds to connect and to hear accept/refuse: then
 PASSED = ("IMGKIT_", "TMPDIR", "TEMP", "TMP", "COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR",
           "LANG", "LANGUAGE", "LC_", "TZ", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 PINNED = ("NUMBA_", "OPENCV_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "PYTHON", "LD_")
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 NO_SERVER = "IMGKIT_NO_SERVER"     # set (non-empty): never use a server
 _HEADER = struct.Struct("!I")
 
@@ -159,7 +161,7 @@ class Request:
             return False
         std = [fd for fd in (0, 1, 2) if _is_open(fd)]
         send_message(self.sock, {"do": "run", "argv": self.argv, "std": std, "umask": _umask(),
-                                 "affinity": sorted(os.sched_getaffinity(0)), "stdio": _stdio(),
+                                 "affinity": sorted(os.sched_getaffinity(0)), "stdio": _stdio(), "limits": limits(),
                                  "env": {k: v for k, v in os.environ.items() if k.startswith(PASSED)},
                                  "fingerprint": fingerprint()})
         reply = receive_message(self.sock)
@@ -195,11 +197,19 @@ class Request:
         if "exit" in reply:
             return reply["exit"]
         import signal
-        number = reply.get("signal", signal.SIGKILL)     # the child died of a signal, or it and the server did
-        print(f"imgkit: the server's process for this call died ({signal.Signals(number).name})", file=sys.stderr)
+        number = reply.get("signal")        # the child died of this signal
+        if number is None:                  # or it and the server died, saying nothing
+            number = signal.SIGKILL
+            print("imgkit: the server died while it ran this call", file=sys.stderr)
         signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)        # as in-process: the shell sees the same death
         return 128 + number
+
+
+def limits():
+    """This process's resource limits that a server's child takes on (``ulimit``): name → (soft, hard)."""
+    import resource
+    return {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS}
 
 
 def _is_open(fd):

@@ -226,7 +226,8 @@ class Server:
 
     def status(self):
         return {"pid": os.getpid(), "socket": client.socket_path(), "uptime": time.time() - self.started,
-                "served": self.served, "running": len(self.children), "idle_timeout": self.idle_timeout}
+                "served": self.served, "running": len(self.children), "children": sorted(self.children),
+                "idle_timeout": self.idle_timeout}
 
     def _run(self, conn, request):
         refusal = self._refusal(request)
@@ -261,6 +262,9 @@ class Server:
             return "--max-pixels sets OpenCV's limits before cv2 loads: only a new process can"
         if not set(request["affinity"]) <= os.sched_getaffinity(0):
             return "the call may use CPUs the server may not"
+        mine = client.limits()
+        if os.geteuid() != 0 and any(_above(request["limits"][name][1], mine[name][1]) for name in client.LIMITS):
+            return "the call's resource limits are above the server's"
         return None
 
     def _reap(self):
@@ -283,6 +287,11 @@ class Server:
             except OSError:
                 pass
             conn.close()
+
+
+def _above(limit, bound):
+    import resource
+    return bound != resource.RLIM_INFINITY and (limit == resource.RLIM_INFINITY or limit > bound)
 
 
 def _say_failure(error):
@@ -359,6 +368,9 @@ def run_child(conn, request):
     os.close(here)
     os.umask(request["umask"])
     os.sched_setaffinity(0, request["affinity"])
+    import resource
+    for name, (soft, hard) in request["limits"].items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
     _take_environment(request["env"])
     _take_stdio(request["std"], std, request["stdio"])
     threading.Thread(target=_relay_signals, args=(conn,), daemon=True, name="imgkit-client").start()

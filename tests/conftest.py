@@ -88,3 +88,43 @@ def compare_rows(out):
     *rows, summary = [json.loads(line) for line in out.splitlines()]
     assert list(summary) == ["versions"] and summary["versions"].startswith("imgkit "), summary
     return rows
+
+
+# ---------------------------------------------------------------- the suite's second pass (make test-server)
+# IMGKIT_TEST_SERVER=1 runs the whole session with a resident server (imgkit server start) in a
+# runtime directory of its own: every command line a test starts with `python -m imgkit` then runs
+# in the server, wherever the server can take it (calls it refuses run in-process, as ever).
+
+@pytest.fixture(scope="session", autouse=True)
+def resident_server():
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    if not os.environ.get("IMGKIT_TEST_SERVER"):
+        yield None
+        return
+    runtime = tempfile.mkdtemp(prefix="imgkit-pass-", dir="/tmp")    # short: a socket's path has 108 bytes
+    os.environ["XDG_RUNTIME_DIR"] = runtime
+    os.environ.pop("IMGKIT_NO_SERVER", None)
+    imgkit = [sys.executable, "-m", "imgkit", "server"]
+    subprocess.run([*imgkit, "start", "--idle-timeout", "3600"], check=True, capture_output=True)
+    try:
+        yield runtime
+    finally:
+        from imgkit.server import ask
+        said = ask({"do": "status"})
+        _SERVED.append(said["served"] if said else None)
+        subprocess.run([*imgkit, "stop"], capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+_SERVED = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SERVED:
+        served = _SERVED[0]
+        terminalreporter.write_line(f"imgkit server: {'gone before the end' if served is None else served} calls served"
+                                    " in this session's second pass")

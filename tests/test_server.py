@@ -151,6 +151,20 @@ def test_a_closed_stdout_and_the_umask_are_the_callers(running, tmp_path):
     assert results[0][3] == "0o640"
 
 
+def test_the_callers_resource_limits_hold_in_the_server(running, tmp_path):
+    """``ulimit -f``: the output cannot be written, in the server's child as in-process."""
+    results = []
+    for how, env in (("in-process", in_process(running)), ("server", running)):
+        (tmp_path / how).mkdir()
+        before = served(running)
+        result = subprocess.run(f"ulimit -f 1; exec {' '.join(IMGKIT)} blur {PHOTO} -o b.png", shell=True, env=env,
+                                cwd=tmp_path / how, capture_output=True)
+        assert served(running) == before + (how == "server")
+        results.append((result.returncode, normalised(result.stderr), os.listdir(tmp_path / how)))
+    assert results[0] == results[1]
+    assert results[0][0] == 1 and "file too large" in results[0][1] and results[0][2] == []
+
+
 def test_status_start_twice_and_stop():
     with runtime_directory() as env:
         said = imgkit(["server", "status"], env)
@@ -291,14 +305,50 @@ def test_ctrl_c_and_sigterm_reach_the_calls_child(running, tmp_path, how):
     wait_until_running(running, 0, timeout=10)
 
 
-def test_a_killed_client_takes_its_child_with_it(running, tmp_path):
-    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path))], env=running, stderr=subprocess.DEVNULL)
+def descendants(pid):
+    """``pid`` and every live process below it."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if entry.isdigit() and fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+        except OSError:
+            continue
+    found, more = set(), {pid} & set(parents)
+    while more:
+        found |= more
+        more = {child for child, parent in parents.items() if parent in more} - found
+    return found
+
+
+def test_a_killed_client_takes_its_child_and_workers_with_it(running, tmp_path):
+    """SIGKILL of the calling process, as in-process: the call's child and its -j workers leave,
+    and no temporary file stays."""
+    source = tmp_path / "in"
+    source.mkdir()
+    for i in range(4):
+        shutil.copy(PHOTOS / "astronaut.png", source / f"{i}.png")
+    out = tmp_path / "out"
+    process = subprocess.Popen([*IMGKIT, "blur", source, "-o", out, "-j", "2", "--method", "bilateral",
+                                "--diameter", "121", "-q"], env=running, stderr=subprocess.DEVNULL)
     wait_until_running(running)
+    child, = status(running)["children"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(descendants(child)) < 3:     # the child and two workers
+        time.sleep(0.05)
+    tree = descendants(child)
+    assert len(tree) >= 3
     time.sleep(1)
     process.kill()
     process.wait()
-    wait_until_running(running, 0, timeout=20)
-    assert os.listdir(tmp_path) == []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(descendants(pid) for pid in tree):
+        time.sleep(0.1)
+    assert not any(descendants(pid) for pid in tree)
+    assert status(running)["running"] == 0
+    assert not out.exists() or not [p for p in os.listdir(out) if p.startswith(".")]
 
 
 def test_a_stale_socket_falls_back_and_is_cleaned():
