@@ -27,7 +27,8 @@ import sys
 
 CONNECT_TIMEOUT = 1.0       # seconds to connect and to hear accept/refuse: then in-process
 PASSED = ("IMGKIT_", "TMPDIR", "TEMP", "TMP", "COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR",
-          "LANG", "LANGUAGE", "LC_", "TZ", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+          "LANG", "LANGUAGE", "LC_", "TZ", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+          "OPENCV_IO_MAX_IMAGE_")      # the command line sets these itself (limits.py): the server checks them
 PINNED = ("NUMBA_", "OPENCV_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "PYTHON", "LD_")
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 NO_SERVER = "IMGKIT_NO_SERVER"     # set (non-empty): never use a server
@@ -96,7 +97,7 @@ def fingerprint():
     from . import __version__
     return {"python": sys.executable, "version": sys.version, "flags": list(sys.flags), "imgkit": package,
             "imgkit_version": __version__, "sources": zlib.crc32("\n".join(sorted(sources)).encode()),
-            "pinned": {k: v for k, v in os.environ.items() if k.startswith(PINNED)}}
+            "pinned": {k: v for k, v in os.environ.items() if k.startswith(PINNED) and not k.startswith(PASSED)}}
 
 
 def send_message(sock, message):

@@ -157,6 +157,8 @@ class Server:
         self.idle_timeout = idle_timeout
         self.lock = lock            # held for the server's life; a child must not hold it
         self.fingerprint = client.fingerprint()     # the environment as the user gave it, before preload
+        from .limits import DEFAULT_MAX_PIXELS
+        self.opencv_limit = str(DEFAULT_MAX_PIXELS)   # what preload gives cv2, as the command line does
         self.started = time.time()
         self.served = 0
         self.children = {}          # pid → the connection its exit status goes to
@@ -254,18 +256,31 @@ class Server:
         client.send_message(conn, {"accept": pid})
 
     def _refusal(self, request):
-        if request.get("fingerprint") != self.fingerprint:
+        if not self._matches(request["fingerprint"]):
             return "the server runs another imgkit, Python or environment: restart it"
         if not set(request["std"]) <= {0, 1, 2}:
             return "only stdin, stdout and stderr are taken"
-        if any(arg == "--max-pixels" or arg.startswith("--max-pixels=") for arg in request["argv"]):
-            return "--max-pixels sets OpenCV's limits before cv2 loads: only a new process can"
+        if any(arg == "--max-pixels" or arg.startswith("--max-pixels=") for arg in request["argv"]) or any(
+                request["env"].get(name, self.opencv_limit) != self.opencv_limit for name in OPENCV_LIMITS):
+            return "OpenCV reads its decoding limits when it loads (--max-pixels sets them): only a new process can"
         if not set(request["affinity"]) <= os.sched_getaffinity(0):
             return "the call may use CPUs the server may not"
         mine = client.limits()
         if os.geteuid() != 0 and any(_above(request["limits"][name][1], mine[name][1]) for name in client.LIMITS):
             return "the call's resource limits are above the server's"
         return None
+
+    def _matches(self, theirs):
+        """Whether a client's ``client.fingerprint`` is this server's. Each PINNED variable may have
+        the value the server started with, or the one imgkit's own imports left (``preload``:
+        GOMP_SPINCOUNT's default, cv2's LD_LIBRARY_PATH), as a process that ran imgkit passes on:
+        in-process, both end as the latter."""
+        ours = self.fingerprint
+        if {k: v for k, v in theirs.items() if k != "pinned"} != {k: v for k, v in ours.items() if k != "pinned"}:
+            return False
+        before, after = ours["pinned"], self.pinned_after
+        return all(theirs["pinned"].get(name) in (before.get(name), after.get(name))
+                   for name in {*theirs["pinned"], *before, *after})
 
     def _reap(self):
         while self.children:
@@ -469,6 +484,7 @@ def serve_main(idle_timeout, ready_fd):
                 return
             server = Server(idle_timeout, lock)
             preload()
+            server.pinned_after = client.fingerprint()["pinned"]
             server.listen()
         except (ServerError, OSError, ImportError) as error:
             json.dump({"error": str(error)}, ready)

@@ -398,6 +398,17 @@ def test_max_pixels_runs_in_process(running):
     assert served(running) == before
 
 
+def test_opencvs_decoding_limits_in_the_environment(running):
+    """The command line sets OPENCV_IO_MAX_IMAGE_* to --max-pixels' default before cv2 loads, as the
+    server did: that value may come along; another (cv2 would have read it) runs in-process."""
+    for value, through_server in (("100000000", True), ("5000", False)):
+        env = {**running, "OPENCV_IO_MAX_IMAGE_PIXELS": value}
+        before = served(running)
+        result, expected = imgkit(["blur", PHOTO, "-o", "-"], env), imgkit(["blur", PHOTO, "-o", "-"], in_process(env))
+        assert (result.returncode, result.stdout) == (expected.returncode, expected.stdout)
+        assert served(running) == before + through_server
+
+
 CLIENT_ONLY = """
 import sys
 from imgkit.client import Request
