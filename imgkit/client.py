@@ -4,9 +4,8 @@
 Standard library only, and nothing else is imported when no server runs: one ``stat`` of the
 socket path decides. With a server, the call's argv, working directory (as a descriptor), umask,
 CPU affinity, resource limits (``LIMITS``), stdio descriptors (``SCM_RIGHTS``) and an environment
-subset go to it; a child of
-the server runs the command on this process's own stdin, stdout and stderr, and its exit status
-comes back as ours. Ctrl-C and SIGTERM are forwarded to that child; if this process dies, the
+subset go to it; a child of the server runs the command on this process's own stdin, stdout and
+stderr, and its exit status comes back as ours. Ctrl-C and SIGTERM are forwarded to that child; if this process dies, the
 server terminates the child.
 
 Nothing runs twice: until the server has said ``accept`` and this process has answered ``go``,
@@ -15,8 +14,8 @@ at the other end, a server of another install, a timeout) falls back to running 
 after ``go``, this process only waits for the exit status.
 
 The environment: ``PASSED`` variables (read while a command runs) are sent and replace the
-server's own; ``PINNED`` ones (read when Python, Numba, OpenCV or OpenMP load) must equal the
-server's, else the server refuses; every other variable (PATH, HOME, credentials…) is neither
+server's own; ``PINNED`` ones (read when Python, Numba, OpenCV or OpenMP load) must be the
+server's (``server.Server._matches``), else the server refuses; every other variable (PATH, HOME, credentials…) is neither
 sent nor used.
 """
 

@@ -161,6 +161,7 @@ class Server:
         self.opencv_limit = str(DEFAULT_MAX_PIXELS)   # what preload gives cv2, as the command line does
         self.started = time.time()
         self.served = 0
+        self.refused = {}           # reason → calls refused for it (they ran in-process)
         self.children = {}          # pid → the connection its exit status goes to
         self.last_activity = time.monotonic()
         self.stopping = False
@@ -228,12 +229,14 @@ class Server:
 
     def status(self):
         return {"pid": os.getpid(), "socket": client.socket_path(), "uptime": time.time() - self.started,
-                "served": self.served, "running": len(self.children), "children": sorted(self.children),
+                "served": self.served, "refused": self.refused, "running": len(self.children),
+                "children": sorted(self.children),
                 "idle_timeout": self.idle_timeout}
 
     def _run(self, conn, request):
         refusal = self._refusal(request)
         if refusal:
+            self.refused[refusal] = self.refused.get(refusal, 0) + 1
             client.send_message(conn, {"refuse": refusal})
             conn.close()
             return
@@ -387,6 +390,9 @@ def run_child(conn, request):
     for name, (soft, hard) in request["limits"].items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     _take_environment(request["env"])
+    import locale
+    locale.setlocale(locale.LC_CTYPE, "")   # as Python's start-up does, from the caller's LC_*/LANG
+    time.tzset()                            # the caller's TZ
     _take_stdio(request["std"], std, request["stdio"])
     threading.Thread(target=_relay_signals, args=(conn,), daemon=True, name="imgkit-client").start()
     sys.argv = ["imgkit", *request["argv"]]

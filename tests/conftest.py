@@ -115,7 +115,7 @@ def resident_server():
     finally:
         from imgkit.server import ask
         said = ask({"do": "status"})
-        _SERVED.append(said["served"] if said else None)
+        _SERVED.append(said)
         subprocess.run([*imgkit, "stop"], capture_output=True)
         shutil.rmtree(runtime, ignore_errors=True)
 
@@ -125,6 +125,7 @@ _SERVED = []
 
 def pytest_terminal_summary(terminalreporter):
     if _SERVED:
-        served = _SERVED[0]
-        terminalreporter.write_line(f"imgkit server: {'gone before the end' if served is None else served} calls served"
-                                    " in this session's second pass")
+        said = _SERVED[0]
+        terminalreporter.write_line("imgkit server: gone before the end of the second pass" if said is None else
+                                    f"imgkit server: {said['served']} calls served in the second pass; in-process: "
+                                    f"{said['refused'] or 'none'}")

@@ -63,3 +63,5 @@ def status():
     uptime = time.strftime("%H:%M:%S", time.gmtime(said["uptime"]))
     typer.echo(f"imgkit server: running, pid {said['pid']}, socket {said['socket']}, up {uptime}, "
                f"{said['served']} calls served, {said['running']} running, idle timeout {said['idle_timeout']:g} s")
+    for reason, count in said["refused"].items():
+        typer.echo(f"imgkit server: {count} calls ran in-process: {reason}")
