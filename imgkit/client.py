@@ -1,7 +1,7 @@
 """The first thing every ``imgkit`` call runs: hand the call to the resident server
 (``imgkit server start``) when one is there, else run it in this process.
 
-Standard library only, and nothing else is imported when no server runs: one ``stat`` of the
+Standard library only, and only ``os`` and ``sys`` when no server runs: one ``stat`` of the
 socket path decides. With a server, the call's argv, working directory (as a descriptor), umask,
 CPU affinity, resource limits (``LIMITS``), stdio descriptors (``SCM_RIGHTS``) and an environment
 subset go to it; a child of the server runs the command on this process's own stdin, stdout and
@@ -20,8 +20,6 @@ sent nor used.
 """
 
 import os
-import socket
-import struct
 import sys
 
 CONNECT_TIMEOUT = 1.0       # seconds to connect and to hear accept/refuse: then in-process
@@ -31,7 +29,7 @@ PASSED = ("IMGKIT_", "TMPDIR", "TEMP", "TMP", "COLUMNS", "LINES", "TERM", "COLOR
 PINNED = ("NUMBA_", "OPENCV_", "OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "PYTHON", "LD_")
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 NO_SERVER = "IMGKIT_NO_SERVER"     # set (non-empty): never use a server
-_HEADER = struct.Struct("!I")
+HEADER = "!I"                      # a message's length, before its JSON
 
 
 def main():
@@ -78,6 +76,8 @@ def unsafe(path):
 
 def peer_uid(sock):
     """The uid of the process at the other end of Unix socket ``sock`` (SO_PEERCRED)."""
+    import socket
+    import struct
     credentials = struct.Struct("3i")
     _pid, uid, _gid = credentials.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, credentials.size))
     return uid
@@ -102,14 +102,16 @@ def fingerprint():
 def send_message(sock, message):
     """``message`` (JSON) with its length in front."""
     import json
+    import struct
     data = json.dumps(message).encode()
-    sock.sendall(_HEADER.pack(len(data)) + data)
+    sock.sendall(struct.pack(HEADER, len(data)) + data)
 
 
 def receive_message(sock, limit=1 << 26):
     """The next ``send_message``'s message."""
     import json
-    size, = _HEADER.unpack(_receive_exactly(sock, _HEADER.size))
+    import struct
+    size, = struct.unpack(HEADER, _receive_exactly(sock, struct.calcsize(HEADER)))
     if size > limit:
         raise ConnectionError(f"message of {size} bytes")
     return json.loads(_receive_exactly(sock, size))
@@ -154,6 +156,7 @@ class Request:
     def _hand_over(self, path):
         """Connect, send the call, hear ``accept``, then answer ``go`` with the descriptors (sent
         only now: a descriptor queued to a server that never reads would keep our pipes open)."""
+        import socket
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(CONNECT_TIMEOUT)
         self.sock.connect(path)
@@ -201,7 +204,8 @@ class Request:
         if number is None:                  # or it and the server died, saying nothing
             number = signal.SIGKILL
             print("imgkit: the server died while it ran this call", file=sys.stderr)
-        signal.signal(number, signal.SIG_DFL)
+        if number != signal.SIGKILL:
+            signal.signal(number, signal.SIG_DFL)
         os.kill(os.getpid(), number)        # as in-process: the shell sees the same death
         return 128 + number
 

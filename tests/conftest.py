@@ -121,6 +121,27 @@ def resident_server():
 
 
 _SERVED = []
+# Tests that count the processes of the calling process's group (its -j workers): through a server
+# the call's child and workers are in the server's group, where such a test sees nothing and
+# passes vacuously (tests/test_server.py checks them for a call through the server). In the
+# second pass they run in-process, and the summary says how many did.
+_GROUP_READERS = {"_group_processes", "_wait_for_workers"}
+_IN_PROCESS = []
+
+
+@pytest.fixture(autouse=True)
+def in_process_where_the_group_is_counted(request, resident_server):
+    import os
+    code = getattr(request.function, "__code__", None)
+    if not resident_server or code is None or not _GROUP_READERS & set(code.co_names):
+        yield
+        return
+    _IN_PROCESS.append(request.node.nodeid)
+    os.environ["IMGKIT_NO_SERVER"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["IMGKIT_NO_SERVER"]
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -129,3 +150,6 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line("imgkit server: gone before the end of the second pass" if said is None else
                                     f"imgkit server: {said['served']} calls served in the second pass; in-process: "
                                     f"{said['refused'] or 'none'}")
+    if _IN_PROCESS:
+        terminalreporter.write_line(f"imgkit server: {len(_IN_PROCESS)} tests that count the caller's process group "
+                                    "ran in-process: " + ", ".join(_IN_PROCESS))

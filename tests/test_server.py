@@ -409,10 +409,32 @@ def test_opencvs_decoding_limits_in_the_environment(running):
         assert served(running) == before + through_server
 
 
+def test_a_variable_read_at_load_may_be_as_imgkit_leaves_it():
+    """GOMP_SPINCOUNT, unset when the server started: unset, or at the value kernels/strips.py gives
+    it (as a process that ran imgkit passes it on), the server is that process; another, it is not."""
+    with runtime_directory() as env:
+        env.pop("GOMP_SPINCOUNT", None)
+        start(env)
+        for value, through_server in ((None, True), ("10000", True), ("5", False)):
+            call = env if value is None else {**env, "GOMP_SPINCOUNT": value}
+            before = served(env)
+            assert imgkit(["blur", PHOTO, "-o", "-"], call).returncode == 0
+            assert served(env) == before + through_server, value
+
+
+def test_a_child_killed_by_a_signal_kills_its_client_alike(running, tmp_path):
+    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path))], env=running, stderr=subprocess.PIPE)
+    wait_until_running(running)
+    child, = status(running)["children"]
+    os.kill(child, signal.SIGKILL)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL and err == b""
+
+
 CLIENT_ONLY = """
 import sys
 from imgkit.client import Request
-print(Request(["blur", "x.png"]).run(), sorted(m for m in ("json", "typer", "click", "numpy", "numba", "cv2",
+print(Request(["blur", "x.png"]).run(), sorted(m for m in ("socket", "json", "typer", "click", "numpy", "numba", "cv2",
                                                           "imgkit.cli", "imgkit.server") if m in sys.modules))
 """
 
