@@ -29,7 +29,6 @@ import time
 
 from . import client
 
-DEFAULT_IDLE_TIMEOUT = 900.0     # seconds: a quarter of an hour without calls, then the server leaves
 START_TIMEOUT = 120.0            # seconds `server start` waits for the server to be ready
 STOP_TIMEOUT = 10.0              # seconds `server stop` waits for it to leave
 ORPHAN_GRACE = 10.0              # seconds a child whose client has gone has to leave on SIGTERM
@@ -130,7 +129,6 @@ def start(idle_timeout):
     if "error" in said:
         process.wait()
         raise ServerError(said["error"])
-    threading.Thread(target=process.wait, daemon=True).start()     # reaped if it leaves while we run
     return said["pid"], said["started"]
 
 
@@ -192,12 +190,12 @@ class Server:
                 idle = self.idle_timeout - (time.monotonic() - self.last_activity)
                 if not self.children and idle <= 0:
                     break
-                for key, _events in selector.select(None if self.children else idle):
-                    if key.fileobj is self.listener:
-                        self._accept()
-                    else:
-                        _drain(wakeup_read)
-                self._reap()
+                ready = [key.fileobj for key, _events in selector.select(None if self.children else idle)]
+                if wakeup_read in ready:
+                    _drain(wakeup_read)
+                self._reap()            # first: a status asked now counts a child that has just left
+                if self.listener in ready:
+                    self._accept()
         finally:
             os.unlink(client.socket_path())
             self.listener.close()

@@ -347,7 +347,7 @@ def test_a_killed_client_takes_its_child_and_workers_with_it(running, tmp_path):
     while time.monotonic() < deadline and any(descendants(pid) for pid in tree):
         time.sleep(0.1)
     assert not any(descendants(pid) for pid in tree)
-    assert status(running)["running"] == 0
+    wait_until_running(running, 0, timeout=10)
     assert not out.exists() or not [p for p in os.listdir(out) if p.startswith(".")]
 
 

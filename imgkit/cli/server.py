@@ -12,6 +12,7 @@ server_app = typer.Typer(no_args_is_help=True, help="A resident server that keep
                          "work when the server is absent). Set IMGKIT_NO_SERVER=1 to bypass it.")
 app.add_typer(server_app, name="server")
 
+DEFAULT_IDLE = 900.0            # seconds without a call before the server leaves: a quarter of an hour
 MAX_IDLE = 7 * 24 * 3600
 
 
@@ -28,7 +29,7 @@ def _seconds(text):
 
 @server_app.command()
 def start(
-    idle_timeout: float = typer.Option(900.0, "--idle-timeout", metavar="SECONDS", parser=_seconds,
+    idle_timeout: float = typer.Option(DEFAULT_IDLE, "--idle-timeout", metavar="SECONDS", parser=_seconds,
                                        help="Leave after this many seconds without a call (1 to 604800)."),
 ):
     """Start the server in the background, once it is ready to take calls (harmless if one runs)."""
