@@ -75,6 +75,8 @@ def photo_name(request):
 def run_cli(*args, capsys=None):
     """Run the imgkit command line in-process: (exit code, stdout, stderr); the streams are
     captured only when ``capsys`` is given."""
+    if _THROUGH_SERVER:
+        return _run_cli_in_a_new_process(args, capsys)
     from imgkit.cli import main
     with pytest.raises(SystemExit) as exit_info:
         main([str(a) for a in args])
@@ -121,6 +123,30 @@ def resident_server():
 
 
 _SERVED = []
+_THROUGH_SERVER = False     # run_cli starts `python -m imgkit`, which the server then runs
+
+
+@pytest.fixture(autouse=True)
+def run_cli_through_the_server(request, resident_server):
+    """In the second pass, ``run_cli`` runs its command line through the server too, except in a
+    test that patches this process (``monkeypatch``): the server would not see the patch."""
+    global _THROUGH_SERVER
+    _THROUGH_SERVER = bool(resident_server) and "monkeypatch" not in request.fixturenames
+    yield
+    _THROUGH_SERVER = False
+
+
+def _run_cli_in_a_new_process(args, capsys):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "imgkit", *map(str, args)], capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=600)
+    out, err = result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
+    if capsys is None:      # where in-process output goes: to this process's (captured) streams
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        return result.returncode, "", ""
+    return result.returncode, out, err
 # Tests that count the processes of the calling process's group (its -j workers): through a server
 # the call's child and workers are in the server's group, where such a test sees nothing and
 # passes vacuously (tests/test_server.py checks them for a call through the server). In the
