@@ -11,7 +11,7 @@ UV     := uv==0.13.9
 # pyproject's [build-system] requires, one a line: resolved into the lock beside the dependencies
 BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
 
-.PHONY: run test test-latest test-oldest lock bench fuzz clean
+.PHONY: run test test-server test-latest test-oldest lock bench fuzz clean
 
 # The application's environment is exactly the lock: every package pinned with its hashes
 # (the build backend too, so nothing is fetched unchecked). A changed lock or pyproject builds
@@ -78,3 +78,8 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(LATEST) $(OLDEST) $(OLDEST)-numba-cache $(LOCKER) out
+
+# The suite again with a resident server (imgkit server start): every command line the tests run
+# goes through it; the summary says how many calls it served.
+test-server: $(STAMP)
+	IMGKIT_TEST_SERVER=1 $(VENV)/bin/pytest -q

@@ -75,6 +75,8 @@ def photo_name(request):
 def run_cli(*args, capsys=None):
     """Run the imgkit command line in-process: (exit code, stdout, stderr); the streams are
     captured only when ``capsys`` is given."""
+    if _THROUGH_SERVER:
+        return _run_cli_in_a_new_process(args, capsys)
     from imgkit.cli import main
     with pytest.raises(SystemExit) as exit_info:
         main([str(a) for a in args])
@@ -88,3 +90,92 @@ def compare_rows(out):
     *rows, summary = [json.loads(line) for line in out.splitlines()]
     assert list(summary) == ["versions"] and summary["versions"].startswith("imgkit "), summary
     return rows
+
+
+# ---------------------------------------------------------------- the suite's second pass (make test-server)
+# IMGKIT_TEST_SERVER=1 runs the whole session with a resident server (imgkit server start) in a
+# runtime directory of its own: every command line a test starts with `python -m imgkit` then runs
+# in the server, wherever the server can take it (calls it refuses run in-process, as ever).
+
+@pytest.fixture(scope="session", autouse=True)
+def resident_server():
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    if not os.environ.get("IMGKIT_TEST_SERVER"):
+        yield None
+        return
+    runtime = tempfile.mkdtemp(prefix="imgkit-pass-", dir="/tmp")    # short: a socket's path has 108 bytes
+    os.environ["XDG_RUNTIME_DIR"] = runtime
+    os.environ.pop("IMGKIT_NO_SERVER", None)
+    imgkit = [sys.executable, "-m", "imgkit", "server"]
+    subprocess.run([*imgkit, "start", "--idle-timeout", "3600"], check=True, capture_output=True)
+    try:
+        yield runtime
+    finally:
+        from imgkit.server import ask
+        said = ask({"do": "status"})
+        _SERVED.append(said)
+        subprocess.run([*imgkit, "stop"], capture_output=True)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+_SERVED = []
+_THROUGH_SERVER = False     # run_cli starts `python -m imgkit`, which the server then runs
+
+
+@pytest.fixture(autouse=True)
+def run_cli_through_the_server(request, resident_server):
+    """In the second pass, ``run_cli`` runs its command line through the server too, except in a
+    test that patches this process (``monkeypatch``): the server would not see the patch."""
+    global _THROUGH_SERVER
+    _THROUGH_SERVER = bool(resident_server) and "monkeypatch" not in request.fixturenames
+    yield
+    _THROUGH_SERVER = False
+
+
+def _run_cli_in_a_new_process(args, capsys):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "imgkit", *map(str, args)], capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=600)
+    out, err = result.stdout.decode(errors="replace"), result.stderr.decode(errors="replace")
+    if capsys is None:      # where in-process output goes: to this process's (captured) streams
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        return result.returncode, "", ""
+    return result.returncode, out, err
+# Tests that count the processes of the calling process's group (its -j workers): through a server
+# the call's child and workers are in the server's group, where such a test sees nothing and
+# passes vacuously (tests/test_server.py checks them for a call through the server). In the
+# second pass they run in-process, and the summary says how many did.
+_GROUP_READERS = {"_group_processes", "_wait_for_workers"}
+_IN_PROCESS = []
+
+
+@pytest.fixture(autouse=True)
+def in_process_where_the_group_is_counted(request, resident_server):
+    import os
+    code = getattr(request.function, "__code__", None)
+    if not resident_server or code is None or not _GROUP_READERS & set(code.co_names):
+        yield
+        return
+    _IN_PROCESS.append(request.node.nodeid)
+    os.environ["IMGKIT_NO_SERVER"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["IMGKIT_NO_SERVER"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _SERVED:
+        said = _SERVED[0]
+        terminalreporter.write_line("imgkit server: gone before the end of the second pass" if said is None else
+                                    f"imgkit server: {said['served']} calls served in the second pass; in-process: "
+                                    f"{said['refused'] or 'none'}")
+    if _IN_PROCESS:
+        terminalreporter.write_line(f"imgkit server: {len(_IN_PROCESS)} tests that count the caller's process group "
+                                    "ran in-process: " + ", ".join(_IN_PROCESS))

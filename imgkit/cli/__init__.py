@@ -40,7 +40,7 @@ def _root(
 from .commands import register_all  # noqa: E402
 
 register_all(app, compare_app)
-from . import hog, nms, run, tools  # noqa: E402,F401  (add their commands)
+from . import hog, nms, run, server, tools  # noqa: E402,F401  (add their commands)
 
 
 def _terminate(signum, frame):
