@@ -2,13 +2,11 @@
 
 The engine knows nothing of any particular command: a ``Job`` names a registry operation and
 its parameters, and ``run_task`` is the one place an input becomes an output. ``run_batch``
-takes its executor as a parameter (any ``concurrent.futures.Executor``), so a distributed
-executor can replace the local process pool without touching a command.
+runs the tasks on threads of this process (``workers``).
 """
 
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 
 from .inputs import STDIO, Source, UsageError, file_identity
@@ -226,7 +224,7 @@ def _output_name(relative, suffix, fmt, formats=None):
 # ---------------------------------------------------------------- one task
 
 def image_work(job, settings):
-    """``work(task) -> Result`` for ``run_batch``: ``job`` on each image (picklable, for workers)."""
+    """``work(task) -> Result`` for ``run_batch``: ``job`` on each image."""
     import functools
     return functools.partial(run_task, job=job, settings=settings)
 
@@ -254,16 +252,13 @@ def guarded(task, settings, process):
     """The Result of ``process(result)`` for ``task``: skipped where its output exists and
     ``--skip-existing`` says so, and an error (never an exception) whatever goes wrong with
     this input: a bad file, a refused size, a failed write, a kernel's own error, no memory."""
-    import warnings
     started = time.perf_counter()
     result = Result(task.source.path, task.output, "ok")
     try:
         if skip_output(task, settings):
             result.status = "skipped"
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)   # numpy's overflow notes: the result says it
-                process(result)
+            process(result)
     except Exception as error:   # noqa: BLE001  (one input's failure, whatever it is, is that input's error)
         result.status, result.error, result.data = "error", reason(error, task.source.path), None
     result.ms = (time.perf_counter() - started) * 1e3
@@ -341,21 +336,19 @@ def _first_line(error, limit=300):
 
 # ---------------------------------------------------------------- many tasks
 
-def run_batch(tasks, work, settings, *, executor=None, stop=None, on_result=lambda result: None,
-              fail_fast=False):
-    """Run ``work(task) -> Result`` on every task, calling ``on_result`` as each is done; returns
-    the results in task order.
+def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, fail_fast=False):
+    """Run ``work(task) -> Result`` on every task, ``jobs`` at once on threads of this process
+    (``workers.run_threads``), calling ``on_result`` as each is done; returns the results in
+    task order.
 
-    Without an executor the tasks run here, one after the other (Numba kernels then use every
-    core). With one, they are submitted to it (``work`` must pickle). ``fail_fast`` stops at the
-    first error: what has not started is cancelled, what is running finishes and is reported.
-    Entries of an ``.npz`` archive are reported once the archive is written, so that every
-    ``ok`` is on disk. A KeyboardInterrupt cancels what has not started, calls ``stop`` (which
-    stops the executor's running tasks), reports every task whose output was put in place
-    meanwhile, and propagates; finished outputs are complete and none is partial.
+    ``fail_fast`` stops at the first error: no other task starts, those running finish and are
+    reported. Entries of an ``.npz`` archive are reported once the archive is written, so that
+    every ``ok`` is on disk. A KeyboardInterrupt (Ctrl-C, SIGTERM) starts no other task,
+    forbids any further output, reports every task whose output was put in place meanwhile,
+    and propagates; finished outputs are complete and none is partial.
     """
     from .io import ARCHIVE
-    from .workers import in_thread
+    from .workers import run_threads
     results, archived = {}, []
 
     def done(index, result):
@@ -365,54 +358,14 @@ def run_batch(tasks, work, settings, *, executor=None, stop=None, on_result=lamb
         else:
             on_result(result)
 
-    if executor is None:
-        for index, task in enumerate(tasks):
-            try:
-                done(index, in_thread(work, task))
-            except BaseException as interrupt:
-                if getattr(interrupt, "result", None) is not None:
-                    done(index, interrupt.result)   # its output was in place before the interrupt
-                raise
-            if fail_fast and results[index].status == "error":
-                break
-    else:
-        _run_on(executor, tasks, work, done, fail_fast, stop)
+    import warnings
+    with warnings.catch_warnings():     # process-wide (not thread-safe): set once, around the threads
+        warnings.simplefilter("ignore", RuntimeWarning)     # numpy's overflow notes: the result says it
+        run_threads(tasks, work, jobs, done, fail_fast=fail_fast)
     _write_archive(tasks, results, archived, settings)
     for index in archived:
         on_result(results[index])
     return [results[i] for i in sorted(results)]
-
-
-def _run_on(executor, tasks, work, done, fail_fast, stop):
-    from .workers import in_thread
-    pending = {executor.submit(in_thread, work, task): index for index, task in enumerate(tasks)}
-    try:
-        while pending:
-            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = pending.pop(future)
-                result = _outcome(future, tasks[index])
-                done(index, result)
-                if fail_fast and result.status == "error":
-                    _cancel(pending)       # what has not started; the running ones finish and are reported
-                    pending = {future: index for future, index in pending.items() if not future.cancelled()}
-                    fail_fast = False
-    except BaseException:
-        _cancel(pending)
-        if stop is not None:
-            stop()
-        for future, index in pending.items():   # done meanwhile, with a result (not stopped half way)
-            if future.done() and not future.cancelled() and future.exception() is None:
-                done(index, future.result())
-        raise
-
-
-def _outcome(future, task):
-    """The Result a finished future holds, or the error that ended it (a worker that died)."""
-    try:
-        return future.result()
-    except Exception as error:   # noqa: BLE001  (e.g. BrokenProcessPool: that input's error)
-        return Result(task.source.path, task.output, "error", error=reason(error, task.source.path))
 
 
 def _write_archive(tasks, results, archived, settings):
@@ -429,8 +382,3 @@ def _write_archive(tasks, results, archived, settings):
             results[index].status, results[index].error = "error", reason(error, output)
     for index in archived:
         results[index].data = None      # written to the archive, not to stdout
-
-
-def _cancel(futures):
-    for future in futures:
-        future.cancel()

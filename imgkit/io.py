@@ -197,9 +197,10 @@ def _check_sizes(name, kind, data, max_pixels):
 
 
 def _decode_opencv(data, name, kind, gray):
+    flags = _READ_GRAY if gray else _READ_AS_STORED
     try:
-        with _opencv_quiet(), _native_stderr() as messages:
-            image = cv2.imdecode(np.frombuffer(data, np.uint8), _READ_GRAY if gray else _READ_AS_STORED)
+        with _opencv_quiet():
+            image, messages = _captured(lambda: cv2.imdecode(np.frombuffer(data, np.uint8), flags))
     except cv2.error as error:   # e.g. above OpenCV's own size limit (OPENCV_IO_MAX_IMAGE_PIXELS)
         raise ImageError(name, f"cannot decode {kind} ({_opencv_message(error)})") from None
     corruption = _corruption(messages)
@@ -338,51 +339,124 @@ _JPEG_CORRUPTION = re.compile(r"^(?:Corrupt JPEG data: (?!bad ICC marker)(?!\d+ 
 _JPEG_HARMLESS = re.compile(r"^(?:Corrupt JPEG data: (?:bad ICC marker|\d+ extraneous bytes)|Warning: |"
                             r"Unknown Adobe color transform)")
 _LIBPNG = re.compile(r"^libpng (warning|error): ")
-_stderr_lock = threading.Lock()
-_sink = None   # (process id, file): one temporary file per process receives fd 2 during decodes
+# Where any of them may begin in what fd 2 received, whatever came before it on the line.
+_DECODER_TEXT = re.compile("|".join(p.pattern.removeprefix("^") for p in (_JPEG_CORRUPTION, _JPEG_HARMLESS, _LIBPNG)))
+_WINDOW = 1 << 16   # the most bytes read as one decode's messages
+
+# fd 2 is one per process: decodes on several threads share one redirect of it, to a temporary
+# file (the sink), which each decode's stretch of bytes is read from. The state below changes
+# under ``_capture`` only.
+_capture = threading.Condition()
+_sink = None        # (process id, file): a forked child makes its own (the offset would be shared)
+_saved = None       # a descriptor of the real stderr, while fd 2 points at the sink
+_running = 0        # decodes running with fd 2 on the sink
+_entered = 0        # decodes that began since fd 2 last went to the sink
+_sorted = 0         # bytes of the sink already written back to stderr or dropped
+_waiting = 0        # decodes waiting to run alone: no new decode begins meanwhile
+_alone = False      # a decode is running alone
 
 
-@contextmanager
-def _native_stderr():
-    """Capture what C code (libpng, libjpeg) writes to file descriptor 2 during the block.
+def _captured(call):
+    """``call()`` (a decode) and the lines libpng and libjpeg wrote to fd 2 while it ran.
 
-    Yields a list, filled on exit with the captured lines that came from libpng or libjpeg;
-    any other line (another thread's output) is written back to stderr. Redirecting fd 2 is
-    process-wide, so the blocks run one at a time: within one process, OpenCV decodes one image
-    at a time (the CLI's workers are processes, each with its own stderr). If fd 2 cannot be
-    redirected (closed), the block runs without capture.
+    Decodes on several threads run at once, fd 2 pointed at the sink for as long as any runs.
+    Each notes where the sink stood when it began and when it ended: a decode that ran alone
+    owns the lines in between; one that overlapped others and finds no decoder's text there
+    printed none. Only one that overlapped such text (a warning, its own or another's) runs
+    again alone, to learn whose it was. What is not a decoder's line (another thread's
+    progress bar) is written back to stderr. If fd 2 cannot be redirected (closed), ``call``
+    runs without capture.
     """
-    messages = []
-    with _stderr_lock:
+    mark = _enter(alone=False)
+    if mark is None:
+        return call(), []
+    try:
+        result = call()
+    finally:
+        text, alone = _leave(mark)
+    if not alone and _DECODER_TEXT.search(text):
+        mark = _enter(alone=True)
         try:
-            saved = os.dup(2)
-        except OSError:
-            yield messages
-            return
-        try:
-            sink = _stderr_sink()
-            _flush_python_stderr()
-            os.dup2(sink.fileno(), 2)
-            try:
-                yield messages
-            finally:
-                os.dup2(saved, 2)
-                for line in _drain(sink):
-                    if _LIBPNG.match(line) or _JPEG_CORRUPTION.match(line) or _JPEG_HARMLESS.match(line):
-                        messages.append(line)
-                    else:
-                        os.write(2, (line + "\n").encode())
+            result = call()
         finally:
-            os.close(saved)
+            text, _ = _leave(mark)
+    return result, [line for line in text.splitlines() if _is_decoders(line)]
 
 
-def _drain(sink):
-    """The lines written to ``sink`` since it was last drained (64 KiB at most); empties it."""
-    sink.seek(0)
-    lines = sink.read(1 << 16).decode("utf-8", "replace").splitlines()
+def _enter(alone):
+    """Begin a decode's capture; returns its mark (where the sink stood, whether it began the
+    stretch), or None when fd 2 cannot be redirected."""
+    global _running, _entered, _waiting, _alone
+    with _capture:
+        if alone:
+            _waiting += 1
+            _capture.wait_for(lambda: _running == 0)
+            _waiting -= 1
+            _alone = True
+        else:
+            _capture.wait_for(lambda: not _alone and not _waiting)
+        if _running == 0 and not _redirect():
+            _alone = False
+            _capture.notify_all()
+            return None
+        _running += 1
+        _entered = 1 if _running == 1 else _entered + 1
+        return os.fstat(_sink[1].fileno()).st_size, _running == 1
+
+
+def _leave(mark):
+    """End a decode's capture: the text the sink received since ``mark``, and whether no other
+    decode ran meanwhile."""
+    global _running, _alone
+    start, first = mark
+    with _capture:
+        descriptor = _sink[1].fileno()
+        end = os.fstat(descriptor).st_size
+        text = os.pread(descriptor, min(end - start, _WINDOW), start).decode("utf-8", "replace")
+        alone = first and _entered == 1
+        _running -= 1
+        _write_back(last=_running == 0)
+        if _running == 0:
+            _alone = False      # (a decode runs alone only when no other runs)
+        _capture.notify_all()
+    return text, alone
+
+
+def _redirect():
+    """Point fd 2 at the sink (Python's pending stderr written first); False if it cannot be."""
+    global _saved, _sorted
+    try:
+        saved = os.dup(2)
+    except OSError:
+        return False
+    _flush_python_stderr()
+    sink = _stderr_sink()
     sink.seek(0)
     sink.truncate()
-    return lines
+    os.dup2(sink.fileno(), 2)
+    _saved, _sorted = saved, 0
+    return True
+
+
+def _write_back(last):
+    """Write the sink's complete new lines that are no decoder's back to stderr (the real one);
+    ``last``: every line, and give fd 2 back."""
+    global _saved, _sorted
+    descriptor = _sink[1].fileno()
+    data = os.pread(descriptor, os.fstat(descriptor).st_size - _sorted, _sorted)
+    done = len(data) if last else data.rfind(b"\n") + 1
+    for line in data[:done].decode("utf-8", "replace").splitlines():
+        if not _is_decoders(line):
+            os.write(_saved, (line + "\n").encode())
+    _sorted += done
+    if last:
+        os.dup2(_saved, 2)
+        os.close(_saved)
+        _saved = None
+
+
+def _is_decoders(line):
+    return bool(_LIBPNG.match(line) or _JPEG_CORRUPTION.match(line) or _JPEG_HARMLESS.match(line))
 
 
 def _stderr_sink():
@@ -511,10 +585,11 @@ def write_atomic(path, data, *, overwrite=False):
     try:
         if directory and not os.path.exists(directory):   # a file there fails below: "not a directory"
             os.makedirs(directory, exist_ok=True)
-        temp, descriptor = _create_temp(path)
+        with _PLACING:      # a stopping process removes it, or prevents it
+            temp, descriptor = _create_temp(path)
+            _LIVE_TEMPORARIES.add(temp)
     except OSError as error:
         raise ImageError(path, f"cannot write: {_os_reason(error, writing=True)}") from None
-    _LIVE_TEMPORARIES.add(temp)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
@@ -522,7 +597,7 @@ def write_atomic(path, data, *, overwrite=False):
             os.fsync(file.fileno())
         with _PLACING:      # a stopping process either waits for this rename or prevents it
             _move_into_place(temp, path, overwrite)
-            _PLACED[0] += 1
+            placements()[0] += 1
     except BaseException as error:
         _remove(temp)
         if isinstance(error, OSError):
@@ -537,7 +612,7 @@ _TEMP_SUFFIX = ".imgkit-tmp"
 _TEMP_NAME = re.compile(r"^\..+\.([0-9a-f]{8})-(\d+)-[0-9a-f]{8}" + re.escape(_TEMP_SUFFIX) + "$")
 _LIVE_TEMPORARIES = set()
 _PLACING = threading.Lock()
-_PLACED = [0]       # outputs renamed into place by this process
+_here = threading.local()
 
 
 @functools.lru_cache(maxsize=1)
@@ -561,18 +636,20 @@ def _create_temp(path):
     raise FileExistsError(errno.EEXIST, "cannot create a temporary file", directory)
 
 
-def outputs_placed():
-    """How many outputs this process has renamed into place so far."""
-    return _PLACED[0]
+def placements():
+    """How many outputs the calling thread has renamed into place: a one-item list that
+    counts on, which another thread may hold and read (a batch stopping its tasks)."""
+    if not hasattr(_here, "placed"):
+        _here.placed = [0]
+    return _here.placed
 
 
 def abandon_writes():
-    """For a process that is stopping: wait for a rename in progress, forbid any later one,
-    and remove the temporary files of the writes left unfinished. Returns ``outputs_placed()``."""
+    """For a process that is stopping: wait for a rename in progress, forbid any later rename
+    or temporary file, and remove the temporary files of the writes left unfinished."""
     _PLACING.acquire()      # never released: nothing is put in place after this
     for temp in list(_LIVE_TEMPORARIES):
         _remove(temp)
-    return _PLACED[0]
 
 
 def remove_stale_temporaries(directory):

@@ -391,6 +391,31 @@ def test_write_atomic_writes_with_normal_permissions(tmp_path):
     assert os.listdir(tmp_path) == ["out.png"]
 
 
+def test_a_stopping_process_leaves_no_temporary_file_and_places_nothing(tmp_path):
+    """After ``abandon_writes`` (Ctrl-C, SIGTERM) a write on another thread neither puts its output
+    in place nor leaves a temporary file, at whatever point it was: not yet begun, or written
+    and about to be renamed. (Run in a child: the process can write nothing afterwards.)"""
+    import subprocess
+    script = (
+        "import os, sys, threading\n"
+        "from imgkit import io\n"
+        "out = sys.argv[1]\n"
+        "real = os.fsync\n"
+        "written, go_on = threading.Event(), threading.Event()\n"
+        "def fsync(fd):\n"
+        "    real(fd); written.set(); go_on.wait()\n"
+        "os.fsync = fsync\n"
+        "early = threading.Thread(target=io.write_atomic, args=(out + '/a.png', b'a'), daemon=True)\n"
+        "early.start(); written.wait()\n"        # a's bytes are on disk, its rename to come
+        "io.abandon_writes(); go_on.set()\n"
+        "late = threading.Thread(target=io.write_atomic, args=(out + '/b.png', b'b'), daemon=True)\n"
+        "late.start(); early.join(1); late.join(1)\n"
+        "print(sorted(os.listdir(out)))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.split() == ["[]"], result.stderr
+
+
 def test_write_atomic_creates_missing_directories(tmp_path):
     io.write_atomic(tmp_path / "a" / "b" / "out.png", b"data")
     assert (tmp_path / "a" / "b" / "out.png").read_bytes() == b"data"

@@ -480,3 +480,36 @@ def test_mutated_files_give_an_image_or_an_image_error(data):
     except ImageError:
         return
     assert image.size > 0 and image.shape[0] * image.shape[1] <= 10**6
+
+
+def test_decodes_on_several_threads_run_at_once_and_keep_their_own_verdicts(monkeypatch, capfd):
+    """Two decodes in flight together (each waits inside OpenCV for the other), one of a cut JPEG
+    whose warning lands while both run: each still gets its own verdict, and stderr stays clean.
+    (Capturing fd 2 one decode at a time would keep the second waiting: a broken barrier.)"""
+    import threading
+    jpeg = photo_jpeg()
+    cut = jpeg[:len(jpeg) // 2] + jpeg[len(jpeg) // 2 + 2000:]
+    both, real, met = threading.Barrier(2, timeout=30), cv2.imdecode, set()
+
+    def imdecode(buffer, flags):
+        image = real(buffer, flags)
+        key = len(buffer)
+        if key not in met:          # only the first time: a decode run again alone meets nobody
+            met.add(key)
+            both.wait()
+        return image
+    monkeypatch.setattr(cv2, "imdecode", imdecode)
+
+    def verdict(data, into):
+        try:
+            into.append(io.decode(data, name="x").shape)
+        except ImageError as error:
+            into.append(error.reason)
+    verdicts = [[], []]
+    threads = [threading.Thread(target=verdict, args=(data, into)) for data, into in zip((cut, jpeg), verdicts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert verdicts == [["corrupt JPEG (premature end of data segment)"], [(300, 451, 3)]]
+    assert capfd.readouterr().err == ""

@@ -47,8 +47,6 @@ def interruptible(command):
             return command(*args, **kwargs)
         except KeyboardInterrupt as stop:
             name = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
-        # Raised out here, the interrupt's traceback is let go: the frames it held (a stopped
-        # pool's queues among them) can be collected before workers.reap stops the tracker.
         raise Interrupted(name)
     return run
 
@@ -83,7 +81,7 @@ def _common_options(
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
     max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once (default: CPU count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
@@ -209,41 +207,54 @@ def notice(quiet):
 
 
 def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
-    """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job) with
-    ``jobs`` workers (None: the cores); returns the exit code: 1 if any input failed."""
-    from .. import batch, workers
+    """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job),
+    ``jobs`` images at once (None: as many as the batch repays, ``_jobs``); returns the exit
+    code: 1 if any input failed."""
+    from .. import batch
     from .report import Reporter
     code = 0
     for plan in plans:
         _remove_stale_temporaries(plan.tasks, quiet)
-        processes = _jobs(jobs, len(plan.tasks), quiet)
         reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
-        executor = None
-        task_work = work or batch.image_work(plan.job, plan.settings)
-        try:
-            executor = workers.local_pool(processes) if processes > 1 else None
-            with reporter:
-                results = batch.run_batch(plan.tasks, task_work, plan.settings, executor=executor,
-                                          stop=executor and (lambda: workers.stop(executor)),
-                                          on_result=reporter.result, fail_fast=fail_fast)
-            if executor is not None:
-                workers.close(executor)
-        except BaseException:       # Ctrl-C, SIGTERM: stop the workers now, reaped
-            if executor is not None:
-                workers.stop(executor)
-            raise
+        with reporter:
+            results = batch.run_batch(plan.tasks, work or batch.image_work(plan.job, plan.settings), plan.settings,
+                                      jobs=_jobs(jobs, plan.tasks, quiet), on_result=reporter.result,
+                                      fail_fast=fail_fast)
         reporter.summary(results)
         code = max(code, 1 if reporter.lost or any(r.status == "error" for r in results) else 0)
     return code
 
 
+BYTES_PER_JOB = 1 << 16     # input bytes (~0.3 megapixels of JPEG, ~4 ms of work) that repay a thread
+
+
 def _jobs(asked, tasks, quiet):
-    """Worker processes: ``-j`` (default: the cores), at most one per core and one per task."""
+    """Images at once: ``-j`` (capped at the cores, with a note), or by default one per core
+    and per task, as far as the batch's input bytes (a measure of its pixels, read from the
+    file sizes: no header is opened) give each thread BYTES_PER_JOB. A thread costs ~0.1 ms to
+    start and shares the loaded kernels, so only a batch of a few tiny images runs on one."""
     from ..workers import available_cores
     cores = available_cores()
-    if asked is not None and asked > cores:
-        notice(quiet)(f"-j {asked} is more than the {cores} cores here; using {cores}")
-    return max(1, min(asked or cores, cores, tasks))
+    if asked is not None:
+        if asked > cores:
+            notice(quiet)(f"-j {asked} is more than the {cores} cores here; using {cores}")
+        return max(1, min(asked, cores, len(tasks)))
+    most = min(cores, len(tasks))
+    return max(1, min(most, _input_bytes(tasks, most * BYTES_PER_JOB) // BYTES_PER_JOB))
+
+
+def _input_bytes(tasks, enough):
+    """The inputs' total size in bytes, counted until it reaches ``enough`` (stdin counts as enough)."""
+    import os
+    total = 0
+    for task in tasks:
+        try:
+            total += enough if task.source.path == "-" else os.stat(task.source.path).st_size
+        except OSError:     # that input's error, when it is read
+            continue
+        if total >= enough:
+            break
+    return total
 
 
 def _remove_stale_temporaries(tasks, quiet):

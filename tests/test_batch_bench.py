@@ -1,0 +1,43 @@
+"""The end-to-end batch benchmark (``imgkit.bench_batch``): its command lines run and write what
+they should, a failing one says why, and its report holds every section. No timing is asserted."""
+
+import shutil
+import sys
+
+import cv2
+import pytest
+
+from imgkit import bench_batch
+from imgkit.bench import photo_folder
+
+
+def test_every_command_line_blurs_the_folder_into_jpegs(tmp_path):
+    source = photo_folder(tmp_path / "in", 2)
+    lines = bench_batch.commands(source, tmp_path / "out", cores=2)
+    keys = [key for key, _, _ in lines]
+    assert keys[:4] == ["loop", "default", "j1", "j2"]
+    assert ("vips" in keys) == bool(shutil.which("vips")) and ("mogrify" in keys) == bool(shutil.which("mogrify"))
+    for key, _, argv in lines:
+        seconds, cpu, rss = bench_batch.measure(argv, tmp_path / "out")
+        assert seconds > 0 and cpu > 0 and rss > 0
+        written = sorted(path.name for path in (tmp_path / "out").iterdir())
+        assert written == ["photo00.jpg", "photo01.jpg"], key
+        assert cv2.imread(str(tmp_path / "out" / "photo00.jpg")).shape == (1080, 1920, 3), key
+
+
+def test_a_failing_command_line_is_an_error_with_its_last_line(tmp_path):
+    with pytest.raises(RuntimeError, match="exited 1: broke here"):
+        bench_batch.measure([sys.executable, "-c", "import sys; sys.exit('first\\nbroke here')"], tmp_path / "out")
+
+
+def test_the_report_has_the_ratio_scaling_and_memory_tables(monkeypatch):
+    monkeypatch.setattr("imgkit.bench.machine", lambda: "a test machine")
+    rows = [bench_batch.Row("ratio", "plain cv2 loop (one process)", 1.2, 1.1, 1.15, 1.0),
+            bench_batch.Row("ratio", "ImageMagick mogrify: not installed", None, None, None, None),
+            bench_batch.Row("scaling", "imgkit -j 1", 4.0, 3.9, 3.8, 1.0),
+            bench_batch.Row("memory", "imgkit, default -j, 1000 images of 320×240", None, None, None, 1.01, 181.0)]
+    text = bench_batch.markdown(rows)
+    assert "| plain cv2 loop (one process) | 1.20 | 1.10 | 1.15 | 1.00× |" in text
+    assert "| ImageMagick mogrify: not installed | — | — | — | — |" in text
+    assert "| imgkit -j 1 | 4.00 | 3.90 | 3.80 | 1.00× |" in text
+    assert "| imgkit, default -j, 1000 images of 320×240 | 181 | 1.01× |" in text
