@@ -214,8 +214,8 @@ class Server:
                 conn.close()        # another user: not a byte of theirs is read
                 return
             request = client.receive_message(conn)
-            self.last_activity = time.monotonic()
             if request.get("do") == "run":
+                self.last_activity = time.monotonic()   # a status asked does not keep the server up
                 self._run(conn, request)
             else:
                 client.send_message(conn, self.status())

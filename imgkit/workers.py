@@ -144,8 +144,3 @@ def _set_opencv_threads(threads):
     previous = cv2.getNumThreads()
     cv2.setNumThreads(threads)
     return previous
-
-
-def reap():
-    """Nothing to reap: ``-j`` starts threads, not processes. ``cli.main`` still calls this
-    before it exits (its call goes when that module is next edited)."""

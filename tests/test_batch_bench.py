@@ -37,7 +37,15 @@ def test_the_report_has_the_ratio_scaling_and_memory_tables(monkeypatch):
             bench_batch.Row("scaling", "imgkit -j 1", 4.0, 3.9, 3.8, 1.0),
             bench_batch.Row("memory", "imgkit, default -j, 1000 images of 320×240", None, None, None, 1.01, 181.0)]
     text = bench_batch.markdown(rows)
-    assert "| plain cv2 loop (one process) | 1.20 | 1.10 | 1.15 | 1.00× |" in text
-    assert "| ImageMagick mogrify: not installed | — | — | — | — |" in text
-    assert "| imgkit -j 1 | 4.00 | 3.90 | 3.80 | 1.00× |" in text
-    assert "| imgkit, default -j, 1000 images of 320×240 | 181 | 1.01× |" in text
+    assert "| plain cv2 loop (one process) | 1.20 | 1.10 | 1.15 | 1.00× |  |" in text
+    assert "| ImageMagick mogrify: not installed | — | — | — | — |  |" in text
+    assert "| imgkit -j 1 | 4.00 | 3.90 | 3.80 | 1.00× |  |" in text
+    assert "| imgkit, default -j, 1000 images of 320×240 | 181 | 1.01× |  |" in text
+
+
+def test_each_target_is_marked_pass_or_fail():
+    over = bench_batch.Row("ratio", "imgkit, default -j", 1.2, 1.1, 1.1, 0.95, target=0.9)
+    under = bench_batch.Row("ratio", "imgkit -j 1", 1.2, 1.1, 1.1, 1.05, target=1.1)
+    text = bench_batch.markdown([over, under])
+    assert "| 0.95× | ≤ 0.90×: **FAIL** |" in text and "| 1.05× | ≤ 1.10×: pass |" in text
+    assert bench_batch.describe(over).endswith("≤ 0.90×: FAIL")

@@ -326,9 +326,9 @@ def descendants(pid):
     return found
 
 
-def test_a_killed_client_takes_its_child_and_workers_with_it(running, tmp_path):
-    """SIGKILL of the calling process, as in-process: the call's child and its -j workers leave,
-    and no temporary file stays."""
+def test_a_killed_client_takes_its_child_with_it(running, tmp_path):
+    """SIGKILL of the calling process, as in-process: the call's child (its -j threads with it)
+    leaves, and no temporary file stays."""
     source = tmp_path / "in"
     source.mkdir()
     for i in range(4):
@@ -338,12 +338,9 @@ def test_a_killed_client_takes_its_child_and_workers_with_it(running, tmp_path):
                                 "--diameter", "121", "-q"], env=running, stderr=subprocess.DEVNULL)
     wait_until_running(running)
     child, = status(running)["children"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(descendants(child)) < 3:     # the child and two workers
-        time.sleep(0.05)
     tree = descendants(child)
-    assert len(tree) >= 3
-    time.sleep(1)
+    assert child in tree
+    time.sleep(1)       # into the batch: two bilateral filters of 121 pixels are running
     process.kill()
     process.wait()
     deadline = time.monotonic() + 20

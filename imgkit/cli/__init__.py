@@ -73,7 +73,6 @@ def main(argv=None):
         sys.exit(1)
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _reap()
 
 
 def _app_for(argv):
@@ -95,17 +94,11 @@ def _app_for(argv):
     return narrowed
 
 
-def _reap():
-    if "imgkit.workers" in sys.modules:     # a -j run: no child may outlive the command
-        sys.modules["imgkit.workers"].reap()
-
-
 def _leave(code, at_once):
     """Exit with ``code`` after an interrupt. From the command line, at once: the interpreter's
     own exit would first wait for the kernel threads of a call still running (its output's
     temporary file is already removed, and its result never written)."""
     if at_once:
-        _reap()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -62,6 +62,7 @@ def bench(
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
+    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur` over 50 1080p JPEGs against a plain cv2 loop, libvips and ImageMagick where installed, -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
 ):
     """Time every operation against OpenCV and scikit-image (SPEC §6)."""
@@ -83,8 +84,9 @@ def bench(
     if end_to_end or (end_to_end is None and not ops and (all_ops or not chains)):
         whole_text = chains[0] if chains else suite.CHAIN
         whole_format = chain_job(whole_text, quiet=True, option="--chain")[2].default_format or "png"
-    if startup is None:
-        startup = not ops and (all_ops or not chains)
+    unnarrowed = not ops and (all_ops or not chains)
+    startup = unnarrowed if startup is None else startup
+    batch = unnarrowed if batch is None else batch
     if markdown:
         _check_writable(markdown)
     console = Console(stderr=True, highlight=False)
@@ -107,6 +109,10 @@ def bench(
     if startup:
         from .. import bench_startup
         started = bench_startup.run(on_row=lambda row: console.print(bench_startup.describe(row), markup=False))
+    batches = []
+    if batch:
+        from .. import bench_batch
+        batches = bench_batch.run(on_row=lambda row: console.print(bench_batch.describe(row), markup=False))
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
         table.add_column(column)
@@ -117,10 +123,13 @@ def bench(
         stdout_console().print(f"{row.what}: {row.seconds:.2f} s ({row.ratio:.2f}×)", markup=False)
     for row in started:
         stdout_console().print(bench_startup.describe(row), markup=False)
+    for row in batches:
+        stdout_console().print(bench_batch.describe(row), markup=False)
     if markdown:
         from ..io import write_atomic
         text = "# Benchmarks\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
         text += "\n" + bench_startup.markdown(started) if started else ""
+        text += "\n" + bench_batch.markdown(batches) if batches else ""
         write_atomic(markdown, text.encode(), overwrite=True)
 
 
