@@ -28,20 +28,18 @@ MIN_VALUES_PER_STRIP = 1 << 18      # a 13-tap Gaussian: ~1 ns a value
 STRIPS_PER_THREAD = 4       # threads take strips as they free up: one slowed by other work
                             # does fewer (each strip costs its buffers, the box its column sums)
 
-_pools = {}                 # helper-thread count → pool; rebuilt in a forked child
-_pools_pid = None
-_pools_lock = threading.Lock()
+_local = threading.local()  # each calling thread has its own helpers: the threads of a -j batch
+                            # never queue their strips behind another image's
 
 
 def _helper_pool(helpers):
-    global _pools_pid
-    with _pools_lock:
-        if _pools_pid != os.getpid():
-            _pools.clear()
-            _pools_pid = os.getpid()
-        if helpers not in _pools:
-            _pools[helpers] = ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="imgkit-strip")
-        return _pools[helpers]
+    """This thread's pool of ``helpers`` threads; made anew in a forked child (a pool's threads
+    are not copied by fork), and let go with the thread that made it."""
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.pools, _local.pid = {}, os.getpid()
+    if helpers not in _local.pools:
+        _local.pools[helpers] = ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="imgkit-strip")
+    return _local.pools[helpers]
 
 
 def run_in_strips(kernel, shape, *args, min_values=MIN_VALUES_PER_STRIP):
