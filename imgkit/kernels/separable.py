@@ -54,16 +54,11 @@ def pad_line(line, xmap, before, width, channels):
     """
     C = channels
     interior = line[before * C: (before + width) * C]
-    for i in range(before):
-        _pad_pixel(line, interior, i, xmap[i], C)
-    for i in range(before + width, xmap.size):
-        _pad_pixel(line, interior, i, xmap[i], C)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pad_pixel(line, interior, i, sx, C):
-    for c in range(C):
-        line[i * C + c] = interior[sx * C + c] if sx >= 0 else 0
+    for j in range(xmap.size - width):      # one loop for both ends: its body is compiled once
+        i = j if j < before else j + width
+        sx = xmap[i]
+        for c in range(C):
+            line[i * C + c] = interior[sx * C + c] if sx >= 0 else 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,10 +126,8 @@ def vertical_pairs(rows, ymap, y, taps, line):
                 continue
         if ia0 >= 0 and ib0 >= 0:
             _add_pair(line, rows[ia0], rows[ib0], taps[j])
-        elif ia0 >= 0:
-            _add_row(line, rows[ia0], taps[j])
-        elif ib0 >= 0:
-            _add_row(line, rows[ib0], taps[j])
+        elif max(ia0, ib0) >= 0:        # one of the pair inside the image (the other is -1)
+            _add_row(line, rows[max(ia0, ib0)], taps[j])
         j += 1
 
 
