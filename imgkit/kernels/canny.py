@@ -119,12 +119,15 @@ def _vertical(rows, ymap, y, smooth, deriv, vs, vd):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _replicate_ends(line, half, width, C):
-    """Pad ``half`` pixels on each side of the interior by repeating its first / last pixel."""
+def _replicate_ends(vs, vd, half, width, C):
+    """Pad ``half`` pixels on each side of the interiors of ``vs`` and ``vd`` by repeating their
+    first / last pixel (both in one loop: an inlined body is compiled once per call)."""
     for i in range(half):
         for c in range(C):
-            line[i * C + c] = line[half * C + c]
-            line[(half + width + i) * C + c] = line[(half + width - 1) * C + c]
+            vs[i * C + c] = vs[half * C + c]
+            vs[(half + width + i) * C + c] = vs[(half + width - 1) * C + c]
+            vd[i * C + c] = vd[half * C + c]
+            vd[(half + width + i) * C + c] = vd[(half + width - 1) * C + c]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -251,8 +254,7 @@ def _wide_gradients(rows, ymap, y, smooth, deriv, C, scaled, l2, vs, vd, gx, gy,
     W = gx.size // C
     n = W * C
     _vertical(rows, ymap, y, smooth, deriv, vs[half * C:half * C + n], vd[half * C:half * C + n])
-    _replicate_ends(vs, half, W, C)
-    _replicate_ends(vd, half, W, C)
+    _replicate_ends(vs, vd, half, W, C)
     _horizontal(vs, vd, smooth, deriv, C, scaled, l2, gx, gy, mag)
 
 
