@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 import imgkit
+from imgkit.kernels.resize import resize_linear
 from imgkit.ops.guided import low_resolution_radius
 
 from conftest import PHOTOS, at_4k, channels_of, photo, random_image
 from naive import guided as naive
 from test_cli import read, run_cli
+from test_resize_kernels import SIZES
 
 
 def reference(image, guide=None, **options):
@@ -80,6 +82,18 @@ def test_fast_filter_matches_opencv(gray):
     for radius, subsample in [(8, 2), (8, 4), (12, 3)]:
         assert_within_spec(imgkit.guided_filter(image, radius=radius, subsample=subsample),
                            reference(image, radius=radius, subsample=subsample))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_fast_filter_shrinks_8_bit_values_in_float32_as_uint8(channels):
+    """The fast filter shrinks its uint8 image as float32 (one compiled kernel for guide and image):
+    the uint8 rule on the same values, fixed point and the 2×2 area path included, is the uint8 result."""
+    for (width, height), (out_w, out_h) in SIZES:
+        image = random_image((height, width, channels), np.uint8)
+        expected = resize_linear(image, out_w, out_h).astype(np.float32)
+        ours = resize_linear(image.astype(np.float32), out_w, out_h, eight_bit=True)
+        assert ours.dtype == np.float32
+        np.testing.assert_array_equal(ours, expected)
 
 
 def test_uint16_float32_and_enhance_match_opencv():

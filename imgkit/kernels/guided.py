@@ -44,6 +44,12 @@ ROWS_PER_RADIUS = 16                # a strip recomputes 2r coefficient rows: ke
 BLOCK = 256                         # pixels a stack buffer holds (see _solve_colour)
 
 
+def inner(**options):
+    """``njit`` for a helper that only jitted code calls: without the CPython and C entry points
+    that Numba builds for every jitted function by default (~35 ms of compilation each)."""
+    return njit(cache=True, nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, **options)
+
+
 def statistics_plan(guide_channels, src_channels, self_guided):
     """Which statistics to sum and where the solve finds them.
 
@@ -75,7 +81,7 @@ def coefficients_count(guide_channels, src_channels):
 # Rows in, statistic-major
 # ---------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@inner()
 def _channels(guide, src, cg, row, with_source, values):
     """Row ``row`` of the guide's first ``cg`` channels and, if ``with_source``, of every source
     channel, as float64 rows of ``values`` (channel-major)."""
@@ -92,7 +98,7 @@ def _channels(guide, src, cg, row, with_source, values):
             v[x] = p[x]
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _slide_statistics(first, second, entering, leaving, columns, r):
     """Column sums one row down: statistics of ``entering`` added, of ``leaving`` dropped (zeros:
     nothing dropped, as while the first window is summed; one function less to compile)."""
@@ -123,7 +129,7 @@ def row_segments(rows, width, radius):
     return max(1, min(segments, width // (8 * (2 * radius + 1))))
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _pad(lines, xmap, r):
     """Fill the r values each side of every padded row of ``lines`` (W + 2r values, and one
     spare that the running sums read past the last pixel) by reflection."""
@@ -135,7 +141,7 @@ def _pad(lines, xmap, r):
             line[r + W + i] = line[r + xmap[r + W + i]]
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _lane(lane, segments, lines, means):
     """Piece ``lane`` of the rows: its padded input from its first value, and its means."""
     W = means.shape[1]
@@ -145,7 +151,7 @@ def _lane(lane, segments, lines, means):
     return lines[k, start:], means[k, start:end]
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _window_start(line, n):
     s = 0.0
     for i in range(n):
@@ -153,14 +159,14 @@ def _window_start(line, n):
     return s
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _running_means(line, means, s, n, scale):
     for x in range(means.size):
         means[x] = s * scale
         s += line[x + n] - line[x]
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _row_means(lines, r, scale, means, segments):
     """``means[k][x] = scale · Σ_{i ≤ 2r} lines[k][x + i]`` by running sums.
 
@@ -199,7 +205,7 @@ def _row_means(lines, r, scale, means, segments):
 # Step 2: the coefficients of one row
 # ---------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True, error_model="numpy")   # no zero-division branch: the divisions vectorise
+@inner(error_model="numpy")   # no zero-division branch: the divisions vectorise
 def _solve_gray(m, where, eps, coefficients):
     """a = cov(I, p) / (var I + ε), b = mean p − a·mean I, from the window means ``m``."""
     mean_i, mean_ii = m[0], m[1]
@@ -213,7 +219,7 @@ def _solve_gray(m, where, eps, coefficients):
             b_row[x] = mean_p[x] - a * mean_i[x]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")   # no zero-division branch: the divisions vectorise
+@inner(error_model="numpy")   # no zero-division branch: the divisions vectorise
 def _solve_colour(m, where, eps, coefficients):
     """a = (Σ + εU)⁻¹ cov(I, p) by the adjugate over the determinant (as OpenCV), b = mean p − a·mean I.
 
@@ -274,7 +280,7 @@ def _solve_colour(m, where, eps, coefficients):
             _store(b, coefficients[4 * c + 3, x0:x0 + n])
 
 
-@njit(cache=True, nogil=True)
+@inner()
 def _store(block, row):
     for x in range(row.size):
         row[x] = block[x]
@@ -284,7 +290,7 @@ def _store(block, row):
 # Step 3: the output row
 # ---------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@inner()
 def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
     """q = mean(a)·I + mean(b) from the coefficients' means ``means`` ((cg+1)·cp rows of W) for
     image row ``row``; with ``enhance`` K ≠ 0, p + K·(p − q); rounded half to even and saturated
@@ -425,7 +431,7 @@ def coefficient_means(guide, src, radius, eps):
 # The fast filter's second half: the coefficients' means enlarged and applied
 # ---------------------------------------------------------------------------------------------
 
-@njit(cache=True, nogil=True)
+@inner()
 def _widened(means, row, other, xs0, xs1, xw0, xw1, lines, tags):
     """The slot of ``lines`` holding low-resolution row ``row`` enlarged along x, computing it into
     the slot that does not hold ``other`` if it is not there yet: consecutive output rows share
