@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 import imgkit
+from imgkit.kernels.border import border_map
+from imgkit.kernels.guided import reflect_map
 from imgkit.kernels.resize import resize_linear
+from imgkit.options import BORDER_REFLECT
 from imgkit.ops.guided import low_resolution_radius
 
 from conftest import PHOTOS, at_4k, channels_of, photo, random_image
@@ -176,6 +179,13 @@ def test_enhance_boosts_the_detail_layer():
     assert np.abs(boosted - expected).max() <= 1
     np.testing.assert_array_equal(imgkit.guided_filter(image, radius=4, enhance=0.0),
                                   imgkit.guided_filter(image, radius=4))
+
+
+def test_reflect_map_is_borders_reflect():
+    for n in (1, 2, 3, 7, 30):
+        for before, after in [(0, 0), (1, 2), (5, 6), (13, 14), (40, 41)]:
+            np.testing.assert_array_equal(reflect_map(n, before, after),
+                                          border_map(n, before, after, BORDER_REFLECT))
 
 
 def test_low_resolution_radius():
