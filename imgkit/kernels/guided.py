@@ -188,7 +188,7 @@ def _solve_colour(m, where, eps, coefficients):
     a2 = carray(stack_buffer(BLOCK, np.float64), BLOCK)
     b = carray(stack_buffer(BLOCK, np.float64), BLOCK)
     for x0 in range(0, W, BLOCK):
-        n = min(BLOCK, W - x0)
+        n = BLOCK if W - x0 > BLOCK else W - x0
         m0, m1, m2 = m[0, x0:x0 + n], m[1, x0:x0 + n], m[2, x0:x0 + n]
         m00, m01, m02 = m[3, x0:x0 + n], m[4, x0:x0 + n], m[5, x0:x0 + n]
         m11, m12, m22 = m[6, x0:x0 + n], m[7, x0:x0 + n], m[8, x0:x0 + n]
@@ -236,7 +236,7 @@ def _store(block, row):
 # Step 3: the output row
 # ---------------------------------------------------------------------------------------------
 
-@inner()
+@njit(cache=True, nogil=True, inline="always")
 def apply_row(means, guide, src, row, cg, enhance, top, values, q, out_row):
     """q = mean(a)·I + mean(b) from the coefficients' means ``means`` ((cg+1)·cp rows of W) for
     image row ``row``; with ``enhance`` K ≠ 0, p + K·(p − q); rounded half to even and saturated
@@ -295,13 +295,13 @@ def _guided_rows(guide, src, cg, first, second, with_source, gray_where, colour_
     means = np.empty((L, W))                # … their window means
     nothing = np.zeros((L, W), np.float32)  # the coefficient rows dropped while the first window is summed
     q = np.empty(W)
-    lo = max(0, y0 - r)
+    lo = y0 - r if y0 > r else 0
     made = lo - 1                           # the last coefficient row computed
     for i in range(n):                      # the statistics' window of row lo, from scratch
         _channels(guide, src, cg, ymap[lo + i], with_source, entering)
         _slide_statistics(first, second, entering, leaving, columns, r)
     for y in range(y0, y1):
-        last = min(H - 1, y + r)
+        last = y + r if y + r < H else H - 1
         while made < last:                  # coefficient rows up to y + r, in order
             made += 1
             if made > lo:                   # slide the statistics' window down one row
