@@ -333,6 +333,7 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst,
     C = channels
     dst_w = dst.shape[1] // C
     line = np.empty(rows.shape[1], sums.dtype)
+    block = np.empty(dst.shape[1], sums.dtype)
     for y in range(y0, y1):
         first = rows[ky * y]
         for x in range(line.size):
@@ -341,20 +342,23 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst,
             r = rows[ky * y + j]
             for x in range(line.size):
                 line[x] += r[x]
-        out = dst[y]
         for d in range(dst_w):
             i = d * kx * C
             for c in range(C):
                 total = line[i + c]
                 for k in range(1, kx):
                     total += line[i + k * C + c]
-                v = np.float32(total) * scale
-                if quarter_up:
-                    out[d * C + c] = np.floor((np.float32(total) + np.float32(2)) * np.float32(0.25))
-                elif top > 0:
-                    out[d * C + c] = min(max(np.rint(v), 0.0), top)
-                else:
-                    out[d * C + c] = v
+                block[d * C + c] = total
+        out = dst[y]                # the rounding outside the block loops: these vectorise
+        if quarter_up:
+            for x in range(block.size):
+                out[x] = np.floor((np.float32(block[x]) + np.float32(2)) * np.float32(0.25))
+        elif top > 0:
+            for x in range(block.size):
+                out[x] = min(max(np.rint(np.float32(block[x]) * scale), 0.0), top)
+        else:
+            for x in range(block.size):
+                out[x] = np.float32(block[x]) * scale
 
 
 @njit(cache=True, nogil=True)
