@@ -423,10 +423,11 @@ def _enlarged_rows(means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src, cg
         apply_row(row, guide, src, y, cg, enhance, top, values, q, out[y])
 
 
-def apply_enlarged(means, guide, src, enhance=0.0):
+def apply_enlarged(means, guide, src, enhance=0.0, dtype=None):
     """q = mean(a)·I + mean(b) at full resolution, the (h, L, w) low-resolution ``means``
     (``coefficient_means``) enlarged bilinearly as ``cv2.resize`` does; ``enhance`` and
-    rounding as ``guided_filter``."""
+    rounding as ``guided_filter``, the output of ``dtype`` (default ``src``'s: the fast filter
+    passes the image's values in float32 and its own dtype)."""
     h, _, w = means.shape
     H, W, _ = src.shape
     # cv2.resize's INTER_LINEAR taps; for rows too: where OpenCV clamps a row and keeps its
@@ -434,8 +435,8 @@ def apply_enlarged(means, guide, src, enhance=0.0):
     xs0, xs1, xw0, xw1 = linear_columns(w, W, 1)
     ys0, ys1, yw0, yw1 = linear_columns(h, H, 1)
     cg = 1 if guide.shape[2] == 1 else 3
-    out = np.empty_like(src)
-    top = float(np.iinfo(src.dtype).max) if src.dtype.kind == "u" else 0.0
+    out = np.empty(src.shape, src.dtype if dtype is None else dtype)
+    top = float(np.iinfo(out.dtype).max) if out.dtype.kind == "u" else 0.0
     run_in_strips(_enlarged_rows, (H, W, 1), means, xs0, xs1, xw0, xw1, ys0, ys1, yw0, yw1, guide, src,
                   cg, float(enhance), top, out, min_values=MIN_PIXELS_PER_STRIP)
     return out
