@@ -2,6 +2,9 @@
 on ≥ 99.9 % of pixels, never more than 2), against the naive window loops of ``naive/guided.py``,
 edge preservation, the meaning of eps across dtypes, errors, and the ``guided`` command."""
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -97,6 +100,21 @@ def test_fast_filter_shrinks_8_bit_values_in_float32_as_uint8(channels):
         ours = resize_linear(image.astype(np.float32), out_w, out_h, eight_bit=True)
         assert ours.dtype == np.float32
         np.testing.assert_array_equal(ours, expected)
+
+
+def test_fast_filter_compiles_one_resize_kernel_and_one_row_reader():
+    """On a uint8 image the fast filter shrinks guide and image with the float32 resize kernel, and
+    reads rows as float32 only: the uint8 resize is neither loaded nor compiled (a fresh process)."""
+    script = ("import numpy as np, imgkit\n"
+              "from imgkit.kernels import guided, resize\n"
+              "image = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)\n"
+              "imgkit.guided_filter(image, radius=8, subsample=4)\n"
+              "print(len(resize._linear_u8_rows.signatures), len(resize._linear_float_rows.signatures),"
+              " len(guided._channels.signatures))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    u8, float32, readers = map(int, done.stdout.split())
+    assert (u8, float32) == (0, 1) and readers <= 1      # (0 readers when the strip kernels come from the cache)
 
 
 def test_uint16_float32_and_enhance_match_opencv():
