@@ -2,16 +2,24 @@
 on ≥ 99.9 % of pixels, never more than 2), against the naive window loops of ``naive/guided.py``,
 edge preservation, the meaning of eps across dtypes, errors, and the ``guided`` command."""
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
 
 import imgkit
+from imgkit.kernels.border import border_map
+from imgkit.kernels.guided import reflect_map
+from imgkit.kernels.resize import resize_linear
+from imgkit.options import BORDER_REFLECT
 from imgkit.ops.guided import low_resolution_radius
 
 from conftest import PHOTOS, at_4k, channels_of, photo, random_image
 from naive import guided as naive
 from test_cli import read, run_cli
+from test_resize_kernels import SIZES
 
 
 def reference(image, guide=None, **options):
@@ -80,6 +88,33 @@ def test_fast_filter_matches_opencv(gray):
     for radius, subsample in [(8, 2), (8, 4), (12, 3)]:
         assert_within_spec(imgkit.guided_filter(image, radius=radius, subsample=subsample),
                            reference(image, radius=radius, subsample=subsample))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_fast_filter_shrinks_8_bit_values_in_float32_as_uint8(channels):
+    """The fast filter shrinks its uint8 image as float32 (one compiled kernel for guide and image):
+    the uint8 rule on the same values, fixed point and the 2×2 area path included, is the uint8 result."""
+    for (width, height), (out_w, out_h) in SIZES:
+        image = random_image((height, width, channels), np.uint8)
+        expected = resize_linear(image, out_w, out_h).astype(np.float32)
+        ours = resize_linear(image.astype(np.float32), out_w, out_h, eight_bit=True)
+        assert ours.dtype == np.float32
+        np.testing.assert_array_equal(ours, expected)
+
+
+def test_fast_filter_compiles_one_resize_kernel_and_one_row_reader():
+    """On a uint8 image the fast filter shrinks guide and image with the float32 resize kernel, and
+    reads rows as float32 only: the uint8 resize is neither loaded nor compiled (a fresh process)."""
+    script = ("import numpy as np, imgkit\n"
+              "from imgkit.kernels import guided, resize\n"
+              "image = np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8)\n"
+              "imgkit.guided_filter(image, radius=8, subsample=4)\n"
+              "print(len(resize._linear_u8_rows.signatures), len(resize._linear_float_rows.signatures),"
+              " len(guided._channels.signatures))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    u8, float32, readers = map(int, done.stdout.split())
+    assert (u8, float32) == (0, 1) and readers <= 1      # (0 readers when the strip kernels come from the cache)
 
 
 def test_uint16_float32_and_enhance_match_opencv():
@@ -162,6 +197,13 @@ def test_enhance_boosts_the_detail_layer():
     assert np.abs(boosted - expected).max() <= 1
     np.testing.assert_array_equal(imgkit.guided_filter(image, radius=4, enhance=0.0),
                                   imgkit.guided_filter(image, radius=4))
+
+
+def test_reflect_map_is_borders_reflect():
+    for n in (1, 2, 3, 7, 30):
+        for before, after in [(0, 0), (1, 2), (5, 6), (13, 14), (40, 41)]:
+            np.testing.assert_array_equal(reflect_map(n, before, after),
+                                          border_map(n, before, after, BORDER_REFLECT))
 
 
 def test_low_resolution_radius():

@@ -187,6 +187,17 @@ def _horizontal_float(src, ofs0, ofs1, a0, a1, line):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _vertical_fixed(s0, s1, w0, w1):
+    """Two rows' fixed-point sums (``S = Σ src·a``, exact integers) combined as
+    ``VResizeLinearVec_32s8u``: ``((S0>>4)·b0 >> 16) + ((S1>>4)·b1 >> 16)``, then ``(t + 2) >> 2``."""
+    # every step fits int32 (S>>4 ≤ 32640, b ≤ 2048): the casts keep
+    # Numba from widening to int64, which halves the vector width
+    t0 = np.int32(np.int32(np.int32(s0) >> 4) * w0) >> 16
+    t1 = np.int32(np.int32(np.int32(s1) >> 4) * w1) >> 16
+    return min(np.int32(t0 + t1 + 2) >> 2, 255)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _line_slots(r0, r1, tags):
     """Which of the two line buffers hold source rows r0 and r1 (consecutive output rows share
     source rows when enlarging), and whether each must be computed first."""
@@ -220,15 +231,14 @@ def _linear_u8_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, dst, y0, y1):
         w1 = np.int32(b1[y])
         out = dst[y]
         for x in range(n):
-            # every step fits int32 (S>>4 ≤ 32640, b ≤ 2048): the casts keep
-            # Numba from widening to int64, which halves the vector width
-            t0 = np.int32(np.int32(l0[x] >> 4) * w0) >> 16
-            t1 = np.int32(np.int32(l1[x] >> 4) * w1) >> 16
-            out[x] = min(np.int32(t0 + t1 + 2) >> 2, 255)
+            out[x] = _vertical_fixed(l0[x], l1[x], w0, w1)
 
 
 @njit(cache=True, nogil=True)
-def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, top, dst, y0, y1):
+def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, fixed, top, dst, y0, y1):
+    """Float32 weights and sums; with ``fixed``, float32 rows holding 8-bit values are resized
+    by the uint8 rule instead (11-bit weights held in float32: the row sums, below 2²⁴, are
+    exact), the results kept in float32."""
     n = ofs0.size
     lines = np.empty((2, n), np.float32)
     tags = np.array([-1, -1])
@@ -243,7 +253,12 @@ def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, top, dst, y
         w0 = b0[y]
         w1 = b1[y]
         out = dst[y]
-        if top > 0:
+        if fixed:
+            v0 = np.int32(w0)
+            v1 = np.int32(w1)
+            for x in range(n):
+                out[x] = _vertical_fixed(l0[x], l1[x], v0, v1)
+        elif top > 0:
             for x in range(n):
                 out[x] = min(max(np.rint(l0[x] * w0 + l1[x] * w1), 0.0), top)
         else:
@@ -309,13 +324,16 @@ def _area_2x2(rows, channels, dst, threads):
 
 
 @njit(cache=True, nogil=True)
-def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, dst, y0, y1):
+def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst, y0, y1):
     """Block means ``Σ·scale`` (float32), rounded half to even and clipped to ``top`` for
     integer images (``top`` 0: float32, as is). ``sums`` gives the accumulator type. The block's
-    rows are added first over the whole row (contiguous, vectorised), then its columns."""
+    rows are added first over the whole row (contiguous, vectorised), then its columns.
+    ``quarter_up``: 2×2 blocks of float32 rows holding 8-bit values, by the uint8 rule
+    ``(Σ + 2) >> 2`` of ``_area_2x2_rows`` (exact in float32), the result kept in float32."""
     C = channels
     dst_w = dst.shape[1] // C
     line = np.empty(rows.shape[1], sums.dtype)
+    block = np.empty(dst.shape[1], sums.dtype)
     for y in range(y0, y1):
         first = rows[ky * y]
         for x in range(line.size):
@@ -324,18 +342,23 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, dst, y0, y1):
             r = rows[ky * y + j]
             for x in range(line.size):
                 line[x] += r[x]
-        out = dst[y]
         for d in range(dst_w):
             i = d * kx * C
             for c in range(C):
                 total = line[i + c]
                 for k in range(1, kx):
                     total += line[i + k * C + c]
-                v = np.float32(total) * scale
-                if top > 0:
-                    out[d * C + c] = min(max(np.rint(v), 0.0), top)
-                else:
-                    out[d * C + c] = v
+                block[d * C + c] = total
+        out = dst[y]                # the rounding outside the block loops: these vectorise
+        if quarter_up:
+            for x in range(block.size):
+                out[x] = np.floor((np.float32(block[x]) + np.float32(2)) * np.float32(0.25))
+        elif top > 0:
+            for x in range(block.size):
+                out[x] = min(max(np.rint(np.float32(block[x]) * scale), 0.0), top)
+        else:
+            for x in range(block.size):
+                out[x] = np.float32(block[x]) * scale
 
 
 @njit(cache=True, nogil=True)
@@ -419,20 +442,24 @@ def resize_nearest(planes, out_w, out_h):
     return out
 
 
-def resize_linear(planes, out_w, out_h):
+def resize_linear(planes, out_w, out_h, eight_bit=False):
     """Bilinear resize of (H, W, C) ``planes`` to ``out_w × out_h``, as
     ``cv2.resize(..., interpolation=cv2.INTER_LINEAR)``: identical on uint8. uint16 and float32
     follow OpenCV's native path (identical with ``cv2.ipp.setUseIPP(False)``); its default IPP
     path differs by ±3 of 65535 at most on uint16, a few 1e-5 on float32.
 
     An exact 2× shrink on both axes is an area average, as in OpenCV.
+
+    ``eight_bit``: float32 ``planes`` holding 8-bit values, resized as their uint8 image (the
+    same numbers, kept in float32). The fast guided filter shrinks a float32 guide and a uint8
+    image: so one compiled kernel serves both.
     """
     H, W, C, out = _check(planes, out_w, out_h)
     fast_x, ix = _is_integer_scale(_scales(W, out_w)[0])
     fast_y, iy = _is_integer_scale(_scales(H, out_h)[0])
     if fast_x and fast_y and ix == 2 and iy == 2:
-        return _resize_area(planes, out)
-    return _resize_bilinear(planes, out, area_mode=False)
+        return _resize_area(planes, out, eight_bit)
+    return _resize_bilinear(planes, out, False, eight_bit)
 
 
 def resize_area(planes, out_w, out_h):
@@ -445,7 +472,7 @@ def resize_area(planes, out_w, out_h):
     return _resize_area(planes, _check(planes, out_w, out_h)[3])
 
 
-def _resize_area(planes, out):
+def _resize_area(planes, out, eight_bit=False):
     H, W, C = planes.shape
     out_h, out_w, _ = out.shape
     if (H, W) == (out_h, out_w):
@@ -454,18 +481,20 @@ def _resize_area(planes, out):
     scale_x, _ = _scales(W, out_w)
     scale_y, _ = _scales(H, out_h)
     if scale_x < 1 or scale_y < 1:
-        return _resize_bilinear(planes, out, area_mode=True)
+        return _resize_bilinear(planes, out, True)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
     fast_x, kx = _is_integer_scale(scale_x)
     fast_y, ky = _is_integer_scale(scale_y)
     if fast_x and fast_y:
-        if kx == 2 and ky == 2 and C != 2 and planes.dtype != np.float32:
+        quarter_up = kx == 2 and ky == 2 and C != 2 and (eight_bit or planes.dtype != np.float32)
+        if quarter_up and planes.dtype != np.float32:
             _area_2x2(rows, C, dst, get_num_threads())
         else:
             sums = np.empty(0, _block_sum_type(planes.dtype, kx * ky))
+            top = 255.0 if eight_bit else _top(planes.dtype)
             run_in_strips(_area_blocks_rows, out.shape, rows, kx, ky, C,
-                          np.float32(1.0 / (kx * ky)), sums, _top(planes.dtype), dst,
+                          np.float32(1.0 / (kx * ky)), sums, top, quarter_up, dst,
                           min_values=MIN_VALUES_PER_STRIP)
         return out
     xdst, xsrc, xalpha = _per_value(*_area_table(W, out_w, scale_x), C)
@@ -475,18 +504,19 @@ def _resize_area(planes, out):
     return out
 
 
-def _resize_bilinear(planes, out, area_mode):
+def _resize_bilinear(planes, out, area_mode, eight_bit=False):
     H, W, C = planes.shape
     out_h, out_w, _ = out.shape
-    fixed = planes.dtype == np.uint8
+    fixed = eight_bit or planes.dtype == np.uint8
     ofs0, ofs1, a0, a1 = linear_columns(W, out_w, C, area_mode, fixed)
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
-    if fixed:
+    if planes.dtype == np.uint8:
         run_in_strips(_linear_u8_rows, out.shape, rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1,
                       dst, min_values=MIN_VALUES_PER_STRIP)
     else:
+        a0, a1, b0, b1 = (w.astype(np.float32, copy=False) for w in (a0, a1, b0, b1))   # (fixed: 11-bit)
         run_in_strips(_linear_float_rows, out.shape, rows, ofs0, ofs1, a0, a1, row0, row1, b0,
-                      b1, _top(planes.dtype), dst, min_values=MIN_VALUES_PER_STRIP)
+                      b1, fixed, _top(planes.dtype), dst, min_values=MIN_VALUES_PER_STRIP)
     return out
