@@ -38,8 +38,13 @@ def main():
     if sys.argv[1:2] != ["server"] and not os.environ.get(NO_SERVER):
         code = Request(sys.argv[1:]).run()
     if code is None:
-        from .cli import main as in_process
-        in_process()
+        from .cli import exit_now, main as in_process
+        try:
+            in_process()
+        except SystemExit as stop:
+            if stop.code is None or isinstance(stop.code, int):
+                exit_now(stop.code or 0)
+            raise
     sys.exit(code)
 
 

@@ -83,3 +83,23 @@ def test_a_command_builds_only_its_own_options(tmp_path, monkeypatch):
     built.clear()
     code, _out, _err = run_cli("blurr", PHOTOS / "camera.png")
     assert code == 2 and "blur" in built and "canny" in built    # the whole app, to suggest 'blur'
+
+
+def test_a_finished_command_leaves_without_the_interpreters_teardown_and_with_its_output_whole():
+    """Python's teardown freed Numba's, LLVM's and pydantic's objects module by module after the
+    command was done: 0.1 s of a 0.45 s one-image call."""
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print('torn down', file=sys.stderr))\n"
+              "sys.argv[0] = 'imgkit'\n"
+              "from imgkit.client import main\n"
+              "main()\n")
+    done = subprocess.run([sys.executable, "-c", script, "blur", str(PHOTOS / "camera.png"), "-o", "-"],
+                          capture_output=True, timeout=300, env={**os.environ, "IMGKIT_NO_SERVER": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "torn down" not in done.stderr.decode()
+    import cv2
+    import numpy as np
+    assert cv2.imdecode(np.frombuffer(done.stdout, np.uint8), cv2.IMREAD_UNCHANGED).shape[:2] == (512, 512)
+    missing = subprocess.run([sys.executable, "-c", script, "blur", "missing.png"], capture_output=True,
+                             text=True, timeout=300, env={**os.environ, "IMGKIT_NO_SERVER": "1"})
+    assert missing.returncode == 1 and "missing.png: no such file" in missing.stderr

@@ -60,7 +60,7 @@ def main(argv=None):
         if not isinstance(stop, Interrupted):
             stop = Interrupted("SIGTERM" if isinstance(stop, Terminated) else "SIGINT")
         print(f"imgkit: {stop.word}", file=sys.stderr)
-        _leave(stop.code, at_once=from_command_line)
+        exit_now(stop.code) if from_command_line else sys.exit(stop.code)
     except BrokenPipeError:     # stdout's reader has gone (| head): not an error of ours
         from ..io import silence_stdout
         silence_stdout()
@@ -94,15 +94,16 @@ def _app_for(argv):
     return narrowed
 
 
-def _leave(code, at_once):
-    """Exit with ``code`` after an interrupt. From the command line, at once: the interpreter's
-    own exit would first wait for the kernel threads of a call still running (its output's
-    temporary file is already removed, and its result never written)."""
-    if at_once:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (AttributeError, OSError):   # closed, or its reader gone
-                pass
-        os._exit(code)
-    sys.exit(code)
+def exit_now(code):
+    """Leave the process with ``code`` once stdout and stderr are flushed, without the
+    interpreter's teardown: after an interrupt, that would first wait for the kernel threads of a
+    call still running (its output's temporary file is already removed, its result never
+    written); after a finished command, it would free Numba's, LLVM's and pydantic's objects
+    module by module (0.1 s of a 0.45 s one-image call, once every output is written and
+    reported)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):   # closed, or its reader gone
+            pass
+    os._exit(code)
