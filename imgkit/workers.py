@@ -16,8 +16,10 @@ an interrupted command exits without waiting for the kernels they are in.
 
 import os
 import queue
+import signal
 import threading
 import time
+from contextlib import contextmanager
 
 STOP_TIMEOUT = 2.0     # seconds a task whose output is in place has to hand its result over
 POLL = 0.2             # seconds between looks for a signal that reached another thread
@@ -71,18 +73,21 @@ def run_threads(tasks, work, jobs, done, *, fail_fast=False):
     failure, ended = None, 0
     try:
         while ended < jobs:
-            item = _next(finished)
-            if item is None:
-                ended += 1
-                continue
-            index, result, error = item
-            with lock:
-                del running[index]
-            if error is not None:
-                failure = failure or error
-                halt.set()      # the other threads finish what they began
-            else:
-                done(index, result)
+            with _signals_held():   # a result taken from the queue is always handed on
+                item = _next(finished)
+                if item is None:
+                    ended += 1
+                    continue
+                index, result, error = item
+                if index is None:       # a spell without results
+                    continue
+                with lock:
+                    del running[index]
+                if error is not None:
+                    failure = failure or error
+                    halt.set()      # the other threads finish what they began
+                else:
+                    done(index, result)
     except BaseException:
         halt.set()
         _stop(finished, running, lock, done)
@@ -94,12 +99,32 @@ def run_threads(tasks, work, jobs, done, *, fail_fast=False):
 
 
 def _next(finished):
-    """The next item a thread sent; waits in short spells, so that a signal is seen at once."""
-    while True:
-        try:
-            return finished.get(timeout=POLL)
-        except queue.Empty:
-            continue
+    """The next item a thread sent, or (None, None, None) after a short spell with none, so that
+    a signal held meanwhile is seen."""
+    try:
+        return finished.get(timeout=POLL)
+    except queue.Empty:
+        return None, None, None
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM that arrive in the block are raised as it ends: an interrupt between
+    taking a result from the queue and handing it on lost it (an output in place, never
+    reported). Only the main thread can set handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda number, _frame: arrived.append(number)) for number in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(arrived):
+            signal.raise_signal(number)
 
 
 def _stop(finished, running, lock, done):

@@ -531,3 +531,30 @@ def test_a_long_output_name_that_fits_is_written(tmp_path, capsys):
     small(tmp_path / name)
     code, _, err = run_cli("blur", tmp_path / name, capsys=capsys)
     assert code == 0, err
+
+
+HANDED_ON = """
+import signal, types
+from imgkit import workers
+taken = workers._next
+
+def and_then_ctrl_c(finished):
+    item = taken(finished)
+    if item is not None and item[0] is not None:
+        signal.raise_signal(signal.SIGINT)      # arrives just as the result is taken
+    return item
+workers._next = and_then_ctrl_c
+handed = []
+try:
+    workers.run_threads([1, 2, 3], lambda task: types.SimpleNamespace(status="ok"), 1,
+                        lambda index, result: handed.append(index))
+except KeyboardInterrupt:
+    print("interrupted", handed)
+"""
+
+
+def test_a_result_taken_as_a_signal_arrives_is_still_handed_on():
+    """The batch took a result from its threads' queue, then the interrupt fired before it was
+    handed on: an output in place that --json never reported (make test-latest, once)."""
+    done = subprocess.run([sys.executable, "-c", HANDED_ON], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "interrupted [0]", done.stderr
