@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bench import IN_PROCESS
+
 LOOP = """import cv2, glob, os, sys
 for p in sorted(glob.glob(sys.argv[1] + "/*.jpg")):
     cv2.imwrite(os.path.join(sys.argv[2], os.path.basename(p)),
@@ -82,7 +84,8 @@ def peak_rss_mb(argv, out):
     """The peak RSS of ``argv`` run into a fresh ``out``, in MB."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *argv], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *argv], capture_output=True, text=True,
+                          env={**os.environ, **IN_PROCESS})
     if done.returncode:
         raise RuntimeError(f"{' '.join(argv[:6])}… exited {done.returncode}: "
                            f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
@@ -95,7 +98,8 @@ def measure(argv, out):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, **IN_PROCESS})
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)

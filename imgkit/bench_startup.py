@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bench import IN_PROCESS
+
 FLOOR = "import numpy, cv2, numba"
 WARM_CALL_TARGET = 1.5
 HELP_TARGET = 1.3
@@ -75,14 +77,15 @@ def timed(command, env=None):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def against(what, command, baseline_what, baseline, target, repeat):
-    """``command`` against ``baseline``, alternating, after one warm-up run of each."""
+def against(what, command, baseline_what, baseline, target, repeat, env=IN_PROCESS):
+    """``command`` (with ``env`` added to the environment) against ``baseline``, alternating,
+    after one warm-up run of each."""
     timed(baseline)
-    timed(command)
+    timed(command, env)
     ours, theirs = [], []
     for _ in range(repeat):
         theirs.append(timed(baseline)[0])
-        ours.append(timed(command)[0])
+        ours.append(timed(command, env)[0])
     seconds, base = statistics.median(ours), statistics.median(theirs)
     return [Timing(baseline_what, base), Timing(what, seconds, baseline_what, seconds / base, target)]
 
@@ -96,13 +99,24 @@ def imports_of(command_args):
 
 
 def warm_call(scratch, repeat):
+    """The warm one-image call against the floor, then the same call through a resident server
+    (``imgkit server start``, in a runtime directory of its own) against a bare Python start."""
     import cv2
     import numpy as np
     small = scratch / "small.png"
     cv2.imwrite(str(small), np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
     call = imgkit_line("blur", small, "-o", scratch / "small_blur.png", "--overwrite", "-q")
-    return against(f"imgkit blur (64×64 PNG, warm cache)", call, f'python -c "{FLOOR}"',
+    rows = against("imgkit blur (64×64 PNG, warm cache)", call, f'python -c "{FLOOR}"',
                    [sys.executable, "-c", FLOOR], WARM_CALL_TARGET, repeat)
+    runtime = scratch / "runtime"
+    runtime.mkdir(mode=0o700)
+    served = {"XDG_RUNTIME_DIR": str(runtime)}
+    timed(imgkit_line("server", "start"), served)
+    try:
+        return rows + against("the same, through imgkit server", call, 'python -c "pass"',
+                              [sys.executable, "-c", "pass"], None, repeat, served)
+    finally:
+        timed(imgkit_line("server", "stop"), served)
 
 
 def help_calls(scratch, repeat):
@@ -159,7 +173,7 @@ def first_compiles(scratch, on_row):
         text = line.format(input=source.name, output="out")
         args = shlex.split(line.format(input=source, output=scratch / "compiled"))
         with tempfile.TemporaryDirectory(dir=scratch) as cache:
-            wall, cpu = timed(imgkit_line(*args, "--overwrite", "-q"), env={"NUMBA_CACHE_DIR": cache})
+            wall, cpu = timed(imgkit_line(*args, "--overwrite", "-q"), env={**IN_PROCESS, "NUMBA_CACHE_DIR": cache})
         row = Timing(f"imgkit {text}", wall, target=FIRST_COMPILE_TARGET_S, cpu_seconds=cpu)
         on_row(row)
         rows.append(row)
@@ -181,7 +195,8 @@ def run(repeat=7, on_row=lambda row: None):
 def describe(row):
     """One line for the terminal."""
     mark = "" if row.target is None else (" pass" if row.passed else " FAIL")
-    ratio = f", {row.ratio:.2f}× {row.baseline} (target ≤ {row.target}×)" if row.baseline else ""
+    target = f" (target ≤ {row.target}×)" if row.target is not None else ""
+    ratio = f", {row.ratio:.2f}× {row.baseline}{target}" if row.baseline else ""
     cpu = f", {row.cpu_seconds:.2f} s CPU" if row.cpu_seconds is not None else ""
     limit = f" (target < {row.target:.0f} s)" if row.target is not None and not row.baseline else ""
     return f"{row.what}: {row.seconds:.2f} s{cpu}{ratio}{limit}{mark}" + (f"; {row.note}" if row.note else "")
