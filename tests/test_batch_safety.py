@@ -342,7 +342,9 @@ def test_every_output_an_interrupted_batch_wrote_is_reported(compiled, tmp_path)
                       "--method", "bilateral", "--diameter", "41"])
     first = process.stdout.readline()
     os.kill(process.pid, signal.SIGTERM)
-    stdout, err = process.communicate(timeout=30)
+    stdout = process.stdout.read()      # through the reader readline() used: communicate() reads the
+    err = process.stderr.read()         # pipe itself, and lost the lines readline() had buffered
+    process.wait(timeout=30)
     assert json.loads(first)["status"] == "ok", err
     assert process.returncode in (143, -signal.SIGTERM), err    # the latter: in its last instant
     reported = {os.path.basename(json.loads(line)["output"]) for line in (first + stdout).splitlines()
