@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bench import IN_PROCESS
+from .bench_startup import imgkit_line
 
 LOOP = """import cv2, glob, os, sys
 for p in sorted(glob.glob(sys.argv[1] + "/*.jpg")):
@@ -54,8 +55,7 @@ class Row:
 
 def commands(source, out, cores):
     """``(section key, words, argv)`` of each command line timed on ``source``, writing into ``out``."""
-    imgkit = [sys.executable, "-m", "imgkit", "blur", str(source), "--sigma", str(SIGMA), "-o", str(out),
-              "--quality", str(QUALITY), "-q"]
+    imgkit = imgkit_line("blur", source, "--sigma", SIGMA, "-o", out, "--quality", QUALITY, "-q")
     lines = [("loop", "plain cv2 loop (one process)", [sys.executable, "-c", LOOP, str(source), str(out)]),
              ("default", "imgkit, default -j", imgkit)]
     lines += [(f"j{jobs}", f"imgkit -j {jobs}", imgkit + ["-j", str(jobs)]) for jobs in range(1, cores + 1)]
