@@ -45,6 +45,11 @@ class Row:
         return None if self.skimage_ms is None else self.skimage_ms / self.imgkit_ms
 
 
+def failed(words, code, stderr):
+    """The RuntimeError for a timed command line (``words``) that exited ``code``: its last line of stderr."""
+    return RuntimeError(f"{words} exited {code}: {(stderr.strip().splitlines() or ['no message'])[-1]}")
+
+
 def median_ms(function, repeat):
     times = []
     for _ in range(repeat):
@@ -304,8 +309,7 @@ def end_to_end(chain=CHAIN, count=20, repeat=3, final_format="png", on_row=lambd
                     done = subprocess.run([*line, "--overwrite", "-q"], capture_output=True, text=True,
                                           env={**os.environ, **IN_PROCESS})
                     if done.returncode:
-                        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
-                        raise RuntimeError(f"{' '.join(line[2:])} exited {done.returncode}: {said}")
+                        raise failed(" ".join(line[2:]), done.returncode, done.stderr)
             run_all()
             seconds = median_ms(run_all, repeat) / 1e3
             row = EndToEnd(what, seconds, seconds / rows[0].seconds if rows else 1.0)

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench import IN_PROCESS
+from .bench import IN_PROCESS, failed
 from .bench_startup import imgkit_line
 
 LOOP = """import cv2, glob, os, sys
@@ -87,8 +87,7 @@ def peak_rss_mb(argv, out):
     done = subprocess.run([sys.executable, "-c", PEAK_RSS, *argv], capture_output=True, text=True,
                           env={**os.environ, **IN_PROCESS})
     if done.returncode:
-        raise RuntimeError(f"{' '.join(argv[:6])}… exited {done.returncode}: "
-                           f"{(done.stderr.strip().splitlines() or ['no message'])[-1]}")
+        raise failed(" ".join(argv[:6]) + "…", done.returncode, done.stderr)
     return int(done.stdout) / 1024
 
 
@@ -106,8 +105,7 @@ def measure(argv, out):
     said = process.stderr.read().decode(errors="replace")
     process.stderr.close()
     if process.returncode:
-        raise RuntimeError(f"{' '.join(argv[:6])}… exited {process.returncode}: "
-                           f"{(said.strip().splitlines() or ['no message'])[-1]}")
+        raise failed(" ".join(argv[:6]) + "…", process.returncode, said)
     return seconds, usage.ru_utime + usage.ru_stime
 
 

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench import IN_PROCESS
+from .bench import IN_PROCESS, failed
 
 FLOOR = "import numpy, cv2, numba"
 WARM_CALL_TARGET = 1.5
@@ -77,8 +77,7 @@ def timed(command, env=None):
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
-        said = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise RuntimeError(f"{shlex.join(command[1:])} exited {done.returncode}: {said}")
+        raise failed(shlex.join(command[1:]), done.returncode, done.stderr)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
