@@ -117,9 +117,36 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
     else:
         if output is not None and len(sources) > 1 and os.path.isfile(output):
             raise UsageError(f"-o {output!r} is a file, but there are {len(sources)} inputs: give a directory")
-        tasks = [_task_in_directory(source, output, suffix, fmt or default_fmt, formats) for source in sources]
+        refuse_file_name(output, sources, formats)
+        tasks = _without_own_outputs([_task_in_directory(source, output, suffix, fmt or default_fmt, formats)
+                                      for source in sources])
     refuse_unsafe(tasks, reads)
     return tasks
+
+
+def _without_own_outputs(tasks):
+    """``tasks`` less those whose input a walk or glob found and that is another task's output
+    (``photo_blur.png`` beside ``photo.png``), so that a re-run finds the inputs of the first run
+    and ``--skip-existing``/``--overwrite`` apply; a named input is always kept."""
+    outputs = {os.path.realpath(task.output) for task in tasks if task.output != STDIO}
+    return [task for task in tasks if task.source.named or task.source.path == STDIO
+            or os.path.realpath(task.source.path) not in outputs
+            or os.path.realpath(task.source.path) == os.path.realpath(task.output)]
+
+
+def refuse_file_name(output, sources, formats=None):
+    """Raise UsageError where inputs that go into a directory meet ``-o`` naming a file that does
+    not exist and has the extension of a format imgkit writes (``out/x.png``): it would become a
+    directory named ``x.png``."""
+    from .io import TABLE_FORMATS
+    from .options import FORMATS
+    if output is None or output.endswith(("/", os.sep)) or os.path.lexists(output):
+        return
+    extension = os.path.splitext(output)[1].lower().lstrip(".")
+    if extension in set(formats or FORMATS) | set(TABLE_FORMATS):
+        count = f"{len(sources)} inputs" if len(sources) > 1 else "an input found through a directory or glob"
+        raise UsageError(f"-o {output!r}: {os.path.basename(output)!r} looks like a file name, but there are {count}: "
+                         "give a directory (a path ending in '/' is one)")
 
 
 def _task_in_directory(source, output, suffix, fmt, formats):

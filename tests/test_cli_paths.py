@@ -83,3 +83,53 @@ def test_json_records_reach_stdout_when_stderr_is_a_terminal(tree, tmp_path):
     assert all(line["status"] == "ok" for line in lines[:-1]) and lines[-1]["ok"] == 3
     terminal_text = b"".join(shown).decode(errors="replace")
     assert "imgkit" in terminal_text and "{" not in terminal_text     # the bar, and no record
+
+
+# ---------------------------------------------------------------- 2. beside each input, re-runs
+
+@pytest.mark.parametrize("form", ["directory", "glob"])
+def test_outputs_go_beside_their_inputs_and_a_rerun_finds_the_same_names(tree, form):
+    pattern = [str(tree), "-r"] if form == "directory" else [str(tree / "**" / "*.png")]
+    first = imgkit("blur", *pattern, "-j", "1")
+    assert first.returncode == 0, first.stderr
+    expected = ["camera.png", "camera_blur.png", "coffee.png", "coffee_blur.png", "sub/chelsea.png",
+                "sub/chelsea_blur.png"]
+    assert files(tree) == expected
+    again = imgkit("blur", *pattern, "-j", "1")
+    assert again.returncode == 1 and again.stderr.count("output exists") == 3     # the same names, refused
+    skipped = imgkit("blur", *pattern, "--skip-existing", "--json")
+    assert skipped.returncode == 0, skipped.stderr
+    assert [r["status"] for r in records(skipped.stdout)[:-1]] == ["skipped"] * 3
+    replaced = imgkit("blur", *pattern, "--overwrite", "--json", "-j", "1")
+    assert replaced.returncode == 0, replaced.stderr
+    assert sorted(r["output"] for r in records(replaced.stdout)[:-1]) == [str(tree / n) for n in expected[1::2]]
+    assert files(tree) == expected      # no photo_blur_blur.png, no nested directory
+
+
+def test_an_input_named_on_the_command_line_is_never_left_out(tree):
+    assert imgkit("blur", tree / "camera.png").returncode == 0
+    both = imgkit("blur", tree / "camera.png", tree / "camera_blur.png")
+    assert both.returncode == 2 and "a file this run reads" in said(both)
+
+
+# ---------------------------------------------------------------- 3. -o x.png for several inputs
+
+@pytest.mark.parametrize("name", ["x.png", "x.JPEG", "x.Tif", "x.npy", "x.csv"])
+def test_several_inputs_with_a_file_name_as_output_are_a_usage_error(tree, tmp_path, name):
+    out = tmp_path / "out" / name
+    result = imgkit("blur", tree / "camera.png", tree / "coffee.png", "-o", out)
+    assert result.returncode == 2
+    assert "2 inputs" in said(result) and f"'{name}' looks like a file name" in said(result)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_directory_of_inputs_with_a_file_name_as_output_is_a_usage_error(tree, tmp_path):
+    result = imgkit("blur", tree, "-o", tmp_path / "x.png")
+    assert result.returncode == 2 and "looks like a file name" in said(result)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_path_ending_in_a_slash_is_a_directory_whatever_its_extension(tree, tmp_path):
+    result = imgkit("blur", tree / "camera.png", tree / "coffee.png", "-o", f"{tmp_path / 'x.png'}/", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    assert files(tmp_path / "x.png") == ["camera.png", "coffee.png"]
