@@ -133,3 +133,123 @@ def test_a_path_ending_in_a_slash_is_a_directory_whatever_its_extension(tree, tm
     result = imgkit("blur", tree / "camera.png", tree / "coffee.png", "-o", f"{tmp_path / 'x.png'}/", "-j", "1")
     assert result.returncode == 0, result.stderr
     assert files(tmp_path / "x.png") == ["camera.png", "coffee.png"]
+
+
+# ---------------------------------------------------------------- 13. lists and --dry-run
+
+def test_at_list_reads_one_path_a_line(tree, tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"d/camera.png\r\n\nd/sub/chelsea.png\n")
+    result = imgkit("blur", "@list.txt", "-o", "out/", "-j", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert files(tmp_path / "out") == ["d/camera.png", "d/sub/chelsea.png"]     # listed paths mirrored
+
+
+def test_from_stdin_nul_separated_as_find_print0_writes(tree, tmp_path):
+    names = b"\0".join([str(tree / "camera.png").encode(), str(tree / "sub" / "chelsea.png").encode()]) + b"\0"
+    result = subprocess.run([*IMGKIT, "blur", "--from", "-", "-0", "-o", str(tmp_path / "out"), "--json", "-j", "1"],
+                            input=names, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sorted(r["input"] for r in records(result.stdout.decode())[:-1]) == [str(tree / "camera.png"),
+                                                                                 str(tree / "sub" / "chelsea.png")]
+    assert files(tmp_path / "out") == ["camera.png", "chelsea.png"]     # absolute paths: their names
+
+
+def test_names_in_a_list_are_literal(tree, tmp_path):
+    (tmp_path / "list.txt").write_text("d/*.png\n")
+    result = imgkit("blur", "--from", "list.txt", "-o", "out/", cwd=tmp_path)
+    assert result.returncode == 1 and "d/*.png" in result.stderr      # no glob expansion: no such file
+    assert not (tmp_path / "out").exists() or files(tmp_path / "out") == []
+
+
+def test_from_stdin_is_refused_on_a_terminal(tree, tmp_path):
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run([*IMGKIT, "blur", "--from", "-", "-o", str(tmp_path / "out")], stdin=terminal,
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 2 and "stdin is a terminal" in said(result)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--from", "-", "-"], "cannot be combined with '-'"),
+    (["-0", "PHOTO"], "-0/--null"),
+    (["@missing.txt"], "cannot read list missing.txt"),
+    ([], "no INPUT given"),
+])
+def test_list_usage_errors(tree, tmp_path, args, words):
+    args = [str(tree / "camera.png") if arg == "PHOTO" else arg for arg in args]
+    result = imgkit("blur", "--sigma", "1", *args, "-o", "out/", cwd=tmp_path, input="")
+    assert result.returncode == 2 and words in said(result), result.stderr
+
+
+def test_a_list_file_is_never_an_output(tree, tmp_path):
+    listing = tmp_path / "list.png"
+    listing.write_text(f"{tree / 'camera.png'}\n")
+    result = imgkit("blur", f"@{listing}", "-o", listing, "--overwrite")
+    assert result.returncode == 2 and "a file this run reads" in said(result)
+    assert listing.read_text() == f"{tree / 'camera.png'}\n"
+
+
+def test_a_list_is_capped(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"a" * ((16 << 20) + 1))
+    result = imgkit("blur", "@big.txt", "-o", "out/", cwd=tmp_path)
+    assert result.returncode == 2 and "larger than 16 MiB" in said(result)
+
+
+@pytest.mark.parametrize("command", [["blur", "--sigma", "2"], ["run", "resize --scale 0.5 | blur"]])
+def test_dry_run_prints_each_task_and_writes_nothing(tree, tmp_path, command):
+    cache = tmp_path / "cache"      # empty: a compiled kernel would be cached there
+    cache.mkdir()
+    before = files(tmp_path)
+    result = imgkit(*command, "d", "-r", "-o", "out/new/", "--dry-run", cwd=tmp_path,
+                    env={**os.environ, "NUMBA_CACHE_DIR": str(cache)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"d/{name} -> out/new/{name}"
+                                          for name in ("camera.png", "coffee.png", "sub/chelsea.png")]
+    assert files(tmp_path) == before and not (tmp_path / "out").exists()
+    assert "compiling" not in result.stderr and not any(cache.iterdir())
+
+
+def test_dry_run_with_json_gives_one_planned_record_per_task(tree, tmp_path):
+    (tmp_path / "list.txt").write_text("d/coffee.png\nd/camera.png\n")
+    result = imgkit("blur", "@list.txt", "--dry-run", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = records(result.stdout)
+    assert [(r["input"], r["output"], r["status"]) for r in lines[:-1]] == [
+        ("d/camera.png", "d/camera_blur.png", "planned"), ("d/coffee.png", "d/coffee_blur.png", "planned")]
+    assert lines[-1] == {"planned": 2, "total": 2}
+    assert files(tree) == ["camera.png", "coffee.png", "sub/chelsea.png"]
+
+
+def test_dry_run_keeps_usage_errors(tree, tmp_path):
+    result = imgkit("blur", tree / "camera.png", tree / "coffee.png", "-o", tmp_path / "x.png", "--dry-run")
+    assert result.returncode == 2 and result.stdout == ""
+
+
+def test_hog_takes_lists_and_dry_run(tree, tmp_path):
+    (tmp_path / "list.txt").write_text("d/camera.png\n")
+    result = imgkit("hog", "@list.txt", "-o", "f.npy", "--visualize", "v.png", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["d/camera.png -> f.npy", "d/camera.png -> v.png"]
+    assert not (tmp_path / "f.npy").exists()
+
+
+def test_nms_takes_lists_and_dry_run(tmp_path):
+    detections = {"boxes": [[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], "scores": [0.9, 0.8, 0.7]}
+    (tmp_path / "a.json").write_text(json.dumps(detections))
+    (tmp_path / "b.json").write_text(json.dumps(detections))
+    names = b"a.json\0b.json\0"
+    planned = subprocess.run([*IMGKIT, "nms", "--from", "-", "-0", "-o", "out/", "--dry-run"], cwd=tmp_path,
+                             input=names, capture_output=True, text=False, timeout=300)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.decode().splitlines() == ["a.json -> out/a.json", "b.json -> out/b.json"]
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "list.json").write_text("a.json\n")
+    refused = imgkit("nms", "@list.json", "-o", "list.json", "--overwrite", cwd=tmp_path)
+    assert refused.returncode == 2 and "a file this run reads" in said(refused)
+    done = imgkit("nms", "@list.json", "-o", "kept.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads((tmp_path / "kept.json").read_text())["boxes"]) == 2

@@ -56,6 +56,9 @@ class Common:
     inputs: list
     output: Optional[str]
     recursive: bool
+    from_: Optional[str]
+    null: bool
+    dry_run: bool
     suffix: str
     fmt: Optional[str]
     quality: Optional[int]
@@ -70,10 +73,19 @@ class Common:
     reference: bool
 
 
+# The input-list and dry-run options, shared with ``imgkit nms``.
+FromList = Annotated[Optional[str], typer.Option("--from", metavar="LIST", help="Read input paths from LIST, one a line (- for stdin), as an @LIST input does.", rich_help_panel=IO_PANEL, show_default=False)]
+Null = Annotated[bool, typer.Option("--null", "-0", help="The lists' names are NUL-separated (find -print0).", rich_help_panel=IO_PANEL)]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print each input -> output and stop: no image decoded, no kernel compiled, nothing written.", rich_help_panel=RUN_PANEL)]
+
+
 def _common_options(
-    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False)],
+    inputs: Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends), @LIST (a list of paths) or - for stdin.", show_default=False)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
+    from_: FromList = None,
+    null: Null = False,
+    dry_run: DryRun = False,
     suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
@@ -98,7 +110,8 @@ def _compare_options(
 
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
-_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast"}
+_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast",
+                  "from_", "null", "dry_run"}
 
 
 def image_command(app, compare_app, name, command):
@@ -153,23 +166,26 @@ class Plan:
 def run_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Run ``job`` over the inputs as SPEC §2 describes; returns the exit code."""
     return run_plans([plan_images(name, job, common, default_format, check_sources, extensions)],
-                     jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast)
+                     jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast,
+                     dry_run=common.dry_run)
 
 
 def plan_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Find the inputs, plan and check every output, and check the options: a usage error
     (``typer.BadParameter``) before anything is read, compiled or written."""
-    from .. import batch, inputs
+    from .. import batch, inputs, lists
     if common.json and common.output == batch.STDIO:
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     if common.reference:
         job = replace(job, backend="opencv")
     try:
         sources = inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
-                                       exclude=output_directories(common.output), on_skip=notice(common.quiet))
+                                       exclude=output_directories(common.output), on_skip=notice(common.quiet),
+                                       from_=common.from_, null=common.null)
         suffix = common.suffix if common.suffix is not None else ("" if common.output else f"_{name}")
         tasks = batch.plan_outputs(sources, common.output, suffix=suffix, fmt=common.fmt,
-                                   default_fmt=default_format, reads=job.reads)
+                                   default_fmt=default_format,
+                                   reads=job.reads + lists.list_paths(common.inputs, common.from_))
         if check_sources is not None:
             check_sources(job, sources)
     except (batch.UsageError, ValueError) as error:
@@ -182,7 +198,7 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     from ..warmup import prepare
     try:
         for step in batch.steps(job):
-            prepare(step.op, step.params, job.backend, quiet=common.quiet)
+            prepare(step.op, step.params, job.backend, quiet=common.quiet or common.dry_run)
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     return Plan(name, job, tasks, settings)
@@ -206,12 +222,14 @@ def notice(quiet):
     return say
 
 
-def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
+def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False):
     """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job),
     ``jobs`` images at once (None: as many as the batch repays, ``_jobs``); returns the exit
-    code: 1 if any input failed."""
+    code: 1 if any input failed. ``dry_run``: print the plans instead (``report.planned``)."""
     from .. import batch
-    from .report import Reporter
+    from .report import Reporter, planned
+    if dry_run:
+        return planned([task for plan in plans for task in plan.tasks], json=json)
     code = 0
     for plan in plans:
         _remove_stale_temporaries(plan.tasks, quiet)
