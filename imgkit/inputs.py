@@ -67,6 +67,8 @@ def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS, *, exc
         for source in expanded:
             key = source.path if source.path == STDIO else os.path.realpath(source.path)
             found.setdefault(key, source)
+    if not found:
+        raise UsageError(f"no {finder.noun} in the directories listed")
     if sum(source.path == STDIO for source in found.values()) and len(found) > 1:
         raise UsageError("'-' (stdin) cannot be combined with other inputs")
     return sorted(found.values())
@@ -93,23 +95,22 @@ class _Finder:
         return [Source(pattern, os.path.basename(pattern.rstrip("/" + os.sep)) or pattern, named=True)]
 
     def listed(self, names):
-        """The inputs a list names, literally: a directory is walked; a file is named, and keeps
-        its path as listed for ``-o DIR`` to mirror (its name alone if absolute or climbing ``..``)."""
+        """The inputs a list names, literally: a directory is walked (one without images gives
+        none: ``find`` lists every directory); a file is named. Each keeps its path as listed for
+        ``-o DIR`` to mirror (its name alone if absolute or climbing ``..``)."""
         found = []
         for name in names:
             path = name if name != STDIO else os.path.join(os.curdir, name)     # the file named '-'
             if os.path.isdir(path):
-                found += self._directory(path)
-                continue
-            relative = os.path.normpath(path)
-            if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
-                relative = os.path.basename(relative)
-            found.append(Source(path, relative, named=True))
+                found += [Source(source.path, _as_listed(source.path))
+                          for source in self._directory(path, required=False)]
+            else:
+                found.append(Source(path, _as_listed(path), named=True))
         return found
 
-    def _directory(self, directory):
+    def _directory(self, directory, required=True):
         files = list(self._walk(directory))
-        if not files:
+        if not files and required:
             raise UsageError(f"no {self.noun} in directory {directory!r}" + ("" if self.recursive else " (use -r to descend)"))
         return [Source(path, os.path.relpath(path, directory)) for path in files]
 
@@ -185,6 +186,14 @@ class _Finder:
             return True
         self.on_skip(f"{path}: skipped: {_kind(mode)}, not a regular file")
         return False
+
+
+def _as_listed(path):
+    """The relative path a listed file's output mirrors: its path as listed, or its name alone."""
+    relative = os.path.normpath(path)
+    if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
+        return os.path.basename(relative)
+    return relative
 
 
 def _split_glob(pattern):

@@ -253,3 +253,17 @@ def test_nms_takes_lists_and_dry_run(tmp_path):
     done = imgkit("nms", "@list.json", "-o", "kept.json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(json.loads((tmp_path / "kept.json").read_text())["boxes"]) == 2
+
+
+def test_a_find_list_with_directories_takes_their_images_once(tree, tmp_path):
+    (tree / "empty").mkdir()
+    names = subprocess.run(["find", "d", "-print0"], cwd=tmp_path, capture_output=True, check=True).stdout
+    result = subprocess.run([*IMGKIT, "blur", "--from", "-", "-0", "-o", "out/", "--dry-run"], cwd=tmp_path,
+                            input=names, capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.decode().splitlines()) == [
+        "d/camera.png -> out/d/camera.png", "d/coffee.png -> out/d/coffee.png",
+        "d/sub/chelsea.png -> out/d/sub/chelsea.png"]
+    only_empty = subprocess.run([*IMGKIT, "blur", "--from", "-", "-o", "out/"], cwd=tmp_path, input=b"d/empty\n",
+                                capture_output=True, timeout=300)
+    assert only_empty.returncode == 2 and b"no images in the directories listed" in only_empty.stderr
