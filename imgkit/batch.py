@@ -265,7 +265,10 @@ def _decode(data, task, job, settings, io):
     factor = 1
     if size:
         width, height = size
-        factor = min(reduce(first.params, size)[0], reduce(first.params, (height, width))[0])
+        try:
+            factor = min(reduce(first.params, size)[0], reduce(first.params, (height, width))[0])
+        except ValueError:      # no output for this size: the operation says so, after the decode's own checks
+            factor = 1
         while factor > 1 and width != height and -(-width // factor) == -(-height // factor):
             factor //= 2
     image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels,

@@ -89,7 +89,7 @@ def _common_options(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
     strip: Annotated[bool, typer.Option("--strip", help="Write no metadata (EXIF, ICC profile, resolution are kept by default).", rich_help_panel=IO_PANEL)] = False,
-    shrink_on_load: Annotated[bool, typer.Option("--shrink-on-load", help="Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the first operation allows it (resize to a size 2× smaller still, area), as libvips: faster, not within ±1 of a full decode.", rich_help_panel=IO_PANEL)] = False,
+    shrink_on_load: Annotated[bool, typer.Option("--shrink-on-load", help="Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the operation allows it (resize, area), as libvips: faster, not within ±1 of a full decode.", rich_help_panel=IO_PANEL)] = False,
 ):
     """Only its signature is used: the common options every image command takes."""
 
