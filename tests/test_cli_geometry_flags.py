@@ -109,3 +109,11 @@ def test_shrink_on_load_leaves_other_interpolations_and_enlargements_alone(tmp_p
         assert run("resize", source, *extra, "--shrink-on-load", "-o", asked, "--overwrite",
                    cwd=tmp_path).returncode == 0
         np.testing.assert_array_equal(cv2.imread(str(plain)), cv2.imread(str(asked)))
+
+
+@pytest.mark.parametrize("fit, expected", [("60x60", (60, 40)), ("60x60>", (60, 40)), ("600x600>", (150, 100)),
+                                           ("60x60^", (90, 60)), ((60, 60, "^"), (90, 60)), ((60, 60), (60, 40))])
+def test_geometry_flags_in_the_api(fit, expected):
+    image = np.zeros((100, 150, 3), np.uint8)
+    assert imgkit.resize(image, fit=fit).shape[1::-1] == expected
+    assert imgkit.resize(image, scale="20%").shape[1::-1] == (30, 20)

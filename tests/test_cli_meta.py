@@ -128,3 +128,20 @@ def test_metadata_goes_to_stdout_too(tagged_jpeg, tmp_path):
     assert done.returncode == 0
     with Image.open(io.BytesIO(done.stdout)) as image:
         assert image.info.get("icc_profile") == ICC and image.getexif().get(MAKE) == "Canon"
+
+
+def test_an_unreadable_icc_profile_is_left_out_and_the_image_written(tmp_path):
+    source = tmp_path / "garbage_icc.jpg"
+    Image.fromarray(np.full((16, 24, 3), 90, np.uint8)).save(source, icc_profile=b"not a profile" * 20)
+    out = tmp_path / "out.jpg"
+    done = imgkit("blur", source, "-o", out, cwd=tmp_path)
+    assert done.returncode == 0 and out.exists()
+    assert "garbage_icc.jpg: metadata not readable" in done.stderr and "not kept" in done.stderr
+    assert metadata_of(out)["icc"] is None
+    quiet = imgkit("blur", source, "-q", "-o", tmp_path / "quiet.jpg", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_max_pixels_is_checked_before_any_metadata_is_read(tagged_jpeg, tmp_path):
+    done = imgkit("blur", tagged_jpeg, "--max-pixels", "100", "-o", tmp_path / "out.jpg", cwd=tmp_path)
+    assert done.returncode == 1 and "above --max-pixels" in done.stderr and "metadata" not in done.stderr
