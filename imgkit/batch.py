@@ -7,7 +7,7 @@ runs the tasks on threads of this process (``workers``).
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .inputs import STDIO, Source, UsageError, file_identity
 from .limits import DEFAULT_MAX_PIXELS
@@ -68,6 +68,9 @@ class Settings:
     overwrite: bool = False
     skip_existing: bool = False
     quality: int | None = None
+    strip: bool = False             # --strip: no metadata is carried to the outputs
+    shrink_on_load: bool = False    # --shrink-on-load: a JPEG decoded smaller where the first operation allows
+    say: object = None              # say(message): a notice on stderr (metadata not kept)
 
 
 @dataclass
@@ -264,15 +267,60 @@ def run_task(task, job, settings):
 
 def _process_image(task, job, settings, result, io):
     data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
-    image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
+    image, job = _decode(data, task, job, settings, io)
     pixels = apply(job, image)
     if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
-    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
+    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality,
+                        metadata=_metadata(data, task, settings))
     if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
         result.data = encoded
     else:
         io.write_output(task.output, encoded, overwrite=settings.overwrite)
+
+
+def _decode(data, task, job, settings, io):
+    """The input decoded, and the job to run on it. With ``--shrink-on-load``, a JPEG is decoded
+    at 1/2, 1/4 or 1/8 of its size where the first operation declares ``reduce`` and its
+    parameters allow it, whichever way EXIF turns the image (a reduction after which the turn
+    could not be told from the size is not made); that operation then gets the parameters for
+    the smaller image."""
+    from . import headers, registry
+    first = steps(job)[0]
+    reduce = registry.get(first.op).reduce if settings.shrink_on_load else None
+    size = io.image_size(data) if reduce and headers.sniff(data) == "JPEG" else None
+    factor = 1
+    if size:
+        width, height = size
+        try:
+            factor = min(reduce(first.params, size)[0], reduce(first.params, (height, width))[0])
+        except ValueError:      # no output for this size: the operation says so, after the decode's own checks
+            factor = 1
+        while factor > 1 and width != height and -(-width // factor) == -(-height // factor):
+            factor //= 2
+    image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels,
+                      reduce=factor)
+    if factor == 1:
+        return image, job
+    turned = image.shape[:2] != (-(-height // factor), -(-width // factor))
+    params = reduce(first.params, (height, width) if turned else size)[1]
+    if hasattr(job, "jobs"):
+        return image, replace(job, jobs=(replace(first, params=params),) + job.jobs[1:])
+    return image, replace(job, params=params)
+
+
+def _metadata(data, task, settings):
+    """The input's metadata for its output (``metadata.read``): none with ``--strip`` or for a
+    format that holds none; one that cannot be read or is too large is left out, with a notice."""
+    from . import headers, metadata
+    if settings.strip or task.fmt not in metadata.KEEPS:
+        return None
+    try:
+        return metadata.read(data, headers.sniff(data))
+    except metadata.MetadataError as error:
+        if settings.say is not None:
+            settings.say(f"{task.source.path}: {error}")
+        return None
 
 
 def guarded(task, settings, process):

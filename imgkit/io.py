@@ -52,6 +52,8 @@ _QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALI
 # still applies the EXIF orientation: OpenCV skips orientation only when flags == IMREAD_UNCHANGED.
 _READ_AS_STORED = cv2.IMREAD_COLOR | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
 _READ_GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH
+# The bit of IMREAD_REDUCED_GRAYSCALE_2/4/8 that asks libjpeg for 1/2, 1/4 or 1/8 of the size.
+_REDUCED = {1: 0, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
 
 
 
@@ -153,14 +155,15 @@ def imread(path, *, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
     return decode(data, name=os.fspath(path), gray=gray, max_pixels=max_pixels)
 
 
-def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
+def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS, reduce=1):
     """Decode an encoded image, keeping its depth (8/16-bit, float) and channels.
 
     ``gray=True`` gives one channel of the same depth. EXIF orientation is applied as
     ``cv2.imread`` applies it. A one-channel image is a 2-D array; ``.npy`` data is returned
     as stored, in native byte order and C order. Every size the header declares is checked
-    against ``max_pixels`` (None: no limit) before decoding. Every failure raises
-    ``ImageError(name, reason)``, whatever the data.
+    against ``max_pixels`` (None: no limit) before decoding. ``reduce`` (2, 4 or 8; JPEG only)
+    decodes at that fraction of the size (``cv2.IMREAD_REDUCED_*``, libjpeg's scaled IDCT).
+    Every failure raises ``ImageError(name, reason)``, whatever the data.
     """
     if not data:
         raise ImageError(name, "empty file")
@@ -176,7 +179,7 @@ def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
         if complete and not complete(data):
             raise ImageError(name, f"truncated {kind}")
         _check_sizes(name, kind, data, max_pixels)
-        return _decode_opencv(data, name, kind, gray)
+        return _decode_opencv(data, name, kind, gray, _REDUCED[reduce])
     except ImageError:
         raise
     except MemoryError:
@@ -196,8 +199,8 @@ def _check_sizes(name, kind, data, max_pixels):
         _check_pixels(name, size, max_pixels)
 
 
-def _decode_opencv(data, name, kind, gray):
-    flags = _READ_GRAY if gray else _READ_AS_STORED
+def _decode_opencv(data, name, kind, gray, reduced=0):
+    flags = (_READ_GRAY if gray else _READ_AS_STORED) | reduced
     try:
         with _opencv_quiet():
             image, messages = _captured(lambda: cv2.imdecode(np.frombuffer(data, np.uint8), flags))
@@ -499,12 +502,13 @@ def format_for(path):
     return FORMATS[extension]
 
 
-def encode(image, fmt, *, quality=None):
+def encode(image, fmt, *, quality=None, metadata=None):
     """Encode ``image`` as ``fmt`` (png, jpg, webp, tiff, bmp or npy) and return the bytes.
 
     ``quality`` (1–100) sets jpg and webp compression and is ignored by the other formats;
-    webp without it is lossless. Raises ValueError for a pixel type the format cannot hold:
-    uint16 needs png, tiff or npy; float32 needs tiff or npy.
+    webp without it is lossless. ``metadata`` (``metadata.Metadata``) is written by the same
+    encoder, where the format holds it. Raises ValueError for a pixel type the format cannot
+    hold: uint16 needs png, tiff or npy; float32 needs tiff or npy.
     """
     image = np.asarray(image)
     if fmt == "npy":
@@ -520,6 +524,8 @@ def encode(image, fmt, *, quality=None):
     if quality is not None and fmt in _QUALITY_FLAG:
         params = [_QUALITY_FLAG[fmt], _check_quality(quality)]
     with _opencv_quiet():
+        if metadata:
+            return metadata.encode(fmt, image, params)
         ok, encoded = cv2.imencode("." + fmt, image, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode a {image.dtype} image of shape {image.shape} as {fmt}")

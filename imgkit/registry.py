@@ -133,6 +133,8 @@ class Operation:
     bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
     workload: dict = field(default_factory=dict)    # how bench makes inputs that are not images (``bench.workloads``)
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
+    reduce: object = None       # shrink-on-load: reduce(params, (width, height)) → (1, 2, 4 or 8, params): how
+    #                             much smaller a JPEG may be decoded for it, and its parameters for that image
 
     def param(self, name):
         return next(p for p in self.params if p.name == name)

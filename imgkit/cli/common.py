@@ -71,6 +71,8 @@ class Common:
     json: bool
     fail_fast: bool
     reference: bool
+    strip: bool
+    shrink_on_load: bool
 
 
 # The input-list and dry-run options, shared with ``imgkit nms``.
@@ -98,6 +100,8 @@ def _common_options(
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
+    strip: Annotated[bool, typer.Option("--strip", help="Write no metadata (EXIF, ICC profile, resolution are kept by default).", rich_help_panel=IO_PANEL)] = False,
+    shrink_on_load: Annotated[bool, typer.Option("--shrink-on-load", help="Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the operation allows it (resize, area), as libvips: faster, not within ±1 of a full decode.", rich_help_panel=IO_PANEL)] = False,
 ):
     """Only its signature is used: the common options every image command takes."""
 
@@ -111,7 +115,7 @@ def _compare_options(
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
 _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast",
-                  "from_", "null", "dry_run"}
+                  "from_", "null", "dry_run", "strip", "shrink_on_load"}
 
 
 def image_command(app, compare_app, name, command):
@@ -194,7 +198,8 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
         raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
                                  "without -o)", param_hint="--json")
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
-                              skip_existing=common.skip_existing, quality=common.quality)
+                              skip_existing=common.skip_existing, quality=common.quality, strip=common.strip,
+                              shrink_on_load=common.shrink_on_load, say=notice(common.quiet))
     from ..warmup import prepare
     try:
         for step in batch.steps(job):
