@@ -1,6 +1,7 @@
-"""``imgkit compare`` as a user meets it (issue 17, items 6 and 15): its table at 80 columns and
-its error lines whole, its JSON naming the reference it ran, ``--diff``'s heat maps and their
-names. Every command runs as a real subprocess."""
+"""``imgkit compare`` and ``imgkit bench --plot`` as a user meets them (issue 17, items 6 and 15):
+compare's table at 80 columns and its error lines whole, its JSON naming the reference it ran,
+``--diff``'s heat maps and their names, and bench's chart, or the usage error without matplotlib.
+Every command runs as a real subprocess."""
 
 import json
 import os
@@ -150,3 +151,27 @@ def test_heat_map_colours_grow_with_the_difference_and_frame_a_single_pixel():
     assert not (picture[:400, :400] == heatmap.FRAME).all(axis=2)[150:250, 150:250].any()
     alone = heatmap.heat_map(ours[:200, :200], theirs[:200, :200], "OpenCV", "uint8 levels")
     assert tuple(alone[100, 100]) == large      # alone, the 1-level pixel is the top of the scale
+
+
+def test_bench_plot_writes_a_chart(tmp_path):
+    result = imgkit("bench", "--op", "box_blur", "--size", "1080p", "--repeat", "1", "--no-peers", "--plot",
+                    "chart.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    chart = cv2.imread(str(tmp_path / "chart.png"))
+    assert chart is not None and chart.shape[0] > 100 and chart.shape[1] > 500
+
+
+def test_bench_plot_without_matplotlib_is_a_usage_error_before_any_timing(tmp_path):
+    shadow = tmp_path / "shadow" / "matplotlib"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named matplotlib (shadowed by the test)')\n")
+    path = os.pathsep.join([str(tmp_path / "shadow"), os.environ.get("PYTHONPATH", "")])
+    result = imgkit("bench", "--op", "box_blur", "--size", "1080p", "--plot", "chart.png", cwd=tmp_path,
+                    PYTHONPATH=path)
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "--plot" in message and "matplotlib" in message and "pip install 'imgkit[plot]'" in message
+    assert "cores" not in result.stderr and result.stdout == ""     # no machine line: nothing was timed
+    assert not (tmp_path / "chart.png").exists()
+    wrong = imgkit("bench", "--op", "box_blur", "--plot", "chart.txt", cwd=tmp_path)
+    assert wrong.returncode == 2 and ".png" in wrong.stderr
