@@ -212,19 +212,6 @@ def print_summary():
     print(json.dumps({"versions": describe()}), flush=True)
 
 
-def print_report(table, as_json, notes=()):
-    """A compare report's end: the table, captioned with how the OpenCV path departed from
-    OpenCV's own function (``reference.note``) and ``imgkit --version``'s line; or with ``--json``
-    a last object that holds that line and no ``input`` (the summary)."""
-    from .versions import describe
-    if as_json:
-        print_summary()
-    elif table.row_count:
-        from .console import stdout_console
-        table.caption, table.caption_justify = "\n".join([*(f"OpenCV path: {text}" for text in notes), describe()]), "left"
-        stdout_console().print(table)
-
-
 def compare_chain(job, image, repeat):
     """Both backends of the chain ``job`` on ``image``, stage by stage. For each stage: the
     difference between the two chains' outputs after it (``chain``: where a difference grows), the

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import BAD, PHOTOS
+from conftest import BAD, PHOTOS, compare_rows
 from imgkit import heatmap, registry
 from imgkit.compare import OTHER_REFERENCES
 
@@ -55,10 +55,17 @@ def test_compare_fits_80_columns_with_long_paths_keyed_and_an_error_line_whole(t
     assert len(rows) == 2 and all("100.0000%" in row for row in rows)       # room: paths in the table
 
 
-def records(stdout):
-    found = [json.loads(line) for line in stdout.splitlines()]
-    assert "versions" in found[-1]
-    return found[:-1]
+def test_compare_nms_fits_80_columns_too(tmp_path):
+    names = [f"{LONG}/detections_{index}.json" for index in (1, 2)]
+    for index, name in enumerate(names):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(json.dumps([{"box": [0, 0, 10 + index, 10], "score": 0.9},
+                                                 {"box": [1, 1, 11, 11], "score": 0.8}]))
+    result = imgkit("compare", "nms", *names, "--repeat", "1", cwd=tmp_path, COLUMNS="80")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, result.stdout
+    assert all(f"{number}  {name}" in lines for number, name in enumerate(names, 1))
 
 
 @pytest.mark.parametrize("args, library, function", [
@@ -71,7 +78,7 @@ def test_compare_json_names_the_reference_it_ran(tmp_path, args, library, functi
     small_photo(tmp_path / "camera.png")
     result = imgkit("compare", *args, "camera.png", "--repeat", "1", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    [record] = records(result.stdout)
+    [record] = compare_rows(result.stdout)
     assert (record["reference"], record["reference_function"]) == (library, function)
     assert record["reference_ms"] > 0 and "opencv_ms" not in record
 
@@ -87,8 +94,15 @@ def test_compare_run_names_each_stages_reference(tmp_path):
     result = imgkit("compare", "run", "resize --scale 0.5 --antialias | blur", "camera.png", "--repeat", "1", "--json",
                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    [record] = records(result.stdout)
+    [record] = compare_rows(result.stdout)
     assert [stage["reference"] for stage in record["stages"]] == ["pillow", "opencv"]
+    name = small_photo(tmp_path / LONG / "camera_photo.png").relative_to(tmp_path)
+    table = imgkit("compare", "run", "resize --scale 0.5 --antialias | blur", name, "--repeat", "1", cwd=tmp_path,
+                   COLUMNS="80")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80 and f"1  {name}" in lines, table.stdout
+    assert "1 resize (Pillow)" in table.stdout
 
 
 def map_of(path, shape):
@@ -105,7 +119,7 @@ def test_diff_writes_one_heat_map_per_input_named_as_a_batch_names_outputs(tmp_p
     result = imgkit("compare", "blur", "--method", "median", "in", "-r", "--diff", "maps", "--repeat", "1", "--json",
                     cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    found = {record["input"]: record["diff"] for record in records(result.stdout)}
+    found = {record["input"]: record["diff"] for record in compare_rows(result.stdout)}
     assert found == {"in/camera.png": "maps/camera_diff.png", "in/sub/chelsea.png": "maps/sub/chelsea_diff.png"}
     for output, shape in (("maps/camera_diff.png", (64, 80)), ("maps/sub/chelsea_diff.png", (40, 50))):
         zero = map_of(tmp_path / output, shape)             # median blur is identical: all the 0 colour
@@ -133,7 +147,7 @@ def test_diff_frames_the_differing_pixels_exactly_when_results_differ(tmp_path):
     small_photo(tmp_path / "camera.png", size=(200, 160))
     result = imgkit("compare", "sobel", "camera.png", "--diff", "maps", "--repeat", "1", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    [record] = records(result.stdout)
+    [record] = compare_rows(result.stdout)
     picture = map_of(tmp_path / "maps" / "camera_diff.png", (160, 200))
     framed = (picture == heatmap.FRAME).all(axis=2).any()
     assert framed == (record["identical"] < 1)
