@@ -97,16 +97,11 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     """Compare over every input (directories and globs give the files with one of
     ``extensions``, images by default), and with ``diff`` write each input's heat map of the
     difference there; exit code 1 if any input fails or falls outside tolerance."""
-    import typer
-
-    from . import io, registry
+    from . import registry
     from .tables import show
     from .versions import describe
     op = registry.get(job.op)
-    if diff is not None and op.features:
-        raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
-    sources = find_inputs(common, extensions, exclude=(diff,) if diff else ())
-    outputs = diff_outputs(sources, diff) if diff is not None else {}
+    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name)
     library, function = reference_of(op, job.params)
     edges = op.tolerance.edges
     rows, notes = [], []      # notes: how the reference path departed from calling its function as is
@@ -114,11 +109,7 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     def measure(source, image):
         row, ours, theirs = compare_image(job, image, repeat)
         if source.path in outputs:
-            from .heatmap import heat_map
-            units = f"{theirs.dtype} {'levels' if theirs.dtype.kind in 'ui' else 'values'}"
-            picture = heat_map(ours, theirs, LIBRARIES[row["reference"]], units)
-            io.write_output(outputs[source.path], io.encode(picture, "png"), overwrite=common.overwrite)
-            row["diff"] = outputs[source.path]
+            row["diff"] = write_diff(outputs[source.path], ours, theirs, LIBRARIES[row["reference"]], common.overwrite)
         return row
 
     def report(path, row):
@@ -145,17 +136,32 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     return 1 if failed else 0
 
 
-def diff_outputs(sources, directory):
-    """Each input's heat map path in ``directory``, by the batch's rules: input paths mirrored,
-    ``_diff`` added, png; never an input, never two on one file (a usage error first)."""
+def inputs_and_diffs(common, extensions, directory, last, name):
+    """The inputs, and with ``--diff`` (``directory``) each one's heat map path there, by the
+    batch's rules: input paths mirrored, ``_diff`` added, png; never an input, never two on one
+    file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
     import typer
 
     from . import batch
+    if directory is None:
+        return find_inputs(common, extensions), {}
+    if last.features:
+        raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
+    sources = find_inputs(common, extensions, exclude=(directory,))
     try:
         tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png")
     except batch.UsageError as error:
         raise typer.BadParameter(str(error), param_hint="--diff") from None
-    return {task.source.path: task.output for task in tasks}
+    return sources, {task.source.path: task.output for task in tasks}
+
+
+def write_diff(path, ours, theirs, reference, overwrite):
+    """The heat map of |ours − theirs| (``heatmap``) written to ``path`` (atomically); returns ``path``."""
+    from . import io
+    from .heatmap import heat_map
+    units = f"{theirs.dtype} {'levels' if theirs.dtype.kind in 'ui' else 'values'}"
+    io.write_output(path, io.encode(heat_map(ours, theirs, reference, units), "png"), overwrite=overwrite)
+    return path
 
 
 def strict_json(record):
@@ -216,7 +222,8 @@ def compare_chain(job, image, repeat):
     """Both backends of the chain ``job`` on ``image``, stage by stage. For each stage: the
     difference between the two chains' outputs after it (``chain``: where a difference grows), the
     difference between this stage's two backends on the same input (imgkit's output of the stage
-    before; ``alone``: judged by the stage's tolerance), and each backend's median time."""
+    before; ``alone``: judged by the stage's tolerance), and each backend's median time; then the
+    two chains' results."""
     from . import registry
     from .batch import apply_step
     from .chain import stage_error
@@ -242,27 +249,37 @@ def compare_chain(job, image, repeat):
                      "within_tolerance": op.tolerance.holds(by_itself, alone.dtype),
                      "reference": reference_of(op, step.params)[0], "imgkit_ms": ms,
                      "reference_ms": reference_ms, "reference_notes": notes})
-    return rows
+    return rows, ours, theirs
 
 
-def run_compare_chain(text, job, common, repeat, extensions=None):
-    """``imgkit compare run``: ``compare_chain`` over every input; exit code 1 if any input fails or
-    any stage alone falls outside its tolerance."""
+def run_compare_chain(text, job, common, repeat, extensions=None, diff=None):
+    """``imgkit compare run``: ``compare_chain`` over every input, and with ``diff`` each input's
+    heat map of the two chains' results there; exit code 1 if any input fails or any stage alone
+    falls outside its tolerance."""
+    from . import registry
     from .tables import show
     from .versions import describe
+    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain")
     rows, notes = [], []
 
     def measure(source, image):
-        return compare_chain(job, image, repeat)
+        stages, ours, theirs = compare_chain(job, image, repeat)
+        if source.path not in outputs:
+            return stages, None
+        libraries = {LIBRARIES[stage["reference"]] for stage in stages}
+        reference = libraries.pop() if len(libraries) == 1 else "references"
+        return stages, write_diff(outputs[source.path], ours, theirs, reference, common.overwrite)
 
-    def report(path, stages):
+    def report(path, result):
+        stages, written = result
         within = all(row["within_tolerance"] for row in stages)
         for row in stages:
             notes.extend(note for note in row.pop("reference_notes") if note not in notes)
         total, reference_total = sum(r["imgkit_ms"] for r in stages), sum(r["reference_ms"] for r in stages)
         if common.json:
             print(strict_json({"input": path, "stages": stages, "imgkit_ms": total, "reference_ms": reference_total,
-                               "ratio": total / reference_total, "within_tolerance": within}), flush=True)
+                               "ratio": total / reference_total, "within_tolerance": within,
+                               **({"diff": written} if written else {})}), flush=True)
             return within
         for index, row in enumerate(stages, 1):
             rows.append((path if index == 1 else None,
@@ -274,7 +291,7 @@ def run_compare_chain(text, job, common, repeat, extensions=None):
         rows.append((None, ["all", "", "", "", f"{total:.2f}", f"{reference_total:.2f}",
                             f"{total / reference_total:.2f}×"]))
         return within
-    failed = over_inputs(find_inputs(common, extensions), common, measure, report)
+    failed = over_inputs(sources, common, measure, report)
     if common.json:
         print_summary()
     elif rows:

@@ -89,13 +89,15 @@ def test_every_reference_that_is_not_opencv_is_named():
     assert others == set(OTHER_REFERENCES)
 
 
-def test_compare_run_names_each_stages_reference(tmp_path):
+def test_compare_run_names_each_stages_reference_and_draws_its_diff(tmp_path):
     small_photo(tmp_path / "camera.png")
     result = imgkit("compare", "run", "resize --scale 0.5 --antialias | blur", "camera.png", "--repeat", "1", "--json",
-                    cwd=tmp_path)
+                    "--diff", "maps", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [record] = compare_rows(result.stdout)
     assert [stage["reference"] for stage in record["stages"]] == ["pillow", "opencv"]
+    assert record["diff"] == "maps/camera_diff.png"
+    map_of(tmp_path / "maps" / "camera_diff.png", (32, 40))       # the chain's result: half the size
     name = small_photo(tmp_path / LONG / "camera_photo.png").relative_to(tmp_path)
     table = imgkit("compare", "run", "resize --scale 0.5 --antialias | blur", name, "--repeat", "1", cwd=tmp_path,
                    COLUMNS="80")
