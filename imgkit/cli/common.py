@@ -108,13 +108,14 @@ def _common_options(
 
 def _compare_options(
     repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
+    diff: Annotated[Optional[str], typer.Option("--diff", metavar="DIR", help="Also write each input's heat map of |imgkit − reference| into DIR (png, _diff added, input paths mirrored).", rich_help_panel=IO_PANEL, show_default=False)] = None,
 ):
     """Only its signature is used: the options ``imgkit compare COMMAND`` adds."""
 
 
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
-_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast",
+_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "skip_existing", "reference", "fail_fast",
                   "from_", "null", "dry_run", "strip", "shrink_on_load"}
 
 
@@ -133,12 +134,12 @@ def image_command(app, compare_app, name, command):
                                     command.extensions))
 
     def compare(**values):
-        repeat = values.pop("repeat")
+        repeat, diff = values.pop("repeat"), values.pop("diff")
         bound_opencv_decoding(values["max_pixels"])
         common = Common(**{key: values.pop(key, None) for key in _COMMON})
         from ..compare import run_compare
         raise typer.Exit(run_compare(name, job_of(build_step(command, values, notice(common.quiet))), common, repeat,
-                                     command.extensions))
+                                     command.extensions, diff))
 
     run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
     compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]

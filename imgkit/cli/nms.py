@@ -166,34 +166,30 @@ def compare_nms(
     **suppression,
 ):
     import json as json_module
+    import sys
 
     import numpy as np
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     from .. import batch, boxes
-    from ..compare import print_report, timed
+    from ..compare import print_summary, timed
     from ..inputs import UsageError, expand_inputs
+    from ..tables import show
+    from ..versions import describe
     box_format = suppression["box_format"]
     name, options = _options(suppression)
-    errors = Console(stderr=True, highlight=False)
     try:
         sources = expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},
-                                on_skip=lambda message: errors.print(f"imgkit: {message}", markup=False))
+                                on_skip=lambda message: print(f"imgkit: {message}", file=sys.stderr))
     except UsageError as error:
         raise typer.BadParameter(str(error)) from None
-    table = Table(title=f"imgkit {name} vs OpenCV (median of {repeat})")
-    for column in ("input", "boxes", "kept", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms"):
-        table.add_column(column, justify="left" if column == "input" else "right")
-    failed = False
+    rows, failed = [], False
     for source in sources:
         try:
             found = boxes.read_file(source.path, box_format)
             first, ms, ours = timed(lambda: _suppress(found, name, options, class_aware, "numba"), repeat)
             _, reference_ms, theirs = timed(lambda: _suppress(found, name, options, class_aware, "opencv"), repeat)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
-            errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
+            print(f"imgkit: {batch.reason(error, source.path)}", file=sys.stderr, flush=True)
             failed = True
             continue
         identical = all(np.array_equal(a, b) for a, b in zip(ours, theirs) if a is not None)
@@ -203,7 +199,12 @@ def compare_nms(
         if json:
             print(json_module.dumps(row), flush=True)
         else:
-            table.add_row(escape(source.path), str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
-                          f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}")
-    print_report(table, json)
+            rows.append((source.path, [str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
+                                       f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}"]))
+    if json:
+        print_summary()
+    elif rows:
+        show(f"imgkit {name} vs OpenCV (median of {repeat})",
+             [(header, "right") for header in ("\nboxes", "\nkept", "\nidentical", "imgkit\nms", "OpenCV\nms",
+                                               "\nratio", "first\ncall ms")], rows, [describe()])
     raise typer.Exit(1 if failed else 0)
