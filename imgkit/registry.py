@@ -228,14 +228,15 @@ def operation(*, params=(), **declaration):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            arguments = signature.bind(*args, **kwargs).arguments
+            bound = signature.bind(*args, **kwargs)
+            arguments = bound.arguments
             given = {name: value for name, value in arguments.items() if name in defaults}
             op.check(given)
-            if op.takes == "image":
+            if op.takes == "image":     # checked, and float64 made float32 (``check_image``)
                 from .ops._checks import check_image
-                check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
+                arguments[first] = check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
             check_backend(arguments.get("backend", "numba"))
-            return function(*args, **kwargs)
+            return function(*bound.args, **bound.kwargs)
 
         op = replace(op, function=checked)
         checked.operation = op

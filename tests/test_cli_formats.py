@@ -1,0 +1,100 @@
+"""Output formats as a user meets them (issue 17, items 4, 5, 8 and 10): --format checked once
+with its aliases, what lossy and alpha-less encodings lose, --quality for png and webp, every
+written format read back by the next command, and --depth. Each through a real subprocess."""
+
+import io
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import imgkit
+from conftest import PHOTOS
+
+IMGKIT = [sys.executable, "-m", "imgkit"]
+
+
+def imgkit_cli(*args):
+    result = subprocess.run([*IMGKIT, *map(str, args)], capture_output=True, text=True, timeout=600,
+                            stdin=subprocess.DEVNULL)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def warnings_in(stderr):
+    return [line for line in stderr.splitlines() if line.startswith("imgkit: warning: ")]
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three small photos in a directory: a batch, for what is said once per run."""
+    root = tmp_path / "d"
+    root.mkdir()
+    for name in ("camera.png", "chelsea.png", "coffee.png"):
+        image = cv2.imread(str(PHOTOS / name), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(root / name), image[:48, :64])
+    return root
+
+
+@pytest.fixture
+def rgba_folder(tmp_path):
+    root = tmp_path / "rgba"
+    root.mkdir()
+    for index, name in enumerate(("a.png", "b.png")):
+        image = cv2.cvtColor(cv2.imread(str(PHOTOS / "chelsea.png"))[:40, :40], cv2.COLOR_BGR2BGRA)
+        image[..., 3] = 100 + index
+        cv2.imwrite(str(root / name), image)
+    return root
+
+
+def read(path):
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+# ---------------------------------------------------------------- item 8: what one command writes, the next reads
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "webp", "tiff", "bmp", "npy"])
+def test_a_folder_written_by_one_command_is_read_by_the_next(fmt, folder, tmp_path):
+    first = imgkit_cli("sobel", folder, "-o", tmp_path / "g", "--format", fmt)
+    assert first.returncode == 0, first.stderr
+    second = imgkit_cli("resize", tmp_path / "g", "--scale", "0.5", "-o", tmp_path / "h")
+    assert second.returncode == 0, second.stderr
+    assert sorted(os.listdir(tmp_path / "h")) == [f"{name}.{fmt}" for name in ("camera", "chelsea", "coffee")]
+    if fmt in ("npy", "tiff"):      # float32 results, kept as such through the folder
+        kept = np.load(tmp_path / "h" / "camera.npy") if fmt == "npy" else read(tmp_path / "h" / "camera.tiff")
+        assert kept.dtype == np.float32 and kept.shape[:2] == (24, 32)
+
+
+def _npy_bytes(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_npy_inputs_are_read_safely_each_bad_one_its_own_error_line(tmp_path):
+    folder = tmp_path / "n"
+    folder.mkdir()
+    np.save(folder / "good.npy", np.full((8, 8), 7.5, np.float64))        # float64: taken as float32
+    np.save(folder / "ints.npy", np.zeros((8, 8), np.int64))               # no operation takes int64
+    np.save(folder / "objects.npy", np.array([[None]], dtype=object), allow_pickle=True)
+    np.save(folder / "stack.npy", np.zeros((2, 8, 8, 3), np.uint8))        # not an image
+    header = _npy_bytes(np.zeros((100_000, 100_000), np.uint8)[:1, :1])    # a header that lies
+    (folder / "huge.npy").write_bytes(header.replace(b"(1, 1)", b"(100000, 100000)"))
+    result = imgkit_cli("blur", folder, "-o", tmp_path / "out", "--max-pixels", "1e6")
+    assert result.returncode == 1
+    errors = {line.split(": ")[1] for line in result.stderr.splitlines() if line.startswith(f"imgkit: {folder}")}
+    assert errors == {str(folder / name) for name in ("ints.npy", "objects.npy", "stack.npy", "huge.npy")}
+    assert "above --max-pixels" in result.stderr and "pickles are never loaded" in result.stderr
+    assert np.load(tmp_path / "out" / "good.npy").dtype == np.float32
+
+
+def test_the_api_takes_float64_as_float32():
+    image = cv2.imread(str(PHOTOS / "camera.png"), cv2.IMREAD_GRAYSCALE)[:64, :64].astype(np.float64) / 3
+    for function in (lambda im: imgkit.gaussian_blur(im, 2.0), lambda im: imgkit.sobel(im, 1, 0),
+                     lambda im: imgkit.resize(im, scale=0.5)):
+        wide, narrow = function(image), function(image.astype(np.float32))
+        assert wide.dtype == np.float32
+        np.testing.assert_array_equal(wide, narrow)
