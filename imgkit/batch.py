@@ -68,6 +68,7 @@ class Settings:
     overwrite: bool = False
     skip_existing: bool = False
     quality: int | None = None
+    warn: object = None          # warn(message): said once per run (``cli.encoding.Warnings``)
 
 
 @dataclass
@@ -110,7 +111,7 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
         tasks = _archive_tasks(sources, output, fmt)
     elif (output is not None and len(sources) == 1 and sources[0].named
           and not output.endswith(("/", os.sep)) and not os.path.isdir(output)):
-        out_fmt = _format_for(output, formats)
+        out_fmt = fmt if fmt and not os.path.splitext(output)[1] else _format_for(output, formats)   # -o out --format X
         if fmt and fmt != out_fmt:
             raise UsageError(f"--format {fmt} does not match the output name {output!r}")
         tasks = [Task(sources[0], output, out_fmt)]
@@ -268,6 +269,8 @@ def _process_image(task, job, settings, result, io):
     pixels = apply(job, image)
     if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
+    if settings.warn is not None and pixels.ndim == 3 and pixels.shape[2] == 4 and task.fmt in io.NO_ALPHA:
+        settings.warn(f"{task.fmt} has no alpha channel: the 4th channel of the results is dropped")
     encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
     if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
         result.data = encoded

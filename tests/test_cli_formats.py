@@ -54,6 +54,86 @@ def read(path):
     return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
 
 
+# ---------------------------------------------------------------- item 4: --format
+
+@pytest.mark.parametrize("name, encoding", [("jpeg", "jpg"), ("JPG", "jpg"), ("TIF", "tiff"), ("tiff", "tiff"),
+                                            ("Png", "png"), ("NPY", "npy")])
+def test_format_aliases_are_accepted_whatever_their_case(name, encoding, folder, tmp_path):
+    result = imgkit_cli("blur", folder / "camera.png", "-o", f"{tmp_path / 'out'}/", "--format", name)
+    assert result.returncode == 0, result.stderr
+    assert os.listdir(tmp_path / "out") == [f"camera.{encoding}"]
+
+
+def test_an_unknown_format_is_one_usage_error_before_anything_runs(folder, tmp_path):
+    result = imgkit_cli("blur", folder, "-o", tmp_path / "out", "--format", "gif")
+    assert result.returncode == 2
+    assert "--format" in result.stderr and result.stderr.count("gif") == 1
+    for allowed in ("png", "jpg", "tiff", "webp", "bmp", "npy"):
+        assert allowed in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("fmt, magic", [("tiff", b"II*\0"), ("png", b"\x89PNG"), ("npy", b"\x93NUMPY")])
+def test_format_decides_the_encoding_of_an_extensionless_output(fmt, magic, folder, tmp_path):
+    out = tmp_path / "result"
+    result = imgkit_cli("blur", folder / "camera.png", "-o", out, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(magic)
+
+
+# ---------------------------------------------------------------- item 5: lossy surprises and --quality
+
+def test_a_binary_map_to_jpg_is_warned_once_per_run(folder, tmp_path):
+    result = imgkit_cli("canny", folder, "-o", tmp_path / "jpg", "--format", "jpg", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_in(result.stderr)
+    assert "canny" in warning and "jpg" in warning and "lossy" in warning
+    quiet = imgkit_cli("canny", folder, "-o", tmp_path / "quiet", "--format", "jpg", "-q")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    exact = imgkit_cli("canny", folder, "-o", tmp_path / "png", "--format", "png")
+    assert exact.returncode == 0 and warnings_in(exact.stderr) == []
+    lossy_webp = imgkit_cli("canny", folder, "-o", tmp_path / "webp", "--format", "webp", "--quality", "80")
+    assert len(warnings_in(lossy_webp.stderr)) == 1
+
+
+def test_alpha_to_jpg_is_warned_once_per_run(rgba_folder, tmp_path):
+    result = imgkit_cli("blur", rgba_folder, "-o", tmp_path / "jpg", "--format", "jpg", "-j", "2")
+    assert result.returncode == 0, result.stderr
+    (warning,) = warnings_in(result.stderr)
+    assert "alpha" in warning and "jpg" in warning
+    assert read(tmp_path / "jpg" / "a.jpg").shape[2] == 3
+    for kept in ("png", "bmp", "tiff"):    # formats that keep a 4th channel: nothing to say
+        other = imgkit_cli("blur", rgba_folder, "-o", tmp_path / kept, "--format", kept)
+        assert other.returncode == 0 and warnings_in(other.stderr) == []
+        assert read(tmp_path / kept / f"a.{kept}").shape[2] == 4
+
+
+def test_png_quality_sets_the_compression_and_never_the_pixels(folder, tmp_path):
+    sizes = {}
+    for quality in (None, "5", "90"):
+        out = tmp_path / f"q{quality}.png"
+        result = imgkit_cli("blur", folder / "camera.png", "-o", out, *(["--quality", quality] if quality else []))
+        assert result.returncode == 0 and warnings_in(result.stderr) == []
+        sizes[quality] = out.stat().st_size
+        np.testing.assert_array_equal(read(out), read(tmp_path / "qNone.png"))
+    assert sizes["5"] > sizes["90"]         # zlib level 0 (stored) against 9
+
+
+def test_webp_without_quality_is_lossless_and_with_it_lossy(folder, tmp_path):
+    for args, name in (((), "lossless.webp"), (("--quality", "50"), "lossy.webp")):
+        assert imgkit_cli("blur", folder / "chelsea.png", "-o", tmp_path / name, *args).returncode == 0
+    assert imgkit_cli("blur", folder / "chelsea.png", "-o", tmp_path / "exact.png").returncode == 0
+    np.testing.assert_array_equal(read(tmp_path / "lossless.webp"), read(tmp_path / "exact.png"))
+    assert not np.array_equal(read(tmp_path / "lossy.webp"), read(tmp_path / "exact.png"))
+
+
+def test_quality_for_a_format_it_means_nothing_to_is_said_once(folder, tmp_path):
+    result = imgkit_cli("blur", folder, "-o", tmp_path / "out", "--format", "tiff", "--quality", "50")
+    assert result.returncode == 0
+    (warning,) = warnings_in(result.stderr)
+    assert "--quality" in warning and "tiff" in warning
+
+
 # ---------------------------------------------------------------- item 8: what one command writes, the next reads
 
 @pytest.mark.parametrize("fmt", ["png", "jpg", "webp", "tiff", "bmp", "npy"])

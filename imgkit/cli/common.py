@@ -15,6 +15,7 @@ import typer
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
+from .encoding import Warnings, check_outputs, format_option
 
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
@@ -87,8 +88,8 @@ def _common_options(
     null: Null = False,
     dry_run: DryRun = False,
     suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", parser=format_option, metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (any case; jpeg, tif too; default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="1–100: jpg/webp quality (webp without it: lossless); png: tens digit zlib level, ones digit row filter, as ImageMagick.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
@@ -193,8 +194,10 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     if common.json and any(task.output == batch.STDIO for task in tasks):
         raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
                                  "without -o)", param_hint="--json")
+    warn = Warnings(notice(common.quiet))
+    check_outputs(tasks, job, common.quality, warn)
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
-                              skip_existing=common.skip_existing, quality=common.quality)
+                              skip_existing=common.skip_existing, quality=common.quality, warn=warn)
     from ..warmup import prepare
     try:
         for step in batch.steps(job):
