@@ -68,6 +68,7 @@ class Settings:
     overwrite: bool = False
     skip_existing: bool = False
     quality: int | None = None
+    depth: str | None = None     # --depth: the pixel type results are converted to (``depth.convert``)
     warn: object = None          # warn(message): said once per run (``cli.encoding.Warnings``)
 
 
@@ -267,7 +268,10 @@ def _process_image(task, job, settings, result, io):
     data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
     image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
     pixels = apply(job, image)
-    if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
+    if settings.depth is not None:
+        from .depth import convert
+        pixels = convert(pixels, settings.depth, job.normalize)
+    elif pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
     if settings.warn is not None and pixels.ndim == 3 and pixels.shape[2] == 4 and task.fmt in io.NO_ALPHA:
         settings.warn(f"{task.fmt} has no alpha channel: the 4th channel of the results is dropped")
@@ -338,11 +342,9 @@ def to_8bit(values, normalize=False):
     min–max stretched to 0–255 (a constant image gives 0).
     """
     import numpy as np
-    if normalize:
-        low, high = float(values.min()), float(values.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        return np.rint((values - low) * scale).astype(np.uint8)
-    return np.clip(np.rint(np.abs(values)), 0, 255).astype(np.uint8)
+
+    from .depth import from_float
+    return from_float(values, np.uint8, normalize)
 
 
 def reason(error, path):

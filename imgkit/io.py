@@ -553,6 +553,11 @@ def _check_encodable(image, fmt):
                          f"{'keep' if len(keepers) > 1 else 'keeps'} {image.dtype})")
 
 
+def holds(fmt, dtype):
+    """Whether encoding ``fmt`` stores ``dtype`` pixels exactly (npy, its npz archive and csv: any)."""
+    return fmt in ("npy", ARCHIVE, "csv") or np.dtype(dtype) in _DTYPES.get(fmt, ())
+
+
 QUALITY_FORMATS = ("jpg", "webp", "png")     # where --quality means something
 
 

@@ -29,6 +29,9 @@ FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "t
            "bmp": "bmp", "npy": "npy"}
 TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
 
+# --depth: the pixel type an output is converted to before it is encoded (``imgkit.depth``).
+DEPTHS = {"8": "uint8", "16": "uint16", "32f": "float32"}
+
 
 def border_code(name):
     """The code of border ``name``; ValueError naming the allowed values otherwise."""

@@ -171,6 +171,45 @@ def test_npy_inputs_are_read_safely_each_bad_one_its_own_error_line(tmp_path):
     assert np.load(tmp_path / "out" / "good.npy").dtype == np.float32
 
 
+# ---------------------------------------------------------------- item 10: --depth
+
+def _same_size(path, out, *args):
+    """``resize`` to the input's own size with nearest neighbours: the pixels as they are."""
+    return imgkit_cli("resize", path, "--scale", "1", "--interp", "nearest", "-o", out, *args)
+
+
+def test_depth_8_scales_a_16_bit_png_instead_of_clipping_it(tmp_path):
+    values = np.array([[0, 257, 32768, 65535]], np.uint16).repeat(4, axis=0)
+    cv2.imwrite(str(tmp_path / "deep.png"), values)
+    result = _same_size(tmp_path / "deep.png", tmp_path / "eight.png", "--depth", "8")
+    assert result.returncode == 0, result.stderr
+    eight = read(tmp_path / "eight.png")
+    assert eight.dtype == np.uint8 and eight[0].tolist() == [0, 1, 128, 255]
+    back = _same_size(tmp_path / "eight.png", tmp_path / "sixteen.png", "--depth", "16")
+    assert read(tmp_path / "sixteen.png")[0].tolist() == [0, 257, 128 * 257, 65535] and back.returncode == 0
+
+
+def test_depth_from_float_npy(tmp_path):
+    np.save(tmp_path / "float.npy", np.array([[-300.0, 0.4, 100.6, 254.5, 70000.0]], np.float32).repeat(2, axis=0))
+    assert _same_size(tmp_path / "float.npy", tmp_path / "eight.png", "--depth", "8").returncode == 0
+    assert read(tmp_path / "eight.png")[0].tolist() == [255, 0, 101, 254, 255]       # |v| rounded, saturated
+    assert _same_size(tmp_path / "float.npy", tmp_path / "sixteen.png", "--depth", "16").returncode == 0
+    assert read(tmp_path / "sixteen.png")[0].tolist() == [300, 0, 101, 254, 65535]
+    cv2.imwrite(str(tmp_path / "byte.png"), np.array([[0, 200]], np.uint8))
+    assert _same_size(tmp_path / "byte.png", tmp_path / "float.tiff", "--depth", "32f").returncode == 0
+    kept = read(tmp_path / "float.tiff")
+    assert kept.dtype == np.float32 and kept.tolist() == [[0.0, 200.0]]      # values kept
+
+
+@pytest.mark.parametrize("depth, target", [("32f", "x.png"), ("32f", "x.jpg"), ("16", "x.jpg"), ("16", "x.webp"),
+                                           ("16", "x.bmp")])
+def test_a_depth_the_format_cannot_hold_is_a_usage_error(depth, target, folder, tmp_path):
+    result = imgkit_cli("blur", folder / "camera.png", "-o", tmp_path / target, "--depth", depth)
+    assert result.returncode == 2
+    assert "--depth" in result.stderr and "tiff" in result.stderr
+    assert not (tmp_path / target).exists()
+
+
 def test_the_api_takes_float64_as_float32():
     image = cv2.imread(str(PHOTOS / "camera.png"), cv2.IMREAD_GRAYSCALE)[:64, :64].astype(np.float64) / 3
     for function in (lambda im: imgkit.gaussian_blur(im, 2.0), lambda im: imgkit.sobel(im, 1, 0),
