@@ -171,6 +171,17 @@ def test_npy_inputs_are_read_safely_each_bad_one_its_own_error_line(tmp_path):
     assert np.load(tmp_path / "out" / "good.npy").dtype == np.float32
 
 
+def test_a_float64_npy_gives_what_its_float32_copy_gives(tmp_path):
+    image = np.random.default_rng(1).random((20, 24, 4)) * 255     # 4 channels: premultiplied alpha
+    np.save(tmp_path / "wide.npy", image)
+    np.save(tmp_path / "narrow.npy", image.astype(np.float32))
+    for name in ("wide", "narrow"):
+        assert imgkit_cli("blur", tmp_path / f"{name}.npy", "-o", tmp_path / f"{name}_blur.npy").returncode == 0
+    wide, narrow = np.load(tmp_path / "wide_blur.npy"), np.load(tmp_path / "narrow_blur.npy")
+    assert wide.dtype == np.float32
+    np.testing.assert_array_equal(wide, narrow)
+
+
 # ---------------------------------------------------------------- item 10: --depth
 
 def _same_size(path, out, *args):
