@@ -71,6 +71,8 @@ class Settings:
     strip: bool = False             # --strip: no metadata is carried to the outputs
     shrink_on_load: bool = False    # --shrink-on-load: a JPEG decoded smaller where the first operation allows
     say: object = None              # say(message): a notice on stderr (metadata not kept)
+    depth: str | None = None     # --depth: the pixel type results are converted to (``depth.convert``)
+    warn: object = None          # warn(message): said once per run (``cli.encoding.Warnings``)
 
 
 @dataclass
@@ -113,7 +115,7 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
         tasks = _archive_tasks(sources, output, fmt)
     elif (output is not None and len(sources) == 1 and sources[0].named
           and not output.endswith(("/", os.sep)) and not os.path.isdir(output)):
-        out_fmt = _format_for(output, formats)
+        out_fmt = fmt if fmt and not os.path.splitext(output)[1] else _format_for(output, formats)   # -o out --format X
         if fmt and fmt != out_fmt:
             raise UsageError(f"--format {fmt} does not match the output name {output!r}")
         tasks = [Task(sources[0], output, out_fmt)]
@@ -269,8 +271,13 @@ def _process_image(task, job, settings, result, io):
     data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
     image, job = _decode(data, task, job, settings, io)
     pixels = apply(job, image)
-    if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
+    if settings.depth is not None:
+        from .depth import convert
+        pixels = convert(pixels, settings.depth, job.normalize)
+    elif pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
+    if settings.warn is not None and pixels.ndim == 3 and pixels.shape[2] == 4 and task.fmt in io.NO_ALPHA:
+        settings.warn(f"{task.fmt} has no alpha channel: the 4th channel of the results is dropped")
     encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality,
                         metadata=_metadata(data, task, settings))
     if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
@@ -383,11 +390,9 @@ def to_8bit(values, normalize=False):
     min–max stretched to 0–255 (a constant image gives 0).
     """
     import numpy as np
-    if normalize:
-        low, high = float(values.min()), float(values.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        return np.rint((values - low) * scale).astype(np.uint8)
-    return np.clip(np.rint(np.abs(values)), 0, 255).astype(np.uint8)
+
+    from .depth import from_float
+    return from_float(values, np.uint8, normalize)
 
 
 def reason(error, path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 STDIO = "-"
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".bmp",
-                              ".dib", ".pbm", ".pgm", ".ppm", ".pnm"})
+                              ".dib", ".pbm", ".pgm", ".ppm", ".pnm", ".npy"})   # every format imgkit writes
 _GLOB_MAGIC = set("*?[")
 
 

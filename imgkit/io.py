@@ -32,9 +32,7 @@ import numpy as np
 
 from . import headers
 from .limits import DEFAULT_MAX_PIXELS
-from .options import FORMATS
-
-TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
+from .options import FORMATS, TABLE_FORMATS
 
 # Pixel types each OpenCV encoding stores exactly; ``npy`` stores any array.
 _DTYPES = {
@@ -45,8 +43,8 @@ _DTYPES = {
     "tiff": {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)},
 }
 FLOAT_FORMATS = frozenset({"tiff", "npy", "csv", "npz"})   # the encodings that keep float32 results
+NO_ALPHA = frozenset({"jpg"})     # cv2.imencode drops a 4th channel there (bmp, png, webp and tiff keep it)
 ARCHIVE = "npz"     # one archive of npy arrays for a whole batch (``batch.plan_outputs``)
-_QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALITY}
 
 # Keeps the stored depth and channels (gray, BGR or BGRA) like IMREAD_UNCHANGED, but unlike it
 # still applies the EXIF orientation: OpenCV skips orientation only when flags == IMREAD_UNCHANGED.
@@ -505,10 +503,10 @@ def format_for(path):
 def encode(image, fmt, *, quality=None, metadata=None):
     """Encode ``image`` as ``fmt`` (png, jpg, webp, tiff, bmp or npy) and return the bytes.
 
-    ``quality`` (1–100) sets jpg and webp compression and is ignored by the other formats;
-    webp without it is lossless. ``metadata`` (``metadata.Metadata``) is written by the same
-    encoder, where the format holds it. Raises ValueError for a pixel type the format cannot
-    hold: uint16 needs png, tiff or npy; float32 needs tiff or npy.
+    ``quality`` (1–100): see ``quality_params``; webp without it is lossless. ``metadata``
+    (``metadata.Metadata``) is written by the same encoder, where the format holds it. Raises
+    ValueError for a pixel type the format cannot hold: uint16 needs png, tiff or npy; float32
+    needs tiff or npy.
     """
     image = np.asarray(image)
     if fmt == "npy":
@@ -520,9 +518,7 @@ def encode(image, fmt, *, quality=None, metadata=None):
     if fmt not in _DTYPES:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(sorted(set(FORMATS.values())))}")
     _check_encodable(image, fmt)
-    params = []
-    if quality is not None and fmt in _QUALITY_FLAG:
-        params = [_QUALITY_FLAG[fmt], _check_quality(quality)]
+    params = [] if quality is None else quality_params(fmt, _check_quality(quality))
     with _opencv_quiet():
         if metadata:
             return metadata.encode(fmt, image, params)
@@ -562,6 +558,46 @@ def _check_encodable(image, fmt):
         listed = ", ".join(keepers[:-1]) + " and " + keepers[-1] if len(keepers) > 1 else keepers[0]
         raise ValueError(f"{fmt} cannot hold {image.dtype} pixels ({listed} "
                          f"{'keep' if len(keepers) > 1 else 'keeps'} {image.dtype})")
+
+
+def holds(fmt, dtype):
+    """Whether encoding ``fmt`` stores ``dtype`` pixels exactly (npy, its npz archive and csv: any)."""
+    return fmt in ("npy", ARCHIVE, "csv") or np.dtype(dtype) in _DTYPES.get(fmt, ())
+
+
+QUALITY_FORMATS = ("jpg", "webp", "png")     # where --quality means something
+
+
+def lossy(fmt, quality=None):
+    """Whether encoding ``fmt`` changes pixels: jpg always, webp when given a quality."""
+    return fmt == "jpg" or (fmt == "webp" and quality is not None)
+
+# ImageMagick's PNG -quality ones digit → libpng's row filter: 0–4 one filter for every row, 5–7
+# adaptive (libpng picks a filter per row; LOCO, 7, is MNG-only), 8 and 9 no filter.
+_PNG_FILTERS = (cv2.IMWRITE_PNG_FILTER_NONE, cv2.IMWRITE_PNG_FILTER_SUB, cv2.IMWRITE_PNG_FILTER_UP,
+                cv2.IMWRITE_PNG_FILTER_AVG, cv2.IMWRITE_PNG_FILTER_PAETH) + (cv2.IMWRITE_PNG_ALL_FILTERS,) * 3 \
+               + (cv2.IMWRITE_PNG_FILTER_NONE,) * 2
+
+
+def quality_params(fmt, quality):
+    """``cv2.imencode``'s flags for ``--quality`` (1–100) in ``fmt``; none where it means nothing.
+
+    jpg and webp: the lossy quality (``IMWRITE_JPEG_QUALITY``, ``IMWRITE_WEBP_QUALITY``). png, as
+    ImageMagick's ``-quality`` for PNG: the tens digit is the zlib level (100: 9), the ones digit
+    the row filter (``_PNG_FILTERS``); 8 is zlib's run-length strategy (Huffman only below 10).
+    """
+    if fmt == "jpg":
+        return [cv2.IMWRITE_JPEG_QUALITY, quality]
+    if fmt == "webp":
+        return [cv2.IMWRITE_WEBP_QUALITY, quality]
+    if fmt != "png":
+        return []
+    level, kind = min(quality // 10, 9), quality % 10
+    strategy = cv2.IMWRITE_PNG_STRATEGY_DEFAULT
+    if kind == 8:
+        strategy = cv2.IMWRITE_PNG_STRATEGY_RLE if quality >= 10 else cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY
+    return [cv2.IMWRITE_PNG_COMPRESSION, level, cv2.IMWRITE_PNG_FILTER, _PNG_FILTERS[kind],
+            cv2.IMWRITE_PNG_STRATEGY, strategy]
 
 
 def _check_quality(quality):

@@ -128,6 +128,7 @@ class Operation:
     dtypes: object = PIXEL_DTYPES   # the input dtypes it takes, or a function of its parameters giving them
     result_dtype: object = None     # the result's dtype (None: the input's), or a function of its parameters
     features: bool = False      # the result is a vector of numbers, not an image (HOG)
+    binary: bool = False        # the result is a 0/255 map (edges): a lossy encoding spoils it
     channels_kept: bool = True  # the result has the input's channels (not so for edge maps, pictures)
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
     bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
@@ -230,14 +231,15 @@ def operation(*, params=(), **declaration):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            arguments = signature.bind(*args, **kwargs).arguments
+            bound = signature.bind(*args, **kwargs)
+            arguments = bound.arguments
             given = {name: value for name, value in arguments.items() if name in defaults}
             op.check(given)
-            if op.takes == "image":
+            if op.takes == "image":     # checked, and float64 made float32 (``check_image``)
                 from .ops._checks import check_image
-                check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
+                arguments[first] = check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
             check_backend(arguments.get("backend", "numba"))
-            return function(*args, **kwargs)
+            return function(*bound.args, **bound.kwargs)
 
         op = replace(op, function=checked)
         checked.operation = op

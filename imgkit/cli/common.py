@@ -15,6 +15,7 @@ import typer
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
+from .encoding import Warnings, check_outputs, depth_option, format_option
 
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
@@ -62,6 +63,7 @@ class Common:
     suffix: str
     fmt: Optional[str]
     quality: Optional[int]
+    depth: Optional[str]
     overwrite: bool
     skip_existing: bool
     gray: bool
@@ -89,8 +91,9 @@ def _common_options(
     null: Null = False,
     dry_run: DryRun = False,
     suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", parser=format_option, metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (any case; jpeg, tif too; default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="1–100: jpg/webp quality (webp without it: lossless); png: tens digit zlib level, ones digit row filter, as ImageMagick.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    depth: Annotated[Optional[str], typer.Option("--depth", parser=depth_option, metavar="8|16|32f", help="Convert results to 8-bit, 16-bit or float before encoding (16→8 is x/257 rounded; README: Depth).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
@@ -115,7 +118,7 @@ def _compare_options(
 
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
-_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "skip_existing", "reference", "fail_fast",
+_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "depth", "skip_existing", "reference", "fail_fast",
                   "from_", "null", "dry_run", "strip", "shrink_on_load"}
 
 
@@ -198,9 +201,12 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     if common.json and any(task.output == batch.STDIO for task in tasks):
         raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
                                  "without -o)", param_hint="--json")
+    warn = Warnings(notice(common.quiet))
+    check_outputs(tasks, job, common.depth, common.quality, warn)
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
-                              skip_existing=common.skip_existing, quality=common.quality, strip=common.strip,
-                              shrink_on_load=common.shrink_on_load, say=notice(common.quiet))
+                              skip_existing=common.skip_existing, quality=common.quality, depth=common.depth,
+                              warn=warn, strip=common.strip, shrink_on_load=common.shrink_on_load,
+                              say=notice(common.quiet))
     from ..warmup import prepare
     try:
         for step in batch.steps(job):
