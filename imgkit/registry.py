@@ -130,6 +130,7 @@ class Operation:
     features: bool = False      # the result is a vector of numbers, not an image (HOG)
     channels_kept: bool = True  # the result has the input's channels (not so for edge maps, pictures)
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
+    binary: bool = False        # the result holds two values only (threshold): a lossy format blurs it
     bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
     workload: dict = field(default_factory=dict)    # how bench makes inputs that are not images (``bench.workloads``)
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench

@@ -1,0 +1,218 @@
+"""Colour conversions and thresholds, with ``cv2.cvtColor``'s and ``cv2.threshold``'s arithmetic.
+
+Integer images follow OpenCV's fixed point (``color_rgb.simd.hpp``, ``color_hsv.simd.hpp``,
+``color_yuv.simd.hpp``): 15-bit coefficients for gray (``gray_shift``: 9798, 19235, 3735; the
+14-bit ``yuv_shift`` ones, 4899, 9617, 1868, differ on 43 864 of the 2^24 colours) and 14-bit
+ones for YCrCb, rounded by adding half and shifting; 8-bit HSV through OpenCV's two division tables (12-bit
+``hsv_shift``). float32 images use OpenCV's float32 coefficients and operation order. Each
+conversion is a strip kernel of its own (``strips.run_in_strips``), so a first call compiles
+only the conversion it runs. Input planes are B, G, R (a 4th channel, alpha, is not read).
+"""
+
+import numpy as np
+from numba import njit
+
+from .strips import run_in_strips
+
+GRAY_SHIFT = 15                             # OpenCV's gray_shift
+GRAY_B, GRAY_G, GRAY_R = 3735, 19235, 9798  # 0.114, 0.587, 0.299 × 2^15
+SHIFT = 14                                  # OpenCV's yuv_shift
+B2Y, G2Y, R2Y = 1868, 9617, 4899            # 0.114, 0.587, 0.299 × 2^14
+CR_SCALE, CB_SCALE = 11682, 9241            # 0.713, 0.564 × 2^14
+B2Y_F, G2Y_F, R2Y_F = np.float32(0.114), np.float32(0.587), np.float32(0.299)
+CR_SCALE_F, CB_SCALE_F = np.float32(0.713), np.float32(0.564)
+FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
+
+HSV_SHIFT = 12                              # 8-bit HSV: OpenCV's division tables, 12 fractional bits
+HUE_RANGE = 180                             # 8-bit hue: degrees / 2
+_counts = np.arange(1, 256, dtype=np.float64)
+# saturate_cast<int>(double) rounds half to even, as np.rint
+SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int64)
+HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int64)
+
+MIN_VALUES_PER_STRIP = 1 << 19      # a few ns a pixel: a 4K frame in ~16 strips
+
+
+@njit(cache=True, nogil=True)
+def _gray_fixed(src, out, y0, y1):
+    half = 1 << (GRAY_SHIFT - 1)
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = np.int64(src[y, x, 0]), np.int64(src[y, x, 1]), np.int64(src[y, x, 2])
+            out[y, x, 0] = (b * GRAY_B + g * GRAY_G + r * GRAY_R + half) >> GRAY_SHIFT
+
+
+@njit(cache=True, nogil=True)
+def _gray_float(src, out, y0, y1):
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            out[y, x, 0] = src[y, x, 0] * B2Y_F + src[y, x, 1] * G2Y_F + src[y, x, 2] * R2Y_F
+
+
+@njit(cache=True, nogil=True)
+def _ycrcb_fixed(src, out, top, y0, y1):
+    half = 1 << (SHIFT - 1)
+    delta = ((top + 1) // 2) << SHIFT                 # 128 or 32768, the chroma's zero
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = np.int64(src[y, x, 0]), np.int64(src[y, x, 1]), np.int64(src[y, x, 2])
+            luma = (b * B2Y + g * G2Y + r * R2Y + half) >> SHIFT
+            cr = ((r - luma) * CR_SCALE + delta + half) >> SHIFT
+            cb = ((b - luma) * CB_SCALE + delta + half) >> SHIFT
+            out[y, x, 0] = luma
+            out[y, x, 1] = min(max(cr, 0), top)
+            out[y, x, 2] = min(max(cb, 0), top)
+
+
+@njit(cache=True, nogil=True)
+def _ycrcb_float(src, out, y0, y1):
+    delta = np.float32(0.5)
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = src[y, x, 0], src[y, x, 1], src[y, x, 2]
+            luma = b * B2Y_F + g * G2Y_F + r * R2Y_F
+            out[y, x, 0] = luma
+            out[y, x, 1] = (r - luma) * CR_SCALE_F + delta
+            out[y, x, 2] = (b - luma) * CB_SCALE_F + delta
+
+
+@njit(cache=True, nogil=True)
+def _hsv_fixed(src, out, y0, y1):
+    half = 1 << (HSV_SHIFT - 1)
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = np.int64(src[y, x, 0]), np.int64(src[y, x, 1]), np.int64(src[y, x, 2])
+            value, least = max(b, g, r), min(b, g, r)
+            spread = value - least
+            if value == r:
+                hue = g - b
+            elif value == g:
+                hue = b - r + 2 * spread
+            else:
+                hue = r - g + 4 * spread
+            hue = (hue * HUE_TABLE[spread] + half) >> HSV_SHIFT
+            out[y, x, 0] = hue + HUE_RANGE if hue < 0 else hue
+            out[y, x, 1] = (spread * SATURATION_TABLE[value] + half) >> HSV_SHIFT
+            out[y, x, 2] = value
+
+
+@njit(cache=True, nogil=True)
+def _hsv_float(src, out, y0, y1):
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = src[y, x, 0], src[y, x, 1], src[y, x, 2]
+            value, least = max(b, g, r), min(b, g, r)
+            spread = value - least
+            saturation = spread / (abs(value) + FLT_EPSILON)
+            scale = np.float32(60.0 / np.float64(spread + FLT_EPSILON))
+            if value == r:
+                hue = (g - b) * scale
+            elif value == g:
+                hue = (b - r) * scale + np.float32(120.0)
+            else:
+                hue = (r - g) * scale + np.float32(240.0)
+            out[y, x, 0] = hue + np.float32(360.0) if hue < 0 else hue
+            out[y, x, 1] = saturation
+            out[y, x, 2] = value
+
+
+@njit(cache=True, nogil=True)
+def _replicate(src, out, y0, y1):
+    """Gray to BGR (each channel the gray value), or BGRA to BGR (alpha dropped)."""
+    last = src.shape[2] - 1
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            for c in range(3):
+                out[y, x, c] = src[y, x, min(c, last)]
+
+
+def _run(kernel, planes, channels, *args):
+    height, width = planes.shape[:2]
+    out = np.empty((height, width, channels), planes.dtype)
+    run_in_strips(kernel, out.shape, planes, out, *args, min_values=MIN_VALUES_PER_STRIP)
+    return out
+
+
+def to_bgr(planes):
+    """3 channels: a gray plane replicated, or the first three of BGRA."""
+    return _run(_replicate, planes, 3)
+
+
+def to_gray(planes):
+    """Y = 0.299 R + 0.587 G + 0.114 B (``COLOR_BGR2GRAY``)."""
+    if planes.dtype == np.float32:
+        return _run(_gray_float, planes, 1)
+    return _run(_gray_fixed, planes, 1)
+
+
+def to_ycrcb(planes):
+    """Y, Cr = (R − Y)·0.713 + δ, Cb = (B − Y)·0.564 + δ (``COLOR_BGR2YCrCb``); δ = 128, 32768, 0.5."""
+    if planes.dtype == np.float32:
+        return _run(_ycrcb_float, planes, 3)
+    return _run(_ycrcb_fixed, planes, 3, np.int64(np.iinfo(planes.dtype).max))
+
+
+def to_hsv(planes):
+    """H, S, V (``COLOR_BGR2HSV``): uint8 H in 0–179 (degrees / 2), S in 0–255; float32 H in
+    degrees [0, 360), S in [0, 1], V as given."""
+    if planes.dtype == np.float32:
+        return _run(_hsv_float, planes, 3)
+    return _run(_hsv_fixed, planes, 3)
+
+
+# ---------------------------------------------------------------- thresholds
+
+@njit(cache=True, nogil=True)
+def _threshold_rows(src, out, levels, above, below, y0, y1):
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            for c in range(src.shape[2]):
+                out[y, x, c] = above if src[y, x, c] > levels[c] else below
+
+
+def threshold(planes, levels, above, below):
+    """``above`` where a value exceeds its channel's level, ``below`` elsewhere (``THRESH_BINARY``;
+    swapped, ``THRESH_BINARY_INV``). ``levels``: one per channel, int64 for integer planes
+    (OpenCV floors the threshold) or float32."""
+    out = np.empty_like(planes)
+    run_in_strips(_threshold_rows, planes.shape, planes, out, levels, above, below,
+                  min_values=MIN_VALUES_PER_STRIP)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def histograms(planes):
+    """The 256-bin histogram of each channel of uint8 planes, shape (C, 256)."""
+    counts = np.zeros((planes.shape[2], 256), np.int64)
+    for y in range(planes.shape[0]):
+        for x in range(planes.shape[1]):
+            for c in range(planes.shape[2]):
+                counts[c, planes[y, x, c]] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def otsu_level(counts):
+    """Otsu's threshold from a 256-bin histogram: the level maximising the between-class
+    variance, scanned in OpenCV's double arithmetic and order (``getThreshVal_Otsu_8u``),
+    the first maximum kept; 0 for a flat image."""
+    scale = 1.0 / counts.sum()
+    mean = 0.0
+    for i in range(256):
+        mean += i * np.float64(counts[i])
+    mean *= scale
+    mean_low, weight_low, best, level = 0.0, 0.0, 0.0, 0
+    epsilon = np.float64(FLT_EPSILON)
+    for i in range(256):
+        share = counts[i] * scale
+        mean_low *= weight_low
+        weight_low += share
+        weight_high = 1.0 - weight_low
+        if min(weight_low, weight_high) < epsilon or max(weight_low, weight_high) > 1.0 - epsilon:
+            continue
+        mean_low = (mean_low + i * share) / weight_low
+        mean_high = (mean - weight_low * mean_low) / weight_high
+        variance = weight_low * weight_high * (mean_low - mean_high) * (mean_low - mean_high)
+        if variance > best:
+            best, level = variance, i
+    return level
