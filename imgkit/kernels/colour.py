@@ -4,7 +4,9 @@ Integer images follow OpenCV's fixed point (``color_rgb.simd.hpp``, ``color_hsv.
 ``color_yuv.simd.hpp``): 15-bit coefficients for gray (``gray_shift``: 9798, 19235, 3735; the
 14-bit ``yuv_shift`` ones, 4899, 9617, 1868, differ on 43 864 of the 2^24 colours) and 14-bit
 ones for YCrCb, rounded by adding half and shifting; 8-bit HSV through OpenCV's two division tables (12-bit
-``hsv_shift``). float32 images use OpenCV's float32 coefficients and operation order. Each
+``hsv_shift``); 8-bit Lab through OpenCV's sRGB-gamma and cube-root tables (``color_lab.cpp``,
+``RGB2Lab_b``), built here with the float32 arithmetic OpenCV's softfloat builds them with,
+including its own cube root (Turkowski's rational approximation, truncated to float32). float32 images use OpenCV's float32 coefficients and operation order. Each
 conversion is a strip kernel of its own (``strips.run_in_strips``), so a first call compiles
 only the conversion it runs. Input planes are B, G, R (a 4th channel, alpha, is not read).
 """
@@ -29,6 +31,49 @@ _counts = np.arange(1, 256, dtype=np.float64)
 # saturate_cast<int>(double) rounds half to even, as np.rint
 SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int64)
 HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int64)
+
+
+def _f32_cbrt(x):
+    """OpenCV's softfloat ``cbrt`` of positive float32 ``x`` (``f32_cbrt``): a quartic rational
+    approximation in double on the mantissa scaled to [1/8, 1), its fraction truncated to float32."""
+    bits = x.view(np.uint32).astype(np.int64)
+    exponent = ((bits >> 23) & 255) - 127
+    shift = np.fmod(exponent, 3)                    # C's remainder: the sign of the dividend
+    shift = np.where(shift >= 0, shift - 3, shift)
+    exponent = (exponent - shift) // 3 - 1
+    fr = (((shift + 1023) << 52) | ((bits & 0x7FFFFF) << 29)).astype(np.uint64).view(np.float64)
+    a = [float.fromhex(h) for h in ("0x1.6a09e6653ba70p+5", "0x1.808f46c6116e0p+7", "0x1.dca97439cae14p+6",
+                                    "0x1.add70d2827500p+3", "0x1.4f15f83f55d2dp-3", "0x1.d9e20660edb21p+3",
+                                    "0x1.2ff15c0285815p+7", "0x1.510d06a8112cep+7", "0x1.0fecbc9e2c375p+5")]
+    fr = ((((a[0] * fr + a[1]) * fr + a[2]) * fr + a[3]) * fr + a[4]) / \
+        ((((a[5] * fr + a[6]) * fr + a[7]) * fr + a[8]) * fr + 1.0)
+    fraction = (fr.view(np.uint64) & np.uint64((1 << 52) - 1)) >> np.uint64(29)
+    root = (((exponent + 127) << 23).astype(np.uint64) | fraction).astype(np.uint32).view(np.float32)
+    return np.where(x == 0, np.float32(0), root)
+
+
+def _lab_tables():
+    """OpenCV's 8-bit Lab tables: sRGB gamma × 2040 (``sRGBGammaTab_b``), f(t) × 2^15 for t in
+    steps of 1/2040 (``LabCbrtTab_b``), and the XYZ rows over the D65 white × 2^12."""
+    f32 = np.float32
+    x = (np.arange(256, dtype=f32) / f32(255)).astype(np.float64)
+    gamma = np.where(x <= 809 / 20000, x / (323 / 25), ((x + 11 / 200) / (1 + 11 / 200)) ** (12 / 5))
+    gamma = np.rint(f32(2040) * gamma.astype(f32)).astype(np.int64)
+    t = (f32(1) / f32(2040)) * np.arange(LAB_CBRT_SIZE, dtype=f32)
+    slope, bias = f32(841) / f32(108), f32(16) / f32(116)
+    linear = (t.astype(np.float64) * np.float64(slope) + np.float64(bias)).astype(f32)   # a fused multiply-add
+    cube_root = np.rint(f32(1 << LAB_SHIFT2) * np.where(t < f32(216) / f32(24389), linear, _f32_cbrt(t)))
+    rows = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
+    white = np.array([0.950456, 1.0, 1.088754])
+    coefficients = np.rint(4096.0 * rows / white[:, None])[:, ::-1].astype(np.int64)   # B, G, R order
+    return gamma, cube_root.astype(np.int64), coefficients
+
+
+LAB_SHIFT, LAB_SHIFT2 = 12, 15
+LAB_CBRT_SIZE = 256 * 3 // 2 * 8
+LAB_GAMMA, LAB_CBRT, LAB_XYZ = _lab_tables()
+L_SCALE = (116 * 255 + 50) // 100                       # L × 255/100
+L_SHIFT = -((16 * 255 * (1 << LAB_SHIFT2) + 50) // 100)
 
 MIN_VALUES_PER_STRIP = 1 << 19      # a few ns a pixel: a 4K frame in ~16 strips
 
@@ -117,6 +162,20 @@ def _hsv_float(src, out, y0, y1):
 
 
 @njit(cache=True, nogil=True)
+def _lab_fixed(src, out, y0, y1):
+    half, half2, zero = 1 << (LAB_SHIFT - 1), 1 << (LAB_SHIFT2 - 1), 128 << LAB_SHIFT2
+    for y in range(y0, y1):
+        for x in range(src.shape[1]):
+            b, g, r = LAB_GAMMA[src[y, x, 0]], LAB_GAMMA[src[y, x, 1]], LAB_GAMMA[src[y, x, 2]]
+            fx = LAB_CBRT[(b * LAB_XYZ[0, 0] + g * LAB_XYZ[0, 1] + r * LAB_XYZ[0, 2] + half) >> LAB_SHIFT]
+            fy = LAB_CBRT[(b * LAB_XYZ[1, 0] + g * LAB_XYZ[1, 1] + r * LAB_XYZ[1, 2] + half) >> LAB_SHIFT]
+            fz = LAB_CBRT[(b * LAB_XYZ[2, 0] + g * LAB_XYZ[2, 1] + r * LAB_XYZ[2, 2] + half) >> LAB_SHIFT]
+            out[y, x, 0] = min(max((L_SCALE * fy + L_SHIFT + half2) >> LAB_SHIFT2, 0), 255)
+            out[y, x, 1] = min(max((500 * (fx - fy) + zero + half2) >> LAB_SHIFT2, 0), 255)
+            out[y, x, 2] = min(max((200 * (fy - fz) + zero + half2) >> LAB_SHIFT2, 0), 255)
+
+
+@njit(cache=True, nogil=True)
 def _replicate(src, out, y0, y1):
     """Gray to BGR (each channel the gray value), or BGRA to BGR (alpha dropped)."""
     last = src.shape[2] - 1
@@ -158,6 +217,11 @@ def to_hsv(planes):
     if planes.dtype == np.float32:
         return _run(_hsv_float, planes, 3)
     return _run(_hsv_fixed, planes, 3)
+
+
+def to_lab(planes):
+    """8-bit L·255/100, a + 128, b + 128 (``COLOR_BGR2Lab``, sRGB, D65)."""
+    return _run(_lab_fixed, planes, 3)
 
 
 # ---------------------------------------------------------------- thresholds

@@ -12,21 +12,22 @@ from ..registry import PIXEL_DTYPES, Param, Step, Tolerance, command, operation
 from ..rules import ParameterError
 from ._checks import as_planes, like_input
 
-SPACES = ("gray", "bgr", "hsv", "ycrcb")
+SPACES = ("gray", "bgr", "hsv", "lab", "ycrcb")
 EIGHT_BIT_AND_FLOAT = ("uint8", "float32")      # cv2.cvtColor's HSV takes no 16-bit image
+EIGHT_BIT = ("uint8",)      # Lab: OpenCV's float32 Lab interpolates a 33³ table; not followed here
 THRESHOLD_METHODS = ("binary", "otsu")
 OTSU_DTYPES = ("uint8",)
 
 
 def _convert_dtypes(to="gray", **_):
-    """What cv2.cvtColor takes for ``to``: HSV has no 16-bit conversion in OpenCV."""
-    return EIGHT_BIT_AND_FLOAT if to == "hsv" else PIXEL_DTYPES
+    """What ``to`` takes: HSV has no 16-bit conversion in OpenCV; Lab is 8-bit only here."""
+    return {"hsv": EIGHT_BIT_AND_FLOAT, "lab": EIGHT_BIT}.get(to, PIXEL_DTYPES)
 
 
 @operation(params=(Param("to", str, "The colour space of the result.", choices=SPACES, metavar="SPACE"),),
            reference="cv2.cvtColor", tolerance=Tolerance(max_abs=0, relative=1e-6),
            goal=Tolerance(max_abs=0, relative=1e-6), dtypes=_convert_dtypes, channels_kept=False,
-           premultiply=False, bench=({"to": "gray"}, {"to": "hsv"}, {"to": "ycrcb"}))
+           premultiply=False, bench=({"to": "gray"}, {"to": "hsv"}, {"to": "lab"}, {"to": "ycrcb"}))
 def convert(image, to="gray", *, backend="numba"):
     """The image in colour space ``to``, as ``cv2.cvtColor`` from BGR.
 
@@ -35,11 +36,13 @@ def convert(image, to="gray", *, backend="numba"):
     image : ndarray, uint8, uint16 or float32, H×W (gray), H×W×3 (BGR) or H×W×4 (BGRA)
         A gray image is first replicated to BGR; the alpha channel of BGRA is dropped, as
         ``cv2.cvtColor`` drops it. 2-channel images are refused.
-    to : {'gray', 'bgr', 'hsv', 'ycrcb'}
+    to : {'gray', 'bgr', 'hsv', 'lab', 'ycrcb'}
         ``gray``: Y = 0.299 R + 0.587 G + 0.114 B, one channel (``COLOR_BGR2GRAY``).
         ``bgr``: three channels (``COLOR_GRAY2BGR``, ``COLOR_BGRA2BGR``).
         ``hsv``: uint8 H = degrees / 2 (0–179), S and V 0–255; float32 H in degrees [0, 360),
         S in [0, 1], V as given (``COLOR_BGR2HSV``). uint8 and float32 only, as OpenCV.
+        ``lab``: CIE L*a*b* of sRGB under D65, 8-bit as OpenCV scales it: L·255/100, a + 128,
+        b + 128 (``COLOR_BGR2Lab``). uint8 only (OpenCV's float32 Lab interpolates a table).
         ``ycrcb``: Y, Cr = (R − Y)·0.713 + δ, Cb = (B − Y)·0.564 + δ, δ = 128 (uint8), 32768
         (uint16), 0.5 (float32) (``COLOR_BGR2YCrCb``).
 
@@ -63,7 +66,7 @@ def convert(image, to="gray", *, backend="numba"):
         planes = planes.copy()      # never the input itself
     if to == "bgr":
         return planes
-    return kernels.to_hsv(planes) if to == "hsv" else kernels.to_ycrcb(planes)
+    return {"hsv": kernels.to_hsv, "lab": kernels.to_lab, "ycrcb": kernels.to_ycrcb}[to](planes)
 
 
 command("convert", help="Convert BGR (or gray, or BGRA) images to another colour space with OpenCV's "

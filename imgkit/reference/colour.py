@@ -5,7 +5,8 @@ import numpy as np
 
 _CODES = {  # (channels, space) → the cv2.cvtColor codes, in turn
     (1, "bgr"): (cv2.COLOR_GRAY2BGR,), (1, "hsv"): (cv2.COLOR_GRAY2BGR, cv2.COLOR_BGR2HSV),
-    (1, "ycrcb"): (cv2.COLOR_GRAY2BGR, cv2.COLOR_BGR2YCrCb),
+    (1, "ycrcb"): (cv2.COLOR_GRAY2BGR, cv2.COLOR_BGR2YCrCb), (1, "lab"): (cv2.COLOR_GRAY2BGR, cv2.COLOR_BGR2Lab),
+    (3, "lab"): (cv2.COLOR_BGR2Lab,), (4, "lab"): (cv2.COLOR_BGR2Lab,),
     (3, "gray"): (cv2.COLOR_BGR2GRAY,), (3, "hsv"): (cv2.COLOR_BGR2HSV,), (3, "ycrcb"): (cv2.COLOR_BGR2YCrCb,),
     (4, "gray"): (cv2.COLOR_BGRA2GRAY,), (4, "bgr"): (cv2.COLOR_BGRA2BGR,), (4, "hsv"): (cv2.COLOR_BGR2HSV,),
     (4, "ycrcb"): (cv2.COLOR_BGR2YCrCb,),
