@@ -90,8 +90,7 @@ def _threshold_dtypes(method="binary", **_):
 def _threshold_rules(method, value, maximum, invert):
     """``value`` is Otsu's to choose."""
     if method == "otsu" and value is not None:
-        raise ParameterError("value", "is chosen by Otsu's method: give either {value} or {method} otsu",
-                             ["method"])
+        raise ParameterError("value", "is not used by {method} otsu, which chooses the level itself", ["method"])
 
 
 @operation(params=(Param("method", str, "binary: the level --value; otsu: the level that best splits each "
