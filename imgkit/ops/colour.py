@@ -58,14 +58,16 @@ def convert(image, to="gray", *, backend="numba"):
         return reference.convert(image, to)
     from ..kernels import colour as kernels
     planes = as_planes(image)
-    if to == "gray":
-        return (planes.copy() if channels == 1 else kernels.to_gray(planes))[:, :, 0]
+    if to == "gray" and channels == 1:
+        return planes[:, :, 0].copy()
     if channels != 3:
-        planes = kernels.to_bgr(planes)
+        planes = kernels.to_bgr(planes)     # the kernels read BGR: gray replicated, alpha dropped
     elif to == "bgr":
-        planes = planes.copy()      # never the input itself
+        planes = planes.copy()              # never the input itself
     if to == "bgr":
         return planes
+    if to == "gray":
+        return kernels.to_gray(planes)[:, :, 0]
     return {"hsv": kernels.to_hsv, "lab": kernels.to_lab, "ycrcb": kernels.to_ycrcb}[to](planes)
 
 
@@ -136,16 +138,26 @@ def threshold(image, method="binary", *, value=None, maximum=None, invert=False,
         from ..reference import colour as reference
         return reference.threshold(image, levels, top, invert).reshape(image.shape)
     from ..kernels import colour as kernels
-    if image.dtype == np.float32:
-        levels, above = np.array(levels, np.float32), np.float32(top)
-    else:
-        bound = np.iinfo(image.dtype).max
-        levels = np.clip(np.floor(levels), -1, bound).astype(np.int64)
-        above = image.dtype.type(np.clip(np.rint(top), 0, bound))
-    below = image.dtype.type(0)
+    above, below = _two_values(image.dtype, top)
     if invert:
         above, below = below, above
+    above, below = [above] * channels, [below] * channels
+    if image.dtype != np.float32:
+        bound = np.iinfo(image.dtype).max
+        levels = [int(np.clip(np.floor(level), -1, bound)) for level in levels]
+        for c, level in enumerate(levels):
+            if level < 0:                   # every value is above: compare with 0, and 0 is above too
+                levels[c], below[c] = 0, above[c]
     return like_input(kernels.threshold(as_planes(image), levels, above, below), image)
+
+
+def _two_values(dtype, top):
+    """The value above the level and 0, in ``dtype``: an integer ``top`` rounded half to even and
+    saturated, as OpenCV's ``saturate_cast<T>(cvRound(maxval))``."""
+    import numpy as np
+    if dtype == np.float32:
+        return np.float32(top), np.float32(0)
+    return dtype.type(np.clip(np.rint(top), 0, np.iinfo(dtype).max)), dtype.type(0)
 
 
 def _default(dtype, value, defaults):
