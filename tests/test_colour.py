@@ -208,3 +208,19 @@ def test_otsu_refuses_what_it_cannot_take():
 
 def test_threshold_declares_a_binary_result():
     assert imgkit.threshold.operation.binary and not imgkit.convert.operation.binary
+
+
+def test_a_first_conversion_compiles_only_its_own_kernel(tmp_path):
+    """Each conversion is a kernel of its own: ``gray`` on an empty cache compiles the gray kernel
+    (once, for uint8) and none of the others."""
+    import os
+    import subprocess
+    import sys
+    script = ("import numpy as np, imgkit\nfrom imgkit.kernels import colour as k\n"
+              "imgkit.convert(np.zeros((8, 9, 3), np.uint8), to='gray')\n"
+              "print(*(len(f.signatures) for f in (k._gray_fixed, k._gray_float, k._hsv_fixed, k._lab_fixed, "
+              "k._ycrcb_fixed, k._threshold_rows, k.histograms)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0", "0", "0", "0", "0", "0"]
