@@ -190,13 +190,21 @@ def _lab_fixed(src, out, y0, y1):
 
 
 @njit(cache=True, nogil=True)
-def _replicate(src, out, y0, y1):
-    """Gray to BGR (each channel the gray value), or BGRA to BGR (alpha dropped)."""
-    last = src.shape[2] - 1
+def _replicate(src, out, step, y0, y1):
+    """Gray to BGR (each channel the gray value, ``step`` 1), or BGRA to BGR (alpha dropped, ``step`` 4)."""
     for y in range(y0, y1):
-        for x in range(src.shape[1]):
-            for c in range(3):
-                out[y, x, c] = src[y, x, min(c, last)]
+        row, dst = src[y], out[y]
+        if step == 1:
+            for x in range(row.shape[0]):
+                value = row[x]
+                dst[3 * x] = value
+                dst[3 * x + 1] = value
+                dst[3 * x + 2] = value
+        else:
+            for x in range(row.shape[0] // 4):
+                dst[3 * x] = row[4 * x]
+                dst[3 * x + 1] = row[4 * x + 1]
+                dst[3 * x + 2] = row[4 * x + 2]
 
 
 def _run(kernel, planes, channels, *args):
@@ -210,8 +218,10 @@ def _run(kernel, planes, channels, *args):
 
 def to_bgr(planes):
     """3 channels: a gray plane replicated, or the first three of BGRA."""
-    out = np.empty(planes.shape[:2] + (3,), planes.dtype)
-    run_in_strips(_replicate, out.shape, planes, out, min_values=MIN_VALUES_PER_STRIP)
+    height, width, channels = planes.shape
+    out = np.empty((height, width, 3), planes.dtype)
+    run_in_strips(_replicate, out.shape, planes.reshape(height, width * channels), out.reshape(height, width * 3),
+                  channels, min_values=MIN_VALUES_PER_STRIP)
     return out
 
 

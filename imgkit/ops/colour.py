@@ -76,9 +76,14 @@ command("convert", help="Convert BGR (or gray, or BGRA) images to another colour
         options=convert.operation.params, op="convert",
         examples=("imgkit convert photo.jpg --to gray -o convert-gray.png",
                   "imgkit convert photo.jpg --to hsv -o convert-hsv.npy"))
+def _gray_step():
+    """``gray`` is ``convert --to gray``: the same operation, one option fewer to type."""
+    return Step("convert", {"to": "gray"})
+
+
 command("gray", help="Convert images to gray: Y = 0.299 R + 0.587 G + 0.114 B, as cv2.cvtColor's "
                      "COLOR_BGR2GRAY (same as convert --to gray).",
-        options=(), step=lambda: Step("convert", {"to": "gray"}), ops=("convert",),
+        options=(), step=_gray_step, ops=("convert",),
         examples=("imgkit gray photo.jpg -o gray.png",))
 
 
