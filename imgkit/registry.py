@@ -128,7 +128,7 @@ class Operation:
     dtypes: object = PIXEL_DTYPES   # the input dtypes it takes, or a function of its parameters giving them
     result_dtype: object = None     # the result's dtype (None: the input's), or a function of its parameters
     features: bool = False      # the result is a vector of numbers, not an image (HOG)
-    binary: bool = False        # the result is a 0/255 map (edges): a lossy encoding spoils it
+    binary: bool = False        # the result holds two values only (edges, a threshold): a lossy encoding spoils it
     channels_kept: bool = True  # the result has the input's channels (not so for edge maps, pictures)
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
     bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
