@@ -1,0 +1,184 @@
+"""Crop, pad, flip, quarter turns and rotation by any angle, as OpenCV computes them.
+
+- ``crop``: a copy of a region of interest (``image[y:y+h, x:x+w]``);
+- ``pad``: ``cv2.copyMakeBorder``, every border through ``border.border_map``;
+- ``flip``: ``cv2.flip`` (0: around the x axis, 1: around the y axis, -1: both);
+- ``quarter_turns``: ``cv2.rotate`` (1: 90° counter-clockwise, 2: 180°, 3: 90° clockwise);
+- ``warp_nearest`` / ``warp_linear`` / ``warp_cubic``: ``cv2.warpAffine`` given the inverse map
+  (destination → source) as OpenCV 5's warp kernels (imgproc/src/warp_kernels.simd.hpp) compute
+  it: the source position of each destination pixel in double (``M·(x, y, 1)``); nearest takes
+  ``floor(s + 0.5)``; linear and cubic convert it to float32, split it into ``floor`` and a
+  float32 fraction, and weigh the 2×2 (linear: ``p00 + a·(p01 − p00)`` along x, then along y,
+  in float32) or 4×4 taps (cubic: ``cv::interpolateCubic``'s float32 coefficients, A = −0.75).
+  Integer results are rounded half to even and saturated. A tap outside the image is the
+  border's: 0 for ``constant``, ``border.border_index``'s source pixel otherwise.
+
+The warps run over strips of output rows (``strips.run_in_strips``); the copies are memory
+bound and run on the calling thread.
+"""
+
+import numpy as np
+from numba import njit
+
+from .border import border_index, border_map
+from .strips import run_in_strips
+
+MIN_VALUES_PER_STRIP = 1 << 16      # a linear tap is ~4 ns a value, a cubic one ~15
+
+
+@njit(cache=True, nogil=True)
+def crop(planes, x0, y0, width, height):
+    """The ``height × width`` block whose top-left pixel is (x0, y0), which lies inside."""
+    channels = planes.shape[2]
+    out = np.empty((height, width, channels), planes.dtype)
+    for y in range(height):
+        for x in range(width):
+            for c in range(channels):
+                out[y, x, c] = planes[y0 + y, x0 + x, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def pad(planes, top, bottom, left, right, border, value):
+    """The image inside a frame of the given widths, made up by ``border`` (``value`` for
+    ``constant``), as ``cv2.copyMakeBorder``."""
+    height, width, channels = planes.shape
+    rows = border_map(height, top, bottom, border)
+    cols = border_map(width, left, right, border)
+    out = np.empty((rows.size, cols.size, channels), planes.dtype)
+    for y in range(rows.size):
+        sy = rows[y]
+        for x in range(cols.size):
+            sx = cols[x]
+            for c in range(channels):
+                out[y, x, c] = value if sy < 0 or sx < 0 else planes[sy, sx, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def flip(planes, code):
+    """``cv2.flip(planes, code)``: 0 turns rows upside down, 1 mirrors columns, -1 both."""
+    height, width, channels = planes.shape
+    out = np.empty_like(planes)
+    for y in range(height):
+        sy = height - 1 - y if code <= 0 else y
+        for x in range(width):
+            sx = width - 1 - x if code != 0 else x
+            for c in range(channels):
+                out[y, x, c] = planes[sy, sx, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def quarter_turns(planes, turns):
+    """The image turned ``turns`` (0 to 3) quarter turns counter-clockwise, as ``cv2.rotate``."""
+    height, width, channels = planes.shape
+    if turns % 2 == 0:
+        out = np.empty_like(planes)
+    else:
+        out = np.empty((width, height, channels), planes.dtype)
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            if turns == 0:
+                sy, sx = y, x
+            elif turns == 1:
+                sy, sx = x, width - 1 - y
+            elif turns == 2:
+                sy, sx = height - 1 - y, width - 1 - x
+            else:
+                sy, sx = height - 1 - x, y
+            for c in range(channels):
+                out[y, x, c] = planes[sy, sx, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _store(out, y, x, c, value, top):
+    """``value`` into an integer image rounded half to even and saturated (``top`` > 0), or as is."""
+    if top > 0:
+        value = min(max(np.rint(value), 0.0), top)
+    out[y, x, c] = value
+
+
+@njit(cache=True, nogil=True)
+def _nearest_rows(planes, out, m, border, top, y0, y1):
+    height, width, channels = planes.shape
+    for y in range(y0, y1):
+        for x in range(out.shape[1]):
+            sx = np.int64(np.floor(m[0] * x + m[1] * y + m[2] + 0.5))
+            sy = np.int64(np.floor(m[3] * x + m[4] * y + m[5] + 0.5))
+            sx, sy = border_index(sx, width, border), border_index(sy, height, border)
+            for c in range(channels):
+                out[y, x, c] = 0 if sx < 0 or sy < 0 else planes[sy, sx, c]
+
+
+@njit(cache=True, nogil=True)
+def _tap(planes, sy, sx, c, height, width, border):
+    """Source value at (sy, sx), made up by the border outside the image (0 for ``constant``)."""
+    sy, sx = border_index(sy, height, border), border_index(sx, width, border)
+    if sy < 0 or sx < 0:
+        return np.float32(0)
+    return np.float32(planes[sy, sx, c])
+
+
+@njit(cache=True, nogil=True)
+def _linear_rows(planes, out, m, border, top, y0, y1):
+    height, width, channels = planes.shape
+    for y in range(y0, y1):
+        for x in range(out.shape[1]):
+            fx = np.float32(m[0] * x + m[1] * y + m[2])
+            fy = np.float32(m[3] * x + m[4] * y + m[5])
+            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
+            ax, ay = fx - np.float32(ix), fy - np.float32(iy)
+            for c in range(channels):
+                p00 = _tap(planes, iy, ix, c, height, width, border)
+                p01 = _tap(planes, iy, ix + 1, c, height, width, border)
+                p10 = _tap(planes, iy + 1, ix, c, height, width, border)
+                p11 = _tap(planes, iy + 1, ix + 1, c, height, width, border)
+                v0 = p00 + ax * (p01 - p00)
+                v1 = p10 + ax * (p11 - p10)
+                _store(out, y, x, c, v0 + ay * (v1 - v0), top)
+
+
+@njit(cache=True, nogil=True)
+def _cubic_coefficients(t, k):
+    """``cv::interpolateCubic`` (A = −0.75) at fraction ``t``, in float32, into ``k``."""
+    a = np.float32(-0.75)
+    one = np.float32(1)
+    k[0] = ((a * (t + one) - 5 * a) * (t + one) + 8 * a) * (t + one) - 4 * a
+    k[1] = ((a + 2) * t - (a + 3)) * t * t + one
+    k[2] = ((a + 2) * (one - t) - (a + 3)) * (one - t) * (one - t) + one
+    k[3] = one - k[0] - k[1] - k[2]
+
+
+@njit(cache=True, nogil=True)
+def _cubic_rows(planes, out, m, border, top, y0, y1):
+    height, width, channels = planes.shape
+    kx = np.empty(4, np.float32)
+    ky = np.empty(4, np.float32)
+    for y in range(y0, y1):
+        for x in range(out.shape[1]):
+            fx = np.float32(m[0] * x + m[1] * y + m[2])
+            fy = np.float32(m[3] * x + m[4] * y + m[5])
+            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
+            _cubic_coefficients(fx - np.float32(ix), kx)
+            _cubic_coefficients(fy - np.float32(iy), ky)
+            for c in range(channels):
+                total = 0.0
+                for i in range(4):
+                    for j in range(4):
+                        total += _tap(planes, iy - 1 + i, ix - 1 + j, c, height, width, border) * np.float32(ky[i] * kx[j])
+                _store(out, y, x, c, total, top)
+
+
+_ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
+
+
+def warp(planes, inverse, width, height, interp, border):
+    """``cv2.warpAffine`` of ``planes`` to ``width × height`` with ``inverse`` (six doubles: the
+    destination → source map) and ``interp``; ``border`` is a ``cv2.BORDER_*`` code."""
+    out = np.empty((height, width, planes.shape[2]), planes.dtype)
+    top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
+    run_in_strips(_ROWS[interp], out.shape, planes, out, np.asarray(inverse, np.float64), np.int64(border),
+                  top, min_values=MIN_VALUES_PER_STRIP)
+    return out
