@@ -25,7 +25,7 @@ from ._checks import as_planes, like_input
 
 WARP_INTERPOLATIONS = tuple(name for name in INTERPOLATIONS if name in ("nearest", "linear", "cubic"))
 FLIP_CODES = {"x": 0, "y": 1, "both": -1}
-MAX_PAD = 1 << 20
+MAX_PAD = 65535
 MAX_OUTPUT_PIXELS = 2**31 - 1       # as cv2.resize: the result's area is an int
 COPY = dict(tolerance=Tolerance(max_abs=0, relative=0.0), premultiply=False)   # pixels moved, never mixed
 
