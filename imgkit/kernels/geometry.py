@@ -113,28 +113,38 @@ def _nearest_rows(planes, out, m, border, top, y0, y1):
 
 
 @njit(cache=True, nogil=True)
-def _tap(planes, sy, sx, c, height, width, border):
-    """Source value at (sy, sx), made up by the border outside the image (0 for ``constant``)."""
-    sy, sx = border_index(sy, height, border), border_index(sx, width, border)
-    if sy < 0 or sx < 0:
-        return np.float32(0)
-    return np.float32(planes[sy, sx, c])
+def _source_indices(first, n, count, border, out):
+    """The ``count`` source indices from ``first`` on a line of ``n`` (-1: the constant)."""
+    for k in range(count):
+        out[k] = border_index(first + k, n, border)
 
 
 @njit(cache=True, nogil=True)
 def _linear_rows(planes, out, m, border, top, y0, y1):
     height, width, channels = planes.shape
+    xs = np.empty(2, np.int64)
+    ys = np.empty(2, np.int64)
     for y in range(y0, y1):
         for x in range(out.shape[1]):
             fx = np.float32(m[0] * x + m[1] * y + m[2])
             fy = np.float32(m[3] * x + m[4] * y + m[5])
             ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
             ax, ay = fx - np.float32(ix), fy - np.float32(iy)
+            if 0 <= ix < width - 1 and 0 <= iy < height - 1:     # every tap inside
+                for c in range(channels):
+                    p00, p01 = np.float32(planes[iy, ix, c]), np.float32(planes[iy, ix + 1, c])
+                    p10, p11 = np.float32(planes[iy + 1, ix, c]), np.float32(planes[iy + 1, ix + 1, c])
+                    v0 = p00 + ax * (p01 - p00)
+                    v1 = p10 + ax * (p11 - p10)
+                    _store(out, y, x, c, v0 + ay * (v1 - v0), top)
+                continue
+            _source_indices(ix, width, 2, border, xs)
+            _source_indices(iy, height, 2, border, ys)
             for c in range(channels):
-                p00 = _tap(planes, iy, ix, c, height, width, border)
-                p01 = _tap(planes, iy, ix + 1, c, height, width, border)
-                p10 = _tap(planes, iy + 1, ix, c, height, width, border)
-                p11 = _tap(planes, iy + 1, ix + 1, c, height, width, border)
+                p00 = np.float32(0) if ys[0] < 0 or xs[0] < 0 else np.float32(planes[ys[0], xs[0], c])
+                p01 = np.float32(0) if ys[0] < 0 or xs[1] < 0 else np.float32(planes[ys[0], xs[1], c])
+                p10 = np.float32(0) if ys[1] < 0 or xs[0] < 0 else np.float32(planes[ys[1], xs[0], c])
+                p11 = np.float32(0) if ys[1] < 0 or xs[1] < 0 else np.float32(planes[ys[1], xs[1], c])
                 v0 = p00 + ax * (p01 - p00)
                 v1 = p10 + ax * (p11 - p10)
                 _store(out, y, x, c, v0 + ay * (v1 - v0), top)
@@ -156,6 +166,9 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
     height, width, channels = planes.shape
     kx = np.empty(4, np.float32)
     ky = np.empty(4, np.float32)
+    weights = np.empty(16, np.float32)
+    xs = np.empty(4, np.int64)
+    ys = np.empty(4, np.int64)
     for y in range(y0, y1):
         for x in range(out.shape[1]):
             fx = np.float32(m[0] * x + m[1] * y + m[2])
@@ -163,11 +176,18 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
             ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
             _cubic_coefficients(fx - np.float32(ix), kx)
             _cubic_coefficients(fy - np.float32(iy), ky)
+            for i in range(4):
+                for j in range(4):
+                    weights[i * 4 + j] = ky[i] * kx[j]
+            _source_indices(ix - 1, width, 4, border, xs)
+            _source_indices(iy - 1, height, 4, border, ys)
             for c in range(channels):
                 total = 0.0
                 for i in range(4):
-                    for j in range(4):
-                        total += _tap(planes, iy - 1 + i, ix - 1 + j, c, height, width, border) * np.float32(ky[i] * kx[j])
+                    if ys[i] >= 0:
+                        for j in range(4):
+                            if xs[j] >= 0:
+                                total += np.float32(planes[ys[i], xs[j], c]) * weights[i * 4 + j]
                 _store(out, y, x, c, total, top)
 
 
