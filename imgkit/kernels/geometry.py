@@ -26,19 +26,60 @@ from .strips import run_in_strips
 MIN_VALUES_PER_STRIP = 1 << 16      # a linear tap is ~4 ns a value, a cubic one ~15
 
 
+def _rows(planes):
+    """The (H, W·C) view of planes: a row of values, so that copies run over contiguous runs."""
+    return planes.reshape(planes.shape[0], -1)
+
+
+# The copies index with unsigned integers: Numba wraps a negative index around, and that check
+# on a signed one kept LLVM from vectorising the loop (a 1280×720 BGR crop: 2.1 ms instead of 0.19).
+
 @njit(cache=True, nogil=True)
+def _copy_rows(src, dst, rows, first):
+    """Row ``y`` of ``dst`` ← row ``rows[y]`` of ``src`` from value ``first`` on."""
+    n, first = np.uint64(dst.shape[1]), np.uint64(first)
+    for y in range(dst.shape[0]):
+        source, target = src[rows[y]], dst[y]
+        for k in range(n):
+            target[k] = source[first + k]
+
+
 def crop(planes, x0, y0, width, height):
     """The ``height × width`` block whose top-left pixel is (x0, y0), which lies inside."""
     channels = planes.shape[2]
     out = np.empty((height, width, channels), planes.dtype)
-    for y in range(height):
-        for x in range(width):
-            for c in range(channels):
-                out[y, x, c] = planes[y0 + y, x0 + x, c]
+    _copy_rows(_rows(planes), _rows(out), np.arange(y0, y0 + height), x0 * channels)
     return out
 
 
 @njit(cache=True, nogil=True)
+def _pad_rows(src, dst, rows, cols, channels, left, value):
+    """Each row of ``dst``: the source row ``rows[y]`` (all ``value`` if -1), its pixels at
+    ``cols`` (``value`` where -1); the image's own columns copied as one run."""
+    width = src.shape[1] // channels
+    n, start = np.uint64(src.shape[1]), np.uint64(left * channels)
+    for y in range(dst.shape[0]):
+        sy = rows[y]
+        if sy < 0:
+            for k in range(dst.shape[1]):
+                dst[y, k] = value
+            continue
+        source, target = src[sy], dst[y]
+        for k in range(n):
+            target[start + k] = source[k]
+        _pad_columns(source, target, cols, channels, 0, left, value)
+        _pad_columns(source, target, cols, channels, left + width, cols.size, value)
+
+
+@njit(cache=True, nogil=True)
+def _pad_columns(source, target, cols, channels, x0, x1, value):
+    """Pixels ``x0 ≤ x < x1`` of a padded row from ``source`` at ``cols`` (``value`` where -1)."""
+    for x in range(x0, x1):
+        sx = cols[x]
+        for c in range(channels):
+            target[x * channels + c] = value if sx < 0 else source[sx * channels + c]
+
+
 def pad(planes, top, bottom, left, right, border, value):
     """The image inside a frame of the given widths, made up by ``border`` (``value`` for
     ``constant``), as ``cv2.copyMakeBorder``."""
@@ -46,49 +87,64 @@ def pad(planes, top, bottom, left, right, border, value):
     rows = border_map(height, top, bottom, border)
     cols = border_map(width, left, right, border)
     out = np.empty((rows.size, cols.size, channels), planes.dtype)
-    for y in range(rows.size):
-        sy = rows[y]
-        for x in range(cols.size):
-            sx = cols[x]
-            for c in range(channels):
-                out[y, x, c] = value if sy < 0 or sx < 0 else planes[sy, sx, c]
+    _pad_rows(_rows(planes), _rows(out), rows, cols, channels, left, value)
     return out
 
 
 @njit(cache=True, nogil=True)
+def _mirror_rows(src, dst, rows, channels):
+    """Row ``y`` of ``dst`` ← row ``rows[y]`` of ``src`` with its pixels in reverse order."""
+    n, channels = np.uint64(src.shape[1]), np.uint64(channels)
+    for y in range(dst.shape[0]):
+        source, target = src[rows[y]], dst[y]
+        if channels == 1:
+            for x in range(n):
+                target[x] = source[n - 1 - x]
+            continue
+        for x in range(n // channels):
+            for c in range(channels):
+                target[x * channels + c] = source[n - (x + 1) * channels + c]
+
+
 def flip(planes, code):
     """``cv2.flip(planes, code)``: 0 turns rows upside down, 1 mirrors columns, -1 both."""
-    height, width, channels = planes.shape
+    height = planes.shape[0]
     out = np.empty_like(planes)
-    for y in range(height):
-        sy = height - 1 - y if code <= 0 else y
-        for x in range(width):
-            sx = width - 1 - x if code != 0 else x
-            for c in range(channels):
-                out[y, x, c] = planes[sy, sx, c]
+    rows = np.arange(height) if code > 0 else np.arange(height - 1, -1, -1)
+    if code == 0:
+        _copy_rows(_rows(planes), _rows(out), rows, 0)
+    else:
+        _mirror_rows(_rows(planes), _rows(out), rows, planes.shape[2])
     return out
 
 
+TILE = 32     # quarter turns go tile by tile, so that the rows read and written stay in cache
+
+
 @njit(cache=True, nogil=True)
+def _turn(planes, out, clockwise):
+    """``out`` ← ``planes`` turned a quarter, counter-clockwise or ``clockwise``."""
+    height, width, channels = planes.shape
+    for ty in range(0, width, TILE):
+        for tx in range(0, height, TILE):
+            for y in range(ty, min(ty + TILE, width)):
+                for x in range(tx, min(tx + TILE, height)):
+                    sy, sx = (height - 1 - x, y) if clockwise else (x, width - 1 - y)
+                    for c in range(channels):
+                        out[y, x, c] = planes[sy, sx, c]
+
+
 def quarter_turns(planes, turns):
     """The image turned ``turns`` (0 to 3) quarter turns counter-clockwise, as ``cv2.rotate``."""
     height, width, channels = planes.shape
-    if turns % 2 == 0:
+    if turns == 0:
         out = np.empty_like(planes)
-    else:
-        out = np.empty((width, height, channels), planes.dtype)
-    for y in range(out.shape[0]):
-        for x in range(out.shape[1]):
-            if turns == 0:
-                sy, sx = y, x
-            elif turns == 1:
-                sy, sx = x, width - 1 - y
-            elif turns == 2:
-                sy, sx = height - 1 - y, width - 1 - x
-            else:
-                sy, sx = height - 1 - x, y
-            for c in range(channels):
-                out[y, x, c] = planes[sy, sx, c]
+        _copy_rows(_rows(planes), _rows(out), np.arange(height), 0)
+        return out
+    if turns == 2:
+        return flip(planes, -1)
+    out = np.empty((width, height, channels), planes.dtype)
+    _turn(planes, out, turns == 3)
     return out
 
 
