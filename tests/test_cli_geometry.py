@@ -108,3 +108,20 @@ def test_bgra_quarter_turns_and_crops_keep_alpha_exactly(tmp_path):
         done = imgkit_run(args[0], source, *args[1:], "-o", out)
         assert done.returncode == 0, done.stderr
         np.testing.assert_array_equal(read(out), expected)
+
+
+@pytest.mark.parametrize("command", ["crop", "pad", "flip", "rotate"])
+def test_help_fits_80_columns_and_ends_with_examples(command):
+    done = subprocess.run([*IMGKIT, command, "--help"], capture_output=True, text=True, timeout=120,
+                          env={**ENV, "COLUMNS": "80"})
+    assert done.returncode == 0
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert f"imgkit {command} " in done.stdout.split("Examples")[-1]
+
+
+def test_compare_holds_rotate_to_warp_affine_by_its_tolerance(chelsea):
+    import json
+    done = imgkit_run("compare", "rotate", chelsea, "--angle", "30", "--interp", "cubic", "--repeat", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout.splitlines()[0])
+    assert row["within_tolerance"] and row["max_abs"] <= 1
