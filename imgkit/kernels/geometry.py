@@ -23,7 +23,7 @@ from numba import njit
 from .border import border_index, border_map
 from .strips import run_in_strips
 
-MIN_VALUES_PER_STRIP = 1 << 16      # a linear tap is ~4 ns a value, a cubic one ~15
+MIN_VALUES_PER_STRIP = 1 << 16      # one thread: ~5.5 ns a value linear, ~25 cubic (1411² BGR at 30°)
 
 
 def _rows(planes):
