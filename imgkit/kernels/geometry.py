@@ -23,7 +23,7 @@ from numba import njit
 from .border import border_index, border_map
 from .strips import run_in_strips
 
-MIN_VALUES_PER_STRIP = 1 << 16      # one thread: ~5.5 ns a value linear, ~25 cubic (1411² BGR at 30°)
+MIN_VALUES_PER_STRIP = 1 << 16      # one thread: ~5.5 ns a value linear, ~18 cubic (1411² BGR at 30°)
 
 
 def _rows(planes):
@@ -237,6 +237,14 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
             for i in range(4):
                 for j in range(4):
                     weights[i * 4 + j] = ky[i] * kx[j]
+            if 1 <= ix < width - 2 and 1 <= iy < height - 2:     # every tap inside
+                for c in range(channels):
+                    total = 0.0
+                    for i in range(4):
+                        for j in range(4):
+                            total += np.float32(planes[iy - 1 + i, ix - 1 + j, c]) * weights[i * 4 + j]
+                    _store(out, y, x * channels + c, total, top)
+                continue
             _source_indices(ix - 1, width, 4, border, xs)
             _source_indices(iy - 1, height, 4, border, ys)
             for c in range(channels):
