@@ -207,3 +207,18 @@ def test_crop_of_pad_is_the_original(image, top, bottom, left, right, border):
     assert padded.shape == (image.shape[0] + top + bottom, image.shape[1] + left + right, image.shape[2])
     box = (left, top, image.shape[1], image.shape[0])
     np.testing.assert_array_equal(imgkit.crop(padded, box=box), image)
+
+
+def test_a_first_turn_compiles_only_its_own_kernel(tmp_path):
+    # each interpolation and the quarter turns are kernels of their own, so that a first call on
+    # an empty cache compiles the one it runs (issue 16: first compile in seconds)
+    import os
+    import subprocess
+    import sys
+    call = ("import numpy as np, imgkit\nfrom imgkit.kernels import geometry as g\n"
+            "imgkit.rotate(np.zeros((20, 30, 3), np.uint8), angle=30.0, interp='linear')\n"
+            "print(*(len(f.signatures) for f in (g._linear_rows, g._cubic_rows, g._nearest_rows, g._turn)))")
+    done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0", "0", "0"]
