@@ -15,6 +15,7 @@ import typer
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
+from .commands import complete_path
 
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
@@ -71,17 +72,17 @@ class Common:
 
 
 def _common_options(
-    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False)],
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
+    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False, autocompletion=complete_path)],
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", autocompletion=complete_path, help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
-    suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    suffix: Annotated[Optional[str], typer.Option(metavar="SUFFIX", help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, metavar="N", help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
-    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, metavar="N", help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
@@ -91,7 +92,7 @@ def _common_options(
 
 
 def _compare_options(
-    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
 ):
     """Only its signature is used: the options ``imgkit compare COMMAND`` adds."""
 
@@ -104,7 +105,7 @@ _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_exist
 def image_command(app, compare_app, name, command):
     """Register the declared ``command`` (``registry.Command``) as ``imgkit NAME`` on ``app`` and
     ``imgkit compare NAME`` on ``compare_app``: the common options of SPEC §2 and its own."""
-    from .commands import build_step, images_fit, job_of, own_parameters
+    from .commands import build_step, compare_examples, images_fit, job_of, own_parameters
     own = own_parameters(command)
     images = any(param.type == "image" for param in command.options)
 
@@ -128,7 +129,7 @@ def image_command(app, compare_app, name, command):
     compare.__signature__ = inspect.Signature(_ordered(compare_params + own + list(_COMPARE.values())))
     app.command(name, help=command.help, epilog=examples(command.examples), no_args_is_help=True)(interruptible(run))
     compare_app.command(name, help=f"Compare imgkit and OpenCV on: {command.help}",
-                        no_args_is_help=True)(interruptible(compare))
+                        epilog=examples(compare_examples(command.examples)), no_args_is_help=True)(interruptible(compare))
 
 
 def examples(lines):
