@@ -229,7 +229,9 @@ def operations_of(text, option="--op"):
         with parser.make_context(name, words[len(name.split()):], help_option_names=[]) as context:
             return [parser.invoke(context).op]
     except typer.TyperException as error:
-        raise typer.BadParameter(f"{text!r}: {error.format_message()}", param_hint=option) from None
+        plain = isinstance(error, typer.BadParameter) and error.param is None and error.param_hint is None
+        raise typer.BadParameter(f"{text!r}: {error.message if plain else error.format_message()}",
+                                 param_hint=option) from None
 
 
 # ---------------------------------------------------------------- chains (imgkit run, imgkit.pipeline)

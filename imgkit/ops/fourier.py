@@ -240,5 +240,5 @@ command("fft filter", help="Frequency-domain filter (Gonzalez & Woods): the spec
                            "(integers rounded and saturated); 4-channel images are filtered with premultiplied alpha.",
         options=frequency_filter.operation.params, op="frequency_filter",
         examples=("imgkit fft filter photo.jpg --pass low --cutoff 20 -o lowpass.png",
-                  "imgkit fft filter photo.jpg --pass notch --cutoff 40 --band-width 6 -o notched.png",
-                  "imgkit fft filter photo.jpg --pass high --shape butterworth --order 3 -o detail.tif"))
+                  "imgkit fft filter photo.jpg --pass notch --band-width 6 -o notched.png",
+                  "imgkit fft filter photo.jpg --pass high --shape butterworth -o detail.tif"))

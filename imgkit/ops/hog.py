@@ -264,4 +264,4 @@ command("hog", help="HOG features (Dalal & Triggs) of the whole image, as a floa
                     "block is an error for that input.",
         options=hog.operation.params, op="hog", default_format="npy",
         examples=("imgkit hog photo.jpg -o photo_hog.npy", "imgkit hog 'photos/*.jpg' -o features.npz",
-                  "imgkit hog photo.jpg --style skimage --block-norm L1 --visualize glyphs.png -o photo_hog.csv"))
+                  "imgkit hog photo.jpg --style skimage --visualize glyphs.png -o photo_hog.csv"))
