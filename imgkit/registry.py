@@ -190,7 +190,9 @@ class Command:
     returns the Step; it raises ParameterError naming the option's parameter for a combination
     the operation cannot take. ``default_format``: the encoding when neither ``--format`` nor the
     output's name gives one; ``extensions``: what directories and globs pick up instead of image
-    files. ``examples``: command lines shown at the end of ``--help``.
+    files. ``examples``: two or three command lines shown at the end of ``--help``, that run as
+    written in a folder holding photo.jpg and photos/, each at most 78 characters (one line at 80
+    columns; ``tests/test_cli_help.py`` checks them).
     """
     name: str
     help: str

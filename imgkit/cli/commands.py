@@ -16,7 +16,7 @@ import typer
 from .. import registry
 from ..rules import ParameterError, ParameterTypeError
 
-METAVARS = {int: "N", float: "NUMBER", str: "TEXT", "image": "PATH"}
+METAVARS = {int: "N", "image": "PATH"}     # else the parameter's name: --angle ANGLE, --mode MODE
 
 
 def register_all(app, compare_app):
@@ -59,11 +59,17 @@ def _parameter(param, panel=None):
         names = [f"{param.option_name}/--no-{param.option_name[2:]}"] if param.negatable else [param.option_name]
         info = typer.Option(*names, help=param.help, rich_help_panel=panel)
     else:
-        info = typer.Option(param.option_name, help=describe(param), metavar=param.metavar or METAVARS[param.type],
+        info = typer.Option(param.option_name, help=describe(param), metavar=placeholder(param),
                             show_default=param.default is not None, rich_help_panel=panel,
                             autocompletion=_completion(param))
     return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=param.default,
                              annotation=Annotated[annotation, info])
+
+
+def placeholder(param):
+    """What ``--help`` shows for ``param``'s value: its ``metavar``, else one for its type, else
+    its name in capitals (never ``NUMBER`` or ``TEXT``, which say nothing)."""
+    return param.metavar or METAVARS.get(param.type) or param.name.upper()
 
 
 def _alias(param, index, alias):
