@@ -270,6 +270,8 @@ def test_a_command_call_builds_no_completion_options(monkeypatch):
     from imgkit.cli import _app_for
     monkeypatch.delenv("_IMGKIT_COMPLETE", raising=False)
     assert _app_for(["blur", "photo.jpg"])._add_completion is False
-    assert _app_for(["--help"])._add_completion is True
+    assert _app_for(["--help"])._add_completion is True and _app_for([])._add_completion is True
+    assert _app_for(["--version"])._add_completion is False
+    assert _app_for(["--show-completion"])._add_completion is True
     monkeypatch.setenv("_IMGKIT_COMPLETE", "complete_bash")
     assert len(_app_for(["blur"]).registered_commands) > 1      # completing: every command

@@ -14,6 +14,7 @@ import typer
 from .common import Interrupted, Terminated, examples
 
 COMPLETE = "_IMGKIT_COMPLETE"      # set by the shell's completion script (Typer's name for prog "imgkit")
+COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
 app = typer.Typer(name="imgkit", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Image processing with Numba kernels that match OpenCV. `imgkit COMMAND --help` for each command.",
                   epilog=examples(("imgkit blur photo.jpg --sigma 2 -o soft.jpg",
@@ -99,8 +100,8 @@ def _app_for(argv):
     every registered command on each call (15 ms for all of them), which one command never needs.
     With no command, or an unknown one, the whole app answers (its help and its suggestions list
     every command), and so does shell completion (``COMPLETE`` set: any command may be completed).
-    A command's own app leaves out ``--install-completion``/``--show-completion``, options of the
-    bare ``imgkit`` alone."""
+    ``--install-completion``/``--show-completion`` (4 ms to build) are left out where they cannot
+    be used or shown: in a command's call, ``--version``, an unknown command."""
     import copy
 
     from typer.main import get_command_name
@@ -111,7 +112,9 @@ def _app_for(argv):
                 if (info.name or get_command_name(info.callback.__name__)) == name]
     groups = [info for info in app.registered_groups if info.name == name]
     if not commands and not groups:
-        return app
+        if not argv or not {"--help", *COMPLETION_OPTIONS}.isdisjoint(argv):
+            return app
+        commands, groups = app.registered_commands, app.registered_groups
     narrowed = copy.copy(app)
     narrowed.registered_commands, narrowed.registered_groups = commands, groups
     narrowed._add_completion = False
