@@ -275,3 +275,14 @@ def test_a_command_call_builds_no_completion_options(monkeypatch):
     assert _app_for(["--show-completion"])._add_completion is True
     monkeypatch.setenv("_IMGKIT_COMPLETE", "complete_bash")
     assert len(_app_for(["blur"]).registered_commands) > 1      # completing: every command
+
+
+def test_imgkit_pipeline_text_takes_the_old_spellings(small):
+    import cv2
+
+    import imgkit as api
+    image = cv2.imread(str(small))
+    old, new = api.pipeline("sobel --l1 | resize --width 20"), api.pipeline("sobel --norm l1 | resize --width 20")
+    assert (old(image) == new(image)).all()
+    with pytest.raises(ValueError, match="--l1 applies to the magnitude only"):
+        api.pipeline("sobel --l1 --component angle")
