@@ -18,7 +18,7 @@ COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
 app = typer.Typer(name="imgkit", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Image processing with Numba kernels that match OpenCV. `imgkit COMMAND --help` for each command.",
                   epilog=examples(("imgkit blur photo.jpg --sigma 2 -o soft.jpg",
-                                   'imgkit run "resize --scale 0.5 | canny" photos/ -o edges/',
+                                   'imgkit run "resize --scale 0.5 | canny" photos/ -o half_edges/',
                                    "imgkit compare blur photo.jpg --sigma 2")))
 compare_app = typer.Typer(no_args_is_help=True,
                           help="Run imgkit and OpenCV on each input: differences, speed, and exit 1 outside tolerance.",

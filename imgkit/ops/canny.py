@@ -160,4 +160,4 @@ command("canny", help="Canny edges (Gaussian blur, Sobel gradient, non-maximum s
         step=_canny_step, ops=("canny",),
         examples=("imgkit canny photo.jpg -o edges.png",
                   "imgkit canny photo.jpg --low 30 --high 90 --norm l2 -o fine_edges.png",
-                  "imgkit canny 'photos/*.jpg' --auto -o edges/"))
+                  "imgkit canny 'photos/*.jpg' --auto -o auto_edges/"))

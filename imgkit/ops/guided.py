@@ -158,5 +158,5 @@ command("guided", help="He's guided filter: edge-preserving smoothing steered by
                        "OpenCV does.",
         options=guided_filter.operation.params, op="guided_filter",
         examples=("imgkit guided photo.jpg --radius 8 --eps 0.01 -o guided.jpg",
-                  "imgkit guided photos/ --guide photo.jpg --radius 16 -o refined/",
+                  "imgkit guided photos/ --radius 16 -o refined/",
                   "imgkit guided photo.jpg --enhance 3 -o enhanced.jpg"))
