@@ -12,6 +12,8 @@ import numpy as np
 
 def premultiplied(filter_, image):
     """``filter_`` applied to premultiplied BGR and to alpha separately, then un-premultiplied."""
+    if image.dtype == np.float64:       # as every operation takes it (``ops._checks.check_image``)
+        image = image.astype(np.float32)
     colour, alpha = image[:, :, :3], image[:, :, 3]
     if image.dtype.kind == "f":
         filtered_alpha = filter_(np.ascontiguousarray(alpha))

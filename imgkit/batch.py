@@ -7,7 +7,7 @@ runs the tasks on threads of this process (``workers``).
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .inputs import STDIO, Source, UsageError, file_identity
 from .limits import DEFAULT_MAX_PIXELS
@@ -68,6 +68,11 @@ class Settings:
     overwrite: bool = False
     skip_existing: bool = False
     quality: int | None = None
+    strip: bool = False             # --strip: no metadata is carried to the outputs
+    shrink_on_load: bool = False    # --shrink-on-load: a JPEG decoded smaller where the first operation allows
+    say: object = None              # say(message): a notice on stderr (metadata not kept)
+    depth: str | None = None     # --depth: the pixel type results are converted to (``depth.convert``)
+    warn: object = None          # warn(message): said once per run (``cli.encoding.Warnings``)
 
 
 @dataclass
@@ -110,16 +115,43 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
         tasks = _archive_tasks(sources, output, fmt)
     elif (output is not None and len(sources) == 1 and sources[0].named
           and not output.endswith(("/", os.sep)) and not os.path.isdir(output)):
-        out_fmt = _format_for(output, formats)
+        out_fmt = fmt if fmt and not os.path.splitext(output)[1] else _format_for(output, formats)   # -o out --format X
         if fmt and fmt != out_fmt:
             raise UsageError(f"--format {fmt} does not match the output name {output!r}")
         tasks = [Task(sources[0], output, out_fmt)]
     else:
         if output is not None and len(sources) > 1 and os.path.isfile(output):
             raise UsageError(f"-o {output!r} is a file, but there are {len(sources)} inputs: give a directory")
-        tasks = [_task_in_directory(source, output, suffix, fmt or default_fmt, formats) for source in sources]
+        refuse_file_name(output, sources, formats)
+        tasks = _without_own_outputs([_task_in_directory(source, output, suffix, fmt or default_fmt, formats)
+                                      for source in sources])
     refuse_unsafe(tasks, reads)
     return tasks
+
+
+def _without_own_outputs(tasks):
+    """``tasks`` less those whose input a walk or glob found and that is another task's output
+    (``photo_blur.png`` beside ``photo.png``), so that a re-run finds the inputs of the first run
+    and ``--skip-existing``/``--overwrite`` apply; a named input is always kept."""
+    outputs = {os.path.realpath(task.output) for task in tasks if task.output != STDIO}
+    return [task for task in tasks if task.source.named or task.source.path == STDIO
+            or os.path.realpath(task.source.path) not in outputs
+            or os.path.realpath(task.source.path) == os.path.realpath(task.output)]
+
+
+def refuse_file_name(output, sources, formats=None):
+    """Raise UsageError where inputs that go into a directory meet ``-o`` naming a file that does
+    not exist and has the extension of a format imgkit writes (``out/x.png``): it would become a
+    directory named ``x.png``."""
+    from .io import TABLE_FORMATS
+    from .options import FORMATS
+    if output is None or output.endswith(("/", os.sep)) or os.path.lexists(output):
+        return
+    extension = os.path.splitext(output)[1].lower().lstrip(".")
+    if extension in set(formats or FORMATS) | set(TABLE_FORMATS):
+        count = f"{len(sources)} inputs" if len(sources) > 1 else "an input found through a directory or glob"
+        raise UsageError(f"-o {output!r}: {os.path.basename(output)!r} looks like a file name, but there are {count}: "
+                         "give a directory (a path ending in '/' is one)")
 
 
 def _task_in_directory(source, output, suffix, fmt, formats):
@@ -237,15 +269,65 @@ def run_task(task, job, settings):
 
 def _process_image(task, job, settings, result, io):
     data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
-    image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
+    image, job = _decode(data, task, job, settings, io)
     pixels = apply(job, image)
-    if pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
+    if settings.depth is not None:
+        from .depth import convert
+        pixels = convert(pixels, settings.depth, job.normalize)
+    elif pixels.dtype.kind == "f" and task.fmt not in io.FLOAT_FORMATS:
         pixels = to_8bit(pixels, job.normalize)
-    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality)
+    if settings.warn is not None and pixels.ndim == 3 and pixels.shape[2] == 4 and task.fmt in io.NO_ALPHA:
+        settings.warn(f"{task.fmt} has no alpha channel: the 4th channel of the results is dropped")
+    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality,
+                        metadata=_metadata(data, task, settings))
     if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
         result.data = encoded
     else:
         io.write_output(task.output, encoded, overwrite=settings.overwrite)
+
+
+def _decode(data, task, job, settings, io):
+    """The input decoded, and the job to run on it. With ``--shrink-on-load``, a JPEG is decoded
+    at 1/2, 1/4 or 1/8 of its size where the first operation declares ``reduce`` and its
+    parameters allow it, whichever way EXIF turns the image (a reduction after which the turn
+    could not be told from the size is not made); that operation then gets the parameters for
+    the smaller image."""
+    from . import headers, registry
+    first = steps(job)[0]
+    reduce = registry.get(first.op).reduce if settings.shrink_on_load else None
+    size = io.image_size(data) if reduce and headers.sniff(data) == "JPEG" else None
+    factor = 1
+    if size:
+        width, height = size
+        try:
+            factor = min(reduce(first.params, size)[0], reduce(first.params, (height, width))[0])
+        except ValueError:      # no output for this size: the operation says so, after the decode's own checks
+            factor = 1
+        while factor > 1 and width != height and -(-width // factor) == -(-height // factor):
+            factor //= 2
+    image = io.decode(data, name=task.source.path, gray=settings.gray, max_pixels=settings.max_pixels,
+                      reduce=factor)
+    if factor == 1:
+        return image, job
+    turned = image.shape[:2] != (-(-height // factor), -(-width // factor))
+    params = reduce(first.params, (height, width) if turned else size)[1]
+    if hasattr(job, "jobs"):
+        return image, replace(job, jobs=(replace(first, params=params),) + job.jobs[1:])
+    return image, replace(job, params=params)
+
+
+def _metadata(data, task, settings):
+    """The input's metadata for its output (``metadata.read``): none with ``--strip`` or for a
+    format that holds none; one that cannot be read or is too large is left out, with a notice."""
+    from . import headers, metadata
+    if settings.strip or task.fmt not in metadata.KEEPS:
+        return None
+    try:
+        return metadata.read(data, headers.sniff(data))
+    except metadata.MetadataError as error:
+        if settings.say is not None:
+            settings.say(f"{task.source.path}: {error}")
+        return None
 
 
 def guarded(task, settings, process):
@@ -308,11 +390,9 @@ def to_8bit(values, normalize=False):
     min–max stretched to 0–255 (a constant image gives 0).
     """
     import numpy as np
-    if normalize:
-        low, high = float(values.min()), float(values.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        return np.rint((values - low) * scale).astype(np.uint8)
-    return np.clip(np.rint(np.abs(values)), 0, 255).astype(np.uint8)
+
+    from .depth import from_float
+    return from_float(values, np.uint8, normalize)
 
 
 def reason(error, path):

@@ -54,8 +54,27 @@ def timed(function, repeat):
     return first, statistics.median(times), result
 
 
+# Where the reference is not OpenCV (the declarations' ``reference`` texts say when): the
+# operation → (parameter, the value that selects it, library, its function, OpenCV's otherwise).
+OTHER_REFERENCES = {
+    "resize": ("antialias", True, "pillow", "PIL.Image.resize", "cv2.resize"),
+    "hog": ("style", "skimage", "scikit-image", "skimage.feature.hog", "cv2.HOGDescriptor"),
+    "hog_image": ("style", "skimage", "scikit-image", "skimage.feature.hog", "cv2.HOGDescriptor"),
+}
+LIBRARIES = {"opencv": "OpenCV", "pillow": "Pillow", "scikit-image": "scikit-image"}
+
+
+def reference_of(op, params):
+    """(library, function) of the reference that ``op`` (``registry.Operation``) runs with ``params``."""
+    if op.name not in OTHER_REFERENCES:
+        return "opencv", op.reference
+    name, value, library, function, opencv = OTHER_REFERENCES[op.name]
+    return (library, function) if params.get(name, op.param(name).default) == value else ("opencv", opencv)
+
+
 def compare_image(job, image, repeat):
-    """Run both backends of ``job`` on ``image``; the metrics, timings and tolerance verdict."""
+    """Run both backends of ``job`` on ``image``: the metrics, timings and tolerance verdict, and
+    both results."""
     from . import registry
     from .batch import apply
     from .reference import noting
@@ -63,43 +82,86 @@ def compare_image(job, image, repeat):
     with noting() as notes:
         _, reference_ms, theirs = timed(lambda: apply(replace(job, backend="opencv"), image), repeat)
     metrics = difference(ours, theirs)
-    tolerance = registry.get(job.op).tolerance
-    within = tolerance.holds(metrics, theirs.dtype)
-    if not tolerance.edges:
-        del metrics["f1"]       # only meaningful for edge maps
-    return {**metrics, "imgkit_ms": ms, "opencv_ms": reference_ms, "ratio": ms / reference_ms,
-            "first_call_ms": first, "within_tolerance": within, "reference_notes": notes}
-
-
-def run_compare(name, job, common, repeat, extensions=None):
-    """Compare over every input (directories and globs give the files with one of
-    ``extensions``, images by default); exit code 1 if any input fails or falls outside tolerance."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from . import registry
     op = registry.get(job.op)
-    table = Table(title=f"imgkit {name} ({job.op}) vs {op.reference}, median of {repeat}")
+    within = op.tolerance.holds(metrics, theirs.dtype)
+    if not op.tolerance.edges:
+        del metrics["f1"]       # only meaningful for edge maps
+    library, function = reference_of(op, job.params)
+    row = {**metrics, "reference": library, "reference_function": function, "imgkit_ms": ms,
+           "reference_ms": reference_ms, "ratio": ms / reference_ms, "first_call_ms": first,
+           "within_tolerance": within, "reference_notes": notes}
+    return row, ours, theirs
+
+
+def run_compare(name, job, common, repeat, extensions=None, diff=None):
+    """Compare over every input (directories and globs give the files with one of
+    ``extensions``, images by default), and with ``diff`` write each input's heat map of the
+    difference there; exit code 1 if any input fails or falls outside tolerance."""
+    from . import registry
+    from .tables import show
+    from .versions import describe
+    op = registry.get(job.op)
+    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name)
+    library, function = reference_of(op, job.params)
     edges = op.tolerance.edges
-    for column in ("input", "max abs", "mean abs", "PSNR dB", "identical", *(("edge F1",) if edges else ()),
-                   "imgkit ms", "OpenCV ms", "ratio", "first call ms", "verdict"):
-        table.add_column(column, justify="left" if column == "input" else "right",
-                         no_wrap=column != "input", overflow="fold")
-    notes = []      # how the OpenCV path departed from calling OpenCV's function as is
+    rows, notes = [], []      # notes: how the reference path departed from calling its function as is
+
+    def measure(source, image):
+        row, ours, theirs = compare_image(job, image, repeat)
+        if source.path in outputs:
+            row["diff"] = write_diff(outputs[source.path], ours, theirs, LIBRARIES[row["reference"]], common.overwrite)
+        return row
 
     def report(path, row):
-        notes.extend(text for text in row["reference_notes"] if text not in notes)
+        notes.extend(text for text in row.pop("reference_notes") if text not in notes)
         if common.json:
-            print(strict_json({"input": path, "reference": op.reference, **row}), flush=True)
+            print(strict_json({"input": path, **row}), flush=True)
         else:
-            table.add_row(escape(path), f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
-                          f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()), f"{row['imgkit_ms']:.2f}", f"{row['opencv_ms']:.2f}",
-                          f"{row['ratio']:.2f}×", f"{row['first_call_ms']:.0f}",
-                          "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
+            rows.append((path, [f"{row['max_abs']:.4g}", f"{row['mean_abs']:.3g}", f"{row['psnr']:.1f}",
+                                f"{row['identical']:.4%}", *((f"{row['f1']:.5f}",) if edges else ()),
+                                f"{row['imgkit_ms']:.2f}", f"{row['reference_ms']:.2f}", f"{row['ratio']:.2f}×",
+                                f"{row['first_call_ms']:.0f}",
+                                "ok" if row["within_tolerance"] else "[red]outside[/]"]))
         return row["within_tolerance"]
-    failed = over_inputs(common, extensions, lambda image: compare_image(job, image, repeat), report)
-    print_report(table, common.json, notes)
+    failed = over_inputs(sources, common, measure, report)
+    if common.json:
+        print_summary()
+    elif rows:
+        reference = LIBRARIES[library] if library != "opencv" else "OpenCV"
+        headers = [("max\nabs", "right"), ("mean\nabs", "right"), ("PSNR\ndB", "right"), ("\nidentical", "right"),
+                   *((("edge\nF1", "right"),) if edges else ()), ("imgkit\nms", "right"), (f"{reference}\nms", "right"),
+                   ("\nratio", "right"), ("first\ncall ms", "right"), ("\nverdict", "left")]
+        show(f"imgkit {name} ({job.op}) vs {function}, median of {repeat}", headers, rows,
+             [*(f"{reference} path: {text}" for text in notes), describe()])
     return 1 if failed else 0
+
+
+def inputs_and_diffs(common, extensions, directory, last, name):
+    """The inputs, and with ``--diff`` (``directory``) each one's heat map path there, by the
+    batch's rules: input paths mirrored, ``_diff`` added, png; never an input, never two on one
+    file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
+    import typer
+
+    from . import batch
+    if directory is None:
+        return find_inputs(common, extensions), {}
+    if last.features:
+        raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
+    sources = find_inputs(common, extensions, exclude=(directory,))
+    try:
+        tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png")
+    except batch.UsageError as error:
+        raise typer.BadParameter(str(error), param_hint="--diff") from None
+    return sources, {task.source.path: task.output for task in tasks}
+
+
+def write_diff(path, ours, theirs, reference, overwrite):
+    """The heat map of |ours − theirs| (``heatmap``) written to ``path`` (atomically); returns ``path``."""
+    from . import io
+    from .heatmap import heat_map
+    units = f"{theirs.dtype} {'levels' if theirs.dtype.kind in 'ui' else 'values'}"
+    io.write_output(path, io.encode(heat_map(ours, theirs, reference, units), "png"), overwrite=overwrite)
+    return path
 
 
 def strict_json(record):
@@ -118,51 +180,50 @@ def strict_json(record):
     return json.dumps(strict(record), allow_nan=False)
 
 
-def over_inputs(common, extensions, measure, report):
-    """``report(path, measure(image))`` for each input (directories and globs give the files with one
-    of ``extensions``, images by default), as each is done; an input that cannot be read or measured
-    is one error line on stderr. Returns whether any input failed, or ``report`` returned False."""
+def find_inputs(common, extensions, exclude=()):
+    """The inputs (directories and globs give the files with one of ``extensions``, images by
+    default; none under ``exclude``); a usage error if there are none."""
     import typer
-    from rich.console import Console
 
-    from . import batch, inputs, io
+    from . import inputs
     try:
-        sources = inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
-                                       on_skip=lambda message: print(f"imgkit: {message}", file=sys.stderr))
+        return inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
+                                    exclude=exclude,
+                                    on_skip=lambda message: print(f"imgkit: {message}", file=sys.stderr))
     except inputs.UsageError as error:
         raise typer.BadParameter(str(error)) from None
-    errors = Console(stderr=True, highlight=False)
+
+
+def over_inputs(sources, common, measure, report):
+    """``report(path, measure(source, image))`` for each of ``sources``, as each is done; an
+    input that cannot be read or measured is one error line on stderr, printed as it is (never
+    wrapped). Returns whether any input failed, or ``report`` returned False."""
+    from . import batch, io
     failed = False
     for source in sources:
         try:
             image = io.imread(source.path, gray=common.gray, max_pixels=int(common.max_pixels))
-            result = measure(image)
+            result = measure(source, image)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
-            errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
+            print(f"imgkit: {batch.reason(error, source.path)}", file=sys.stderr, flush=True)
             failed = True
             continue
         failed |= not report(source.path, result)
     return failed
 
 
-def print_report(table, as_json, notes=()):
-    """A compare report's end: the table, captioned with how the OpenCV path departed from
-    OpenCV's own function (``reference.note``) and ``imgkit --version``'s line; or with ``--json``
-    a last object that holds that line and no ``input`` (the summary)."""
+def print_summary():
+    """``--json``'s last object: ``imgkit --version``'s line, and no ``input``."""
     from .versions import describe
-    if as_json:
-        print(json.dumps({"versions": describe()}), flush=True)
-    elif table.row_count:
-        from .console import stdout_console
-        table.caption, table.caption_justify = "\n".join([*(f"OpenCV path: {text}" for text in notes), describe()]), "left"
-        stdout_console().print(table)
+    print(json.dumps({"versions": describe()}), flush=True)
 
 
 def compare_chain(job, image, repeat):
     """Both backends of the chain ``job`` on ``image``, stage by stage. For each stage: the
     difference between the two chains' outputs after it (``chain``: where a difference grows), the
     difference between this stage's two backends on the same input (imgkit's output of the stage
-    before; ``alone``: judged by the stage's tolerance), and each backend's median time."""
+    before; ``alone``: judged by the stage's tolerance), and each backend's median time; then the
+    two chains' results."""
     from . import registry
     from .batch import apply_step
     from .chain import stage_error
@@ -186,37 +247,57 @@ def compare_chain(job, image, repeat):
                      "identical": chain["identical"], "alone_max_abs": by_itself["max_abs"],
                      "alone_identical": by_itself["identical"],
                      "within_tolerance": op.tolerance.holds(by_itself, alone.dtype),
-                     "imgkit_ms": ms, "reference_ms": reference_ms, "reference_notes": notes})
-    return rows
+                     "reference": reference_of(op, step.params)[0], "imgkit_ms": ms,
+                     "reference_ms": reference_ms, "reference_notes": notes})
+    return rows, ours, theirs
 
 
-def run_compare_chain(text, job, common, repeat, extensions=None):
-    """``imgkit compare run``: ``compare_chain`` over every input; exit code 1 if any input fails or
-    any stage alone falls outside its tolerance."""
-    from rich.markup import escape
-    from rich.table import Table
+def run_compare_chain(text, job, common, repeat, extensions=None, diff=None):
+    """``imgkit compare run``: ``compare_chain`` over every input, and with ``diff`` each input's
+    heat map of the two chains' results there; exit code 1 if any input fails or any stage alone
+    falls outside its tolerance."""
+    from . import registry
+    from .tables import show
+    from .versions import describe
+    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain")
+    rows, notes = [], []
 
-    table = Table(title=f"imgkit run {text!r} vs the same chain of references (median of {repeat})")
-    for column in ("input", "stage", "max abs", "identical", "alone: max abs", "imgkit ms", "ref. ms", "verdict"):
-        table.add_column(column, justify="left" if column in ("input", "stage") else "right", overflow="fold")
-    notes = []
+    def measure(source, image):
+        stages, ours, theirs = compare_chain(job, image, repeat)
+        if source.path not in outputs:
+            return stages, None
+        libraries = {LIBRARIES[stage["reference"]] for stage in stages}
+        reference = libraries.pop() if len(libraries) == 1 else "references"
+        return stages, write_diff(outputs[source.path], ours, theirs, reference, common.overwrite)
 
-    def report(path, rows):
-        within = all(row["within_tolerance"] for row in rows)
-        for row in rows:
+    def report(path, result):
+        stages, written = result
+        within = all(row["within_tolerance"] for row in stages)
+        for row in stages:
             notes.extend(note for note in row.pop("reference_notes") if note not in notes)
-        total, reference_total = sum(r["imgkit_ms"] for r in rows), sum(r["reference_ms"] for r in rows)
+        total, reference_total = sum(r["imgkit_ms"] for r in stages), sum(r["reference_ms"] for r in stages)
         if common.json:
-            print(strict_json({"input": path, "stages": rows, "imgkit_ms": total, "reference_ms": reference_total,
-                               "ratio": total / reference_total, "within_tolerance": within}), flush=True)
+            print(strict_json({"input": path, "stages": stages, "imgkit_ms": total, "reference_ms": reference_total,
+                               "ratio": total / reference_total, "within_tolerance": within,
+                               **({"diff": written} if written else {})}), flush=True)
             return within
-        for index, row in enumerate(rows, 1):
-            table.add_row(escape(path) if index == 1 else "", f"{index} {row['op']}", f"{row['max_abs']:.4g}",
-                          f"{row['identical']:.3%}", f"{row['alone_max_abs']:.4g}", f"{row['imgkit_ms']:.2f}",
-                          f"{row['reference_ms']:.2f}", "ok" if row["within_tolerance"] else "[red]outside tolerance[/]")
-        table.add_row("", "all", "", "", "", f"{total:.2f}", f"{reference_total:.2f}", f"{total / reference_total:.2f}×",
-                      end_section=True)
+        for index, row in enumerate(stages, 1):
+            rows.append((path if index == 1 else None,
+                         [f"{index} {row['op']}" + ("" if row["reference"] == "opencv"
+                                                     else f" ({LIBRARIES[row['reference']]})"),
+                          f"{row['max_abs']:.4g}", f"{row['identical']:.3%}", f"{row['alone_max_abs']:.4g}",
+                          f"{row['imgkit_ms']:.2f}", f"{row['reference_ms']:.2f}",
+                          "ok" if row["within_tolerance"] else "[red]outside[/]"]))
+        rows.append((None, ["all", "", "", "", f"{total:.2f}", f"{reference_total:.2f}",
+                            f"{total / reference_total:.2f}×"]))
         return within
-    failed = over_inputs(common, extensions, lambda image: compare_chain(job, image, repeat), report)
-    print_report(table, common.json, notes)
+    failed = over_inputs(sources, common, measure, report)
+    if common.json:
+        print_summary()
+    elif rows:
+        headers = [("\nstage", "left"), ("max\nabs", "right"), ("\nidentical", "right"),
+                   ("alone:\nmax abs", "right"), ("imgkit\nms", "right"), ("ref.\nms", "right"),
+                   ("verdict,\nratio", "left")]
+        show(f"imgkit run {text!r} vs the same chain of references (median of {repeat})", headers, rows,
+             [*(f"reference path: {note}" for note in notes), describe()])
     return 1 if failed else 0

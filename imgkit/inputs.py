@@ -4,7 +4,8 @@ SPEC §2, "Inputs". Only regular files are inputs: a FIFO, socket or device met 
 glob is skipped with one line (reading it could block forever), while one named explicitly is
 left to fail on its own when read. Every real directory is walked once (``st_dev``/``st_ino``),
 so a symlink loop cannot hang a walk or a ``**`` glob, and directories holding this run's outputs
-(``exclude``) are never walked: outputs are not inputs of the same run. The module expands globs
+(``exclude``) are never walked: outputs are not inputs of the same run. ``@LIST`` and ``--from``
+add the names a list holds (``lists``). The module expands globs
 itself rather than calling ``glob.glob``, which follows symlink loops for a time that grows
 exponentially.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 STDIO = "-"
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".bmp",
-                              ".dib", ".pbm", ".pgm", ".ppm", ".pnm"})
+                              ".dib", ".pbm", ".pgm", ".ppm", ".pnm", ".npy"})   # every format imgkit writes
 _GLOB_MAGIC = set("*?[")
 
 
@@ -33,20 +34,41 @@ class Source:
     named: bool = False
 
 
-def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS, *, exclude=(), on_skip=None):
-    """Files named by ``patterns`` (files, directories, globs, ``-``), de-duplicated and sorted.
+def expand_inputs(patterns, recursive=False, extensions=IMAGE_EXTENSIONS, *, exclude=(), on_skip=None,
+                  from_=None, null=False):
+    """Files named by ``patterns`` (files, directories, globs, ``-``, ``@LIST``) and by the list
+    ``from_`` (``-``: stdin; ``null``: NUL-separated, see ``lists``), de-duplicated and sorted.
 
     Directories and globs yield the regular files with one of ``extensions`` (images by default)
     outside the directories ``exclude``; ``on_skip(message)`` hears of each special file passed
     over (``x.png: skipped: a FIFO, not a regular file``). A pattern that names an existing path
-    is that path, even when it holds glob characters (``photo [1].png``).
+    is that path, even when it holds glob characters (``photo [1].png``); so is a list's entry,
+    always.
     """
+    from . import lists
     finder = _Finder(extensions, recursive, exclude, on_skip or (lambda message: None))
+    patterns = list(patterns or ()) + (["@" + from_] if from_ else [])
+    named_lists = [pattern[1:] for pattern in patterns if lists.is_list(pattern)]
+    if null and not named_lists:
+        raise UsageError("-0/--null says how a list separates its names: give --from LIST or @LIST")
+    if named_lists.count(STDIO) > 1:
+        raise UsageError("stdin holds one list: give --from - (or @-) once")
+    if STDIO in named_lists and STDIO in patterns:
+        raise UsageError("--from - (a list on stdin) cannot be combined with '-' (an image on stdin)")
+    if not patterns:
+        raise UsageError("no INPUT given: name files, directories, globs or @LIST, or give --from LIST")
     found = {}
     for pattern in patterns:
-        for source in finder.expand(pattern):
+        try:
+            expanded = (finder.listed(lists.read_list(pattern[1:], null)) if lists.is_list(pattern)
+                        else finder.expand(pattern))
+        except lists.ListError as error:
+            raise UsageError(str(error)) from None
+        for source in expanded:
             key = source.path if source.path == STDIO else os.path.realpath(source.path)
             found.setdefault(key, source)
+    if not found:
+        raise UsageError(f"no {finder.noun} in the directories listed")
     if sum(source.path == STDIO for source in found.values()) and len(found) > 1:
         raise UsageError("'-' (stdin) cannot be combined with other inputs")
     return sorted(found.values())
@@ -68,12 +90,29 @@ class _Finder:
                 raise UsageError(f"no {self.noun} match {pattern!r}")
             return [Source(path, os.path.relpath(path, prefix or ".")) for path in matches]
         if os.path.isdir(pattern):
-            files = list(self._walk(pattern))
-            if not files:
-                raise UsageError(f"no {self.noun} in directory {pattern!r}" + ("" if self.recursive else " (use -r to descend)"))
-            return [Source(path, os.path.relpath(path, pattern)) for path in files]
+            return self._directory(pattern)
         # A named file is decoded by its content whatever its name; a missing one fails on its own.
         return [Source(pattern, os.path.basename(pattern.rstrip("/" + os.sep)) or pattern, named=True)]
+
+    def listed(self, names):
+        """The inputs a list names, literally: a directory is walked (one without images gives
+        none: ``find`` lists every directory); a file is named. Each keeps its path as listed for
+        ``-o DIR`` to mirror (its name alone if absolute or climbing ``..``)."""
+        found = []
+        for name in names:
+            path = name if name != STDIO else os.path.join(os.curdir, name)     # the file named '-'
+            if os.path.isdir(path):
+                found += [Source(source.path, _as_listed(source.path))
+                          for source in self._directory(path, required=False)]
+            else:
+                found.append(Source(path, _as_listed(path), named=True))
+        return found
+
+    def _directory(self, directory, required=True):
+        files = list(self._walk(directory))
+        if not files and required:
+            raise UsageError(f"no {self.noun} in directory {directory!r}" + ("" if self.recursive else " (use -r to descend)"))
+        return [Source(path, os.path.relpath(path, directory)) for path in files]
 
     def _walk(self, top):
         """The regular files with a wanted extension under ``top``, each real directory once; an
@@ -147,6 +186,14 @@ class _Finder:
             return True
         self.on_skip(f"{path}: skipped: {_kind(mode)}, not a regular file")
         return False
+
+
+def _as_listed(path):
+    """The relative path a listed file's output mirrors: its path as listed, or its name alone."""
+    relative = os.path.normpath(path)
+    if os.path.isabs(relative) or relative.split(os.sep)[0] == os.pardir:
+        return os.path.basename(relative)
+    return relative
 
 
 def _split_glob(pattern):

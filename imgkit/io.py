@@ -32,9 +32,7 @@ import numpy as np
 
 from . import headers
 from .limits import DEFAULT_MAX_PIXELS
-from .options import FORMATS
-
-TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
+from .options import FORMATS, TABLE_FORMATS
 
 # Pixel types each OpenCV encoding stores exactly; ``npy`` stores any array.
 _DTYPES = {
@@ -45,13 +43,15 @@ _DTYPES = {
     "tiff": {np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32)},
 }
 FLOAT_FORMATS = frozenset({"tiff", "npy", "csv", "npz"})   # the encodings that keep float32 results
+NO_ALPHA = frozenset({"jpg"})     # cv2.imencode drops a 4th channel there (bmp, png, webp and tiff keep it)
 ARCHIVE = "npz"     # one archive of npy arrays for a whole batch (``batch.plan_outputs``)
-_QUALITY_FLAG = {"jpg": cv2.IMWRITE_JPEG_QUALITY, "webp": cv2.IMWRITE_WEBP_QUALITY}
 
 # Keeps the stored depth and channels (gray, BGR or BGRA) like IMREAD_UNCHANGED, but unlike it
 # still applies the EXIF orientation: OpenCV skips orientation only when flags == IMREAD_UNCHANGED.
 _READ_AS_STORED = cv2.IMREAD_COLOR | cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH
 _READ_GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_ANYDEPTH
+# The bit of IMREAD_REDUCED_GRAYSCALE_2/4/8 that asks libjpeg for 1/2, 1/4 or 1/8 of the size.
+_REDUCED = {1: 0, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
 
 
 
@@ -153,14 +153,15 @@ def imread(path, *, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
     return decode(data, name=os.fspath(path), gray=gray, max_pixels=max_pixels)
 
 
-def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
+def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS, reduce=1):
     """Decode an encoded image, keeping its depth (8/16-bit, float) and channels.
 
     ``gray=True`` gives one channel of the same depth. EXIF orientation is applied as
     ``cv2.imread`` applies it. A one-channel image is a 2-D array; ``.npy`` data is returned
     as stored, in native byte order and C order. Every size the header declares is checked
-    against ``max_pixels`` (None: no limit) before decoding. Every failure raises
-    ``ImageError(name, reason)``, whatever the data.
+    against ``max_pixels`` (None: no limit) before decoding. ``reduce`` (2, 4 or 8; JPEG only)
+    decodes at that fraction of the size (``cv2.IMREAD_REDUCED_*``, libjpeg's scaled IDCT).
+    Every failure raises ``ImageError(name, reason)``, whatever the data.
     """
     if not data:
         raise ImageError(name, "empty file")
@@ -176,7 +177,7 @@ def decode(data, *, name, gray=False, max_pixels=DEFAULT_MAX_PIXELS):
         if complete and not complete(data):
             raise ImageError(name, f"truncated {kind}")
         _check_sizes(name, kind, data, max_pixels)
-        return _decode_opencv(data, name, kind, gray)
+        return _decode_opencv(data, name, kind, gray, _REDUCED[reduce])
     except ImageError:
         raise
     except MemoryError:
@@ -196,8 +197,8 @@ def _check_sizes(name, kind, data, max_pixels):
         _check_pixels(name, size, max_pixels)
 
 
-def _decode_opencv(data, name, kind, gray):
-    flags = _READ_GRAY if gray else _READ_AS_STORED
+def _decode_opencv(data, name, kind, gray, reduced=0):
+    flags = (_READ_GRAY if gray else _READ_AS_STORED) | reduced
     try:
         with _opencv_quiet():
             image, messages = _captured(lambda: cv2.imdecode(np.frombuffer(data, np.uint8), flags))
@@ -499,12 +500,13 @@ def format_for(path):
     return FORMATS[extension]
 
 
-def encode(image, fmt, *, quality=None):
+def encode(image, fmt, *, quality=None, metadata=None):
     """Encode ``image`` as ``fmt`` (png, jpg, webp, tiff, bmp or npy) and return the bytes.
 
-    ``quality`` (1–100) sets jpg and webp compression and is ignored by the other formats;
-    webp without it is lossless. Raises ValueError for a pixel type the format cannot hold:
-    uint16 needs png, tiff or npy; float32 needs tiff or npy.
+    ``quality`` (1–100): see ``quality_params``; webp without it is lossless. ``metadata``
+    (``metadata.Metadata``) is written by the same encoder, where the format holds it. Raises
+    ValueError for a pixel type the format cannot hold: uint16 needs png, tiff or npy; float32
+    needs tiff or npy.
     """
     image = np.asarray(image)
     if fmt == "npy":
@@ -516,10 +518,10 @@ def encode(image, fmt, *, quality=None):
     if fmt not in _DTYPES:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(sorted(set(FORMATS.values())))}")
     _check_encodable(image, fmt)
-    params = []
-    if quality is not None and fmt in _QUALITY_FLAG:
-        params = [_QUALITY_FLAG[fmt], _check_quality(quality)]
+    params = [] if quality is None else quality_params(fmt, _check_quality(quality))
     with _opencv_quiet():
+        if metadata:
+            return metadata.encode(fmt, image, params)
         ok, encoded = cv2.imencode("." + fmt, image, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode a {image.dtype} image of shape {image.shape} as {fmt}")
@@ -556,6 +558,46 @@ def _check_encodable(image, fmt):
         listed = ", ".join(keepers[:-1]) + " and " + keepers[-1] if len(keepers) > 1 else keepers[0]
         raise ValueError(f"{fmt} cannot hold {image.dtype} pixels ({listed} "
                          f"{'keep' if len(keepers) > 1 else 'keeps'} {image.dtype})")
+
+
+def holds(fmt, dtype):
+    """Whether encoding ``fmt`` stores ``dtype`` pixels exactly (npy, its npz archive and csv: any)."""
+    return fmt in ("npy", ARCHIVE, "csv") or np.dtype(dtype) in _DTYPES.get(fmt, ())
+
+
+QUALITY_FORMATS = ("jpg", "webp", "png")     # where --quality means something
+
+
+def lossy(fmt, quality=None):
+    """Whether encoding ``fmt`` changes pixels: jpg always, webp when given a quality."""
+    return fmt == "jpg" or (fmt == "webp" and quality is not None)
+
+# ImageMagick's PNG -quality ones digit → libpng's row filter: 0–4 one filter for every row, 5–7
+# adaptive (libpng picks a filter per row; LOCO, 7, is MNG-only), 8 and 9 no filter.
+_PNG_FILTERS = (cv2.IMWRITE_PNG_FILTER_NONE, cv2.IMWRITE_PNG_FILTER_SUB, cv2.IMWRITE_PNG_FILTER_UP,
+                cv2.IMWRITE_PNG_FILTER_AVG, cv2.IMWRITE_PNG_FILTER_PAETH) + (cv2.IMWRITE_PNG_ALL_FILTERS,) * 3 \
+               + (cv2.IMWRITE_PNG_FILTER_NONE,) * 2
+
+
+def quality_params(fmt, quality):
+    """``cv2.imencode``'s flags for ``--quality`` (1–100) in ``fmt``; none where it means nothing.
+
+    jpg and webp: the lossy quality (``IMWRITE_JPEG_QUALITY``, ``IMWRITE_WEBP_QUALITY``). png, as
+    ImageMagick's ``-quality`` for PNG: the tens digit is the zlib level (100: 9), the ones digit
+    the row filter (``_PNG_FILTERS``); 8 is zlib's run-length strategy (Huffman only below 10).
+    """
+    if fmt == "jpg":
+        return [cv2.IMWRITE_JPEG_QUALITY, quality]
+    if fmt == "webp":
+        return [cv2.IMWRITE_WEBP_QUALITY, quality]
+    if fmt != "png":
+        return []
+    level, kind = min(quality // 10, 9), quality % 10
+    strategy = cv2.IMWRITE_PNG_STRATEGY_DEFAULT
+    if kind == 8:
+        strategy = cv2.IMWRITE_PNG_STRATEGY_RLE if quality >= 10 else cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY
+    return [cv2.IMWRITE_PNG_COMPRESSION, level, cv2.IMWRITE_PNG_FILTER, _PNG_FILTERS[kind],
+            cv2.IMWRITE_PNG_STRATEGY, strategy]
 
 
 def _check_quality(quality):

@@ -24,9 +24,14 @@ GRADIENT_COMPONENTS = ("magnitude", "x", "y", "angle")
 INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
 NORMS = ("l1", "l2")                                        # a gradient's magnitude: |gx|+|gy|, sqrt(gx²+gy²)
 
-# Extension (lower case, no dot) → encoding: the image formats outputs can take.
+# Extension (lower case, no dot) → encoding: the image formats outputs can take. ``--format``
+# takes these names too, whatever their case (``JPEG`` → ``jpg``): ``format_name``.
 FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "webp": "webp", "tiff": "tiff", "tif": "tiff",
            "bmp": "bmp", "npy": "npy"}
+TABLE_FORMATS = {"csv": "csv"}   # results that are numbers, not pictures (HOG features): 1-D or 2-D arrays
+
+# --depth: the pixel type an output is converted to before it is encoded (``imgkit.depth``).
+DEPTHS = {"8": "uint8", "16": "uint16", "32f": "float32"}
 
 
 def border_code(name):
@@ -35,3 +40,12 @@ def border_code(name):
         return BORDERS[name]
     except (KeyError, TypeError):
         raise ValueError(f"border must be one of {', '.join(BORDERS)}, got {name!r}") from None
+
+
+def format_name(name):
+    """The encoding ``--format NAME`` names (``JPEG`` → ``jpg``, ``tif`` → ``tiff``), case-insensitive;
+    ValueError naming the allowed values otherwise."""
+    key = str(name).lower().lstrip(".")
+    if key in FORMATS or key in TABLE_FORMATS:
+        return FORMATS.get(key) or TABLE_FORMATS[key]
+    raise ValueError(f"{name!r} is not a format imgkit writes; use one of {', '.join([*FORMATS, *TABLE_FORMATS])}")

@@ -131,11 +131,14 @@ class Operation:
     dtypes: object = PIXEL_DTYPES   # the input dtypes it takes, or a function of its parameters giving them
     result_dtype: object = None     # the result's dtype (None: the input's), or a function of its parameters
     features: bool = False      # the result is a vector of numbers, not an image (HOG)
+    binary: bool = False        # the result holds two values only (edges, a threshold): a lossy encoding spoils it
     channels_kept: bool = True  # the result has the input's channels (not so for edge maps, pictures)
     premultiply: bool = True    # the CLI premultiplies alpha around it (filters, resize)
     bench: tuple = ({},)        # parameter sets ``imgkit bench`` times (and ``warmup`` compiles) it with
     workload: dict = field(default_factory=dict)    # how bench makes inputs that are not images (``bench.workloads``)
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
+    reduce: object = None       # shrink-on-load: reduce(params, (width, height)) → (1, 2, 4 or 8, params): how
+    #                             much smaller a JPEG may be decoded for it, and its parameters for that image
 
     def param(self, name):
         return next(p for p in self.params if p.name == name)
@@ -233,14 +236,15 @@ def operation(*, params=(), **declaration):
 
         @functools.wraps(function)
         def checked(*args, **kwargs):
-            arguments = signature.bind(*args, **kwargs).arguments
+            bound = signature.bind(*args, **kwargs)
+            arguments = bound.arguments
             given = {name: value for name, value in arguments.items() if name in defaults}
             op.check(given)
-            if op.takes == "image":
+            if op.takes == "image":     # checked, and float64 made float32 (``check_image``)
                 from .ops._checks import check_image
-                check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
+                arguments[first] = check_image(arguments[first], dtypes=op.accepts({**defaults, **given}))
             check_backend(arguments.get("backend", "numba"))
-            return function(*args, **kwargs)
+            return function(*bound.args, **bound.kwargs)
 
         op = replace(op, function=checked)
         checked.operation = op

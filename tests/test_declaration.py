@@ -88,7 +88,8 @@ def test_the_toy_is_a_command_with_help_compare_and_chains(tmp_path):
     assert not (tmp_path / "bad.png").exists()
     assert compared[0] == 0, compared[2]
     row = json.loads(compared[1].splitlines()[0])
-    assert row["max_abs"] == 0 and row["within_tolerance"] and row["reference"] == "cv2.subtract(top, image)"
+    assert row["max_abs"] == 0 and row["within_tolerance"] and row["reference"] == "opencv"
+    assert row["reference_function"] == "cv2.subtract(top, image)"
     assert chained[0] == 0, chained[2]
     np.testing.assert_array_equal(cv2.imread(str(tmp_path / "chained.png"), cv2.IMREAD_UNCHANGED),
                                   expected(imgkit.gaussian_blur(image, 2.0), 200))

@@ -125,9 +125,18 @@ def test_quality_is_validated(quality):
         io.encode(np.zeros((4, 4), np.uint8), "jpg", quality=quality)
 
 
-def test_quality_is_ignored_by_formats_without_it():
+@pytest.mark.parametrize("fmt", ["tiff", "bmp", "npy"])
+def test_quality_is_ignored_by_formats_without_it(fmt):
     image = image_of((5, 6), 3, "uint8")
-    assert io.encode(image, "png", quality=50) == io.encode(image, "png")
+    assert io.encode(image, fmt, quality=50) == io.encode(image, fmt)
+
+
+@pytest.mark.parametrize("quality", [1, 9, 15, 42, 58, 75, 88, 100])
+def test_png_quality_as_imagemagick_changes_the_bytes_never_the_pixels(quality):
+    image = image_of((40, 50), 3, "uint8") // 16    # compressible
+    encoded = io.encode(image, "png", quality=quality)
+    np.testing.assert_array_equal(io.decode(encoded, name="x"), image)
+    assert io.quality_params("png", quality)[:2] == [io.cv2.IMWRITE_PNG_COMPRESSION, min(quality // 10, 9)]
 
 
 @pytest.mark.parametrize("shape", [(0, 4), (4, 4, 2), (2, 2, 2, 3)])

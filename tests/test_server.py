@@ -24,7 +24,7 @@ from conftest import PHOTOS
 
 IMGKIT = [sys.executable, "-m", "imgkit"]
 PHOTO = PHOTOS / "camera.png"
-TIMING_KEYS = {"ms", "seconds", "imgkit_ms", "opencv_ms", "ratio", "first_call_ms"}
+TIMING_KEYS = {"ms", "seconds", "imgkit_ms", "opencv_ms", "reference_ms", "ratio", "first_call_ms"}
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_PEERCRED and SCM_RIGHTS: Linux")
 

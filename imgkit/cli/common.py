@@ -16,6 +16,7 @@ from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
 from .commands import complete_path
+from .encoding import Warnings, check_outputs, depth_option, format_option
 
 IO_PANEL = "Inputs and outputs"
 RUN_PANEL = "Running"
@@ -57,9 +58,13 @@ class Common:
     inputs: list
     output: Optional[str]
     recursive: bool
+    from_: Optional[str]
+    null: bool
+    dry_run: bool
     suffix: str
     fmt: Optional[str]
     quality: Optional[int]
+    depth: Optional[str]
     overwrite: bool
     skip_existing: bool
     gray: bool
@@ -69,15 +74,27 @@ class Common:
     json: bool
     fail_fast: bool
     reference: bool
+    strip: bool
+    shrink_on_load: bool
+
+
+# The input-list and dry-run options, shared with ``imgkit nms``.
+FromList = Annotated[Optional[str], typer.Option("--from", metavar="LIST", autocompletion=complete_path, help="Read input paths from LIST, one a line (- for stdin), as an @LIST input does.", rich_help_panel=IO_PANEL, show_default=False)]
+Null = Annotated[bool, typer.Option("--null", "-0", help="The lists' names are NUL-separated (find -print0).", rich_help_panel=IO_PANEL)]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print each input -> output and stop: no image decoded, no kernel compiled, nothing written.", rich_help_panel=RUN_PANEL)]
 
 
 def _common_options(
-    inputs: Annotated[list[str], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends) or - for stdin.", show_default=False, autocompletion=complete_path)],
+    inputs: Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends), @LIST (a list of paths) or - for stdin.", show_default=False, autocompletion=complete_path)] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", autocompletion=complete_path, help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
+    from_: FromList = None,
+    null: Null = False,
+    dry_run: DryRun = False,
     suffix: Annotated[Optional[str], typer.Option(metavar="SUFFIX", help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, metavar="N", help="jpg/webp quality, 1–100.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", parser=format_option, metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (any case; jpeg, tif too; default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, metavar="N", help="1–100: jpg/webp quality (webp without it: lossless); png: tens digit zlib level, ones digit row filter, as ImageMagick.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    depth: Annotated[Optional[str], typer.Option("--depth", parser=depth_option, metavar="8|16|32f", help="Convert results to 8-bit, 16-bit or float before encoding (16→8 is x/257 rounded; README: Depth).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
@@ -87,19 +104,23 @@ def _common_options(
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
+    strip: Annotated[bool, typer.Option("--strip", help="Write no metadata (EXIF, ICC profile, resolution are kept by default).", rich_help_panel=IO_PANEL)] = False,
+    shrink_on_load: Annotated[bool, typer.Option("--shrink-on-load", help="Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the operation allows it (resize, area), as libvips: faster, not within ±1 of a full decode.", rich_help_panel=IO_PANEL)] = False,
 ):
     """Only its signature is used: the common options every image command takes."""
 
 
 def _compare_options(
     repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
+    diff: Annotated[Optional[str], typer.Option("--diff", metavar="DIR", autocompletion=complete_path, help="Also write each input's heat map of |imgkit − reference| into DIR (png, _diff added, input paths mirrored).", rich_help_panel=IO_PANEL, show_default=False)] = None,
 ):
     """Only its signature is used: the options ``imgkit compare COMMAND`` adds."""
 
 
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
-_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "overwrite", "skip_existing", "reference", "fail_fast"}
+_COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "depth", "skip_existing", "reference", "fail_fast",
+                  "from_", "null", "dry_run", "strip", "shrink_on_load"}
 
 
 def image_command(app, compare_app, name, command):
@@ -117,12 +138,12 @@ def image_command(app, compare_app, name, command):
                                     command.extensions))
 
     def compare(**values):
-        repeat = values.pop("repeat")
+        repeat, diff = values.pop("repeat"), values.pop("diff")
         bound_opencv_decoding(values["max_pixels"])
         common = Common(**{key: values.pop(key, None) for key in _COMMON})
         from ..compare import run_compare
         raise typer.Exit(run_compare(name, job_of(build_step(command, values, notice(common.quiet))), common, repeat,
-                                     command.extensions))
+                                     command.extensions, diff))
 
     run.__signature__ = inspect.Signature(_ordered(list(_COMMON.values()) + own))
     compare_params = [p for key, p in _COMMON.items() if key not in _COMPARE_DROPS]
@@ -154,23 +175,26 @@ class Plan:
 def run_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Run ``job`` over the inputs as SPEC §2 describes; returns the exit code."""
     return run_plans([plan_images(name, job, common, default_format, check_sources, extensions)],
-                     jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast)
+                     jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast,
+                     dry_run=common.dry_run)
 
 
 def plan_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Find the inputs, plan and check every output, and check the options: a usage error
     (``typer.BadParameter``) before anything is read, compiled or written."""
-    from .. import batch, inputs
+    from .. import batch, inputs, lists
     if common.json and common.output == batch.STDIO:
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     if common.reference:
         job = replace(job, backend="opencv")
     try:
         sources = inputs.expand_inputs(common.inputs, common.recursive, extensions or inputs.IMAGE_EXTENSIONS,
-                                       exclude=output_directories(common.output), on_skip=notice(common.quiet))
+                                       exclude=output_directories(common.output), on_skip=notice(common.quiet),
+                                       from_=common.from_, null=common.null)
         suffix = common.suffix if common.suffix is not None else ("" if common.output else f"_{name}")
         tasks = batch.plan_outputs(sources, common.output, suffix=suffix, fmt=common.fmt,
-                                   default_fmt=default_format, reads=job.reads)
+                                   default_fmt=default_format,
+                                   reads=job.reads + lists.list_paths(common.inputs, common.from_))
         if check_sources is not None:
             check_sources(job, sources)
     except (batch.UsageError, ValueError) as error:
@@ -178,12 +202,16 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     if common.json and any(task.output == batch.STDIO for task in tasks):
         raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
                                  "without -o)", param_hint="--json")
+    warn = Warnings(notice(common.quiet))
+    check_outputs(tasks, job, common.depth, common.quality, warn)
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
-                              skip_existing=common.skip_existing, quality=common.quality)
+                              skip_existing=common.skip_existing, quality=common.quality, depth=common.depth,
+                              warn=warn, strip=common.strip, shrink_on_load=common.shrink_on_load,
+                              say=notice(common.quiet))
     from ..warmup import prepare
     try:
         for step in batch.steps(job):
-            prepare(step.op, step.params, job.backend, quiet=common.quiet)
+            prepare(step.op, step.params, job.backend, quiet=common.quiet or common.dry_run)
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     return Plan(name, job, tasks, settings)
@@ -207,12 +235,14 @@ def notice(quiet):
     return say
 
 
-def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None):
+def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False):
     """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job),
     ``jobs`` images at once (None: as many as the batch repays, ``_jobs``); returns the exit
-    code: 1 if any input failed."""
+    code: 1 if any input failed. ``dry_run``: print the plans instead (``report.planned``)."""
     from .. import batch
-    from .report import Reporter
+    from .report import Reporter, planned
+    if dry_run:
+        return planned([task for plan in plans for task in plan.tasks], json=json)
     code = 0
     for plan in plans:
         _remove_stale_temporaries(plan.tasks, quiet)

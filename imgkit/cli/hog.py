@@ -48,7 +48,7 @@ def _with_pictures(name):
         except batch.UsageError as error:
             raise typer.BadParameter(str(error), param_hint="--visualize") from None
         raise typer.Exit(run_plans(plans, jobs=common.jobs, quiet=common.quiet, json=common.json,
-                                   fail_fast=common.fail_fast))
+                                   fail_fast=common.fail_fast, dry_run=common.dry_run))
 
     signature = inspect.signature(features)
     run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), VISUALIZE])

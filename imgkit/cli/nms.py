@@ -14,13 +14,13 @@ from .. import registry
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from . import app, compare_app
 from .commands import build_step, compare_examples, complete_path, own_parameters
-from .common import IO_PANEL, RUN_PANEL, examples, interruptible
+from .common import IO_PANEL, RUN_PANEL, DryRun, FromList, Null, examples, interruptible
 
 NMS_PANEL = "Suppression"
 DECLARED = registry.get_command("nms")
 
 # The options of ``imgkit nms`` and ``imgkit compare nms`` besides the declared suppression options.
-Inputs = Annotated[list[str], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories or quoted globs.", show_default=False, autocompletion=complete_path)]
+Inputs = Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories, quoted globs or @LIST (a list of paths).", show_default=False, autocompletion=complete_path)]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)]
 ClassAware = Annotated[bool, typer.Option("--class-aware/--agnostic", help="Suppress within each class (files without classes: all together), or across classes.", rich_help_panel=NMS_PANEL)]
 Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)]
@@ -46,9 +46,11 @@ def _options(suppression):
 @interruptible
 @_with_suppression_options
 def nms_command(
-    inputs: Inputs,
+    inputs: Inputs = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", autocompletion=complete_path, help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     recursive: Recursive = False,
+    from_: FromList = None,
+    null: Null = False,
     suffix: Annotated[Optional[str], typer.Option(metavar="SUFFIX", help="Text added to each output's stem (default: _nms when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="json: write the kept detections as JSON objects whatever the input's format.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
@@ -57,6 +59,7 @@ def nms_command(
     class_aware: ClassAware = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Json = False,
+    dry_run: DryRun = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
     **suppression,
@@ -64,6 +67,7 @@ def nms_command(
     bound_opencv_decoding(DEFAULT_MAX_PIXELS)      # for the --draw picture, before cv2 loads
     from .. import batch, boxes
     from .. import inputs as finding
+    from ..lists import list_paths
     from ..warmup import prepare
     from .common import Plan, notice, output_directories, run_plans
     box_format = suppression["box_format"]
@@ -75,29 +79,32 @@ def nms_command(
         raise typer.BadParameter("--json cannot be combined with -o - (both use stdout)", param_hint="--json")
     try:
         sources = finding.expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},
-                                        exclude=output_directories(output), on_skip=notice(quiet))
+                                        exclude=output_directories(output), on_skip=notice(quiet),
+                                        from_=from_, null=null)
+        lists = list_paths(inputs, from_)      # read by the run: never an output
         if any(source.path == batch.STDIO for source in sources):
             raise batch.UsageError("nms reads detection files, not stdin")
         if draw is not None:
             tasks = _draw_task(sources, output, fmt)
-            batch.refuse_unsafe(tasks, reads=(draw,))
+            batch.refuse_unsafe(tasks, reads=(draw, *lists))
         elif output == batch.STDIO:     # planned here: stdout's default encoding is an image's
             if len(sources) > 1:
                 raise batch.UsageError("-o - (stdout) takes a single input")
             tasks = [batch.Task(sources[0], batch.STDIO, fmt)]
+            batch.refuse_unsafe(tasks, reads=lists)
         else:
             tasks = batch.plan_outputs(sources, output, suffix=suffix if suffix is not None else ("" if output else "_nms"),
-                                       fmt=fmt, formats=boxes.EXTENSIONS)
+                                       fmt=fmt, formats=boxes.EXTENSIONS, reads=lists)
     except (batch.UsageError, ValueError) as error:
         raise typer.BadParameter(str(error)) from None
     try:
-        prepare(name, {**options, "box_format": "xyxy"}, backend, quiet=quiet)
+        prepare(name, {**options, "box_format": "xyxy"}, backend, quiet=quiet or dry_run)
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     settings = batch.Settings(overwrite=overwrite, skip_existing=skip_existing)
     work = _Suppression(name, options, backend, class_aware, box_format, draw, settings)
     raise typer.Exit(run_plans([Plan("nms", None, tasks, settings)], jobs=1, quiet=quiet, json=json,
-                               fail_fast=fail_fast, work=work))
+                               fail_fast=fail_fast, work=work, dry_run=dry_run))
 
 
 def _draw_task(sources, output, fmt):
@@ -159,34 +166,30 @@ def compare_nms(
     **suppression,
 ):
     import json as json_module
+    import sys
 
     import numpy as np
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     from .. import batch, boxes
-    from ..compare import print_report, timed
+    from ..compare import print_summary, timed
     from ..inputs import UsageError, expand_inputs
+    from ..tables import show
+    from ..versions import describe
     box_format = suppression["box_format"]
     name, options = _options(suppression)
-    errors = Console(stderr=True, highlight=False)
     try:
         sources = expand_inputs(inputs, recursive, extensions={"." + e for e in boxes.EXTENSIONS},
-                                on_skip=lambda message: errors.print(f"imgkit: {message}", markup=False))
+                                on_skip=lambda message: print(f"imgkit: {message}", file=sys.stderr))
     except UsageError as error:
         raise typer.BadParameter(str(error)) from None
-    table = Table(title=f"imgkit {name} vs OpenCV (median of {repeat})")
-    for column in ("input", "boxes", "kept", "identical", "imgkit ms", "OpenCV ms", "ratio", "first call ms"):
-        table.add_column(column, justify="left" if column == "input" else "right")
-    failed = False
+    rows, failed = [], False
     for source in sources:
         try:
             found = boxes.read_file(source.path, box_format)
             first, ms, ours = timed(lambda: _suppress(found, name, options, class_aware, "numba"), repeat)
             _, reference_ms, theirs = timed(lambda: _suppress(found, name, options, class_aware, "opencv"), repeat)
         except Exception as error:   # noqa: BLE001  (one input's failure is that input's error line)
-            errors.print(f"imgkit: {batch.reason(error, source.path)}", markup=False, soft_wrap=True)
+            print(f"imgkit: {batch.reason(error, source.path)}", file=sys.stderr, flush=True)
             failed = True
             continue
         identical = all(np.array_equal(a, b) for a, b in zip(ours, theirs) if a is not None)
@@ -196,7 +199,12 @@ def compare_nms(
         if json:
             print(json_module.dumps(row), flush=True)
         else:
-            table.add_row(escape(source.path), str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
-                          f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}")
-    print_report(table, json)
+            rows.append((source.path, [str(row["boxes"]), str(row["kept"]), "yes" if identical else "[red]no[/]",
+                                       f"{ms:.2f}", f"{reference_ms:.2f}", f"{row['ratio']:.2f}×", f"{first:.0f}"]))
+    if json:
+        print_summary()
+    elif rows:
+        show(f"imgkit {name} vs OpenCV (median of {repeat})",
+             [(header, "right") for header in ("\nboxes", "\nkept", "\nidentical", "imgkit\nms", "OpenCV\nms",
+                                               "\nratio", "first\ncall ms")], rows, [describe()])
     raise typer.Exit(1 if failed else 0)

@@ -10,7 +10,8 @@ class Reporter:
 
     Errors always reach stderr as ``imgkit: <path>: <reason>``. The progress bar appears only
     when stderr is a terminal and there is more than one input; ``quiet`` leaves only errors;
-    ``json`` prints one object per input and a summary object on stdout.
+    ``json`` prints one object per input and a summary object on stdout, whatever stderr is:
+    the bar redirects neither stream (rich's Progress would send stdout to the terminal).
     """
 
     def __init__(self, total, *, quiet=False, json=False):
@@ -22,7 +23,8 @@ class Reporter:
             from rich.console import Console    # only for the bar: rich takes ~40 ms to import
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeRemainingColumn(), transient=True,
+                                     TimeRemainingColumn(), transient=True, redirect_stdout=False,
+                                     redirect_stderr=False,
                                      console=Console(stderr=True, highlight=False, soft_wrap=True))
             self.bar = self.progress.add_task("imgkit", total=total)
 
@@ -80,3 +82,19 @@ class Reporter:
             self.progress.console.print(line, markup=False, emoji=False, highlight=False)
         else:
             print(line, file=sys.stderr, flush=True)
+
+
+def planned(tasks, *, json=False):
+    """``--dry-run``: each task as ``input -> output`` on stdout, in the order the batch would run
+    them, or with ``json`` one record per task (status ``planned``) and a summary; returns 0."""
+    import json as json_module
+    for task in tasks:
+        if json:
+            print(json_module.dumps({"input": task.source.path, "output": task.output, "status": "planned",
+                                     "ms": 0.0, "error": None}))
+        else:
+            print(f"{task.source.path} -> {task.output}")
+    if json:
+        print(json_module.dumps({"planned": len(tasks), "total": len(tasks)}))
+    sys.stdout.flush()
+    return 0

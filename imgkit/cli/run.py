@@ -61,13 +61,13 @@ def run(**values):
 
 
 def compare(**values):
-    repeat = values.pop("repeat")
+    repeat, diff = values.pop("repeat"), values.pop("diff")
     bound_opencv_decoding(values["max_pixels"])
     text = values.pop("pipeline")
     common = Common(**{key: values.pop(key, None) for key in _COMMON})
     job, first, _last = chain_job(text, common.quiet)
     from ..compare import run_compare_chain
-    raise typer.Exit(run_compare_chain(text, job, common, repeat, first.extensions))
+    raise typer.Exit(run_compare_chain(text, job, common, repeat, first.extensions, diff))
 
 
 run.__signature__ = inspect.Signature([PIPELINE, *_ordered(list(_COMMON.values()))])

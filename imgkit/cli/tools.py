@@ -84,6 +84,7 @@ def bench(
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur` over 50 1080p JPEGs against a plain cv2 loop, libvips and ImageMagick where installed, -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(metavar="PATH", autocompletion=complete_path, help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
+    plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", autocompletion=complete_path, help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
 ):
     """Time every operation against OpenCV and scikit-image (SPEC §6)."""
     from rich.console import Console
@@ -105,7 +106,9 @@ def bench(
     startup = unnarrowed if startup is None else startup
     batch = unnarrowed if batch is None else batch
     if markdown:
-        _check_writable(markdown)
+        _check_writable(markdown, "--markdown")
+    if plot:
+        _check_plot(plot)
     console = Console(stderr=True, highlight=False)
     from ..versions import describe
     console.print(suite.machine(), describe(), sep="\n", markup=False)
@@ -148,9 +151,24 @@ def bench(
         text += "\n" + bench_startup.markdown(started) if started else ""
         text += "\n" + bench_batch.markdown(batches) if batches else ""
         write_atomic(markdown, text.encode(), overwrite=True)
+    if plot:
+        from ..io import write_atomic
+        from ..plots import ratio_chart
+        write_atomic(plot, ratio_chart(rows), overwrite=True)
 
 
-def _check_writable(path):
+def _check_plot(path):
+    """A usage error, before anything is timed, unless ``path`` is a writable .png name and matplotlib is there."""
+    from ..plots import available
+    if not path.lower().endswith(".png"):
+        raise typer.BadParameter(f"{path}: the chart is a PNG file: give a name ending in .png", param_hint="--plot")
+    _check_writable(path, "--plot")
+    missing = available()
+    if missing:
+        raise typer.BadParameter(missing, param_hint="--plot")
+
+
+def _check_writable(path, option):
     """A usage error, before a run of many minutes, if ``path`` cannot be written at its end."""
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -161,4 +179,4 @@ def _check_writable(path):
         problem = f"cannot be written: {directory} is read-only or not ours to write in"
     else:
         return
-    raise typer.BadParameter(f"{path} {problem}", param_hint="--markdown")
+    raise typer.BadParameter(f"{path} {problem}", param_hint=option)

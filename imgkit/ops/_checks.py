@@ -8,10 +8,16 @@ PIXEL_DTYPES = ("uint8", "uint16", "float32")
 
 
 def check_image(image, name="image", dtypes=PIXEL_DTYPES):
-    """A 2-D (gray) or 3-D (H, W, C) array of one of ``dtypes``; raises TypeError/ValueError."""
+    """A 2-D (gray) or 3-D (H, W, C) array of one of ``dtypes``; raises TypeError/ValueError.
+
+    Where float32 is taken, float64 is too, and is returned as float32: each value rounded to the
+    nearest float32 (``ndarray.astype``; beyond ±3.4e38, ±inf), so the call equals the float32 one.
+    """
     import numpy as np
     if not isinstance(image, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(image).__name__}")
+    if image.dtype.name == "float64" and "float32" in dtypes:
+        image = image.astype(np.float32)
     if image.dtype.name not in dtypes:     # the name, whatever the byte order
         allowed = ", ".join(dtypes)
         raise TypeError(f"{name} dtype must be one of {allowed}, got {image.dtype}")

@@ -26,7 +26,7 @@ AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
                          aliases=("--aperture",)),
                    Param("l2", bool, "Magnitude sqrt(dx²+dy²) instead of |dx|+|dy|.")),
            reference="cv2.GaussianBlur + cv2.Canny", tolerance=Tolerance(identical=0.999, f1=0.995),
-           goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False,
+           goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False, binary=True,
            bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny")
 def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="numba"):
     """Edges found by the Canny detector, as ``cv2.Canny`` after ``cv2.GaussianBlur``.

@@ -43,7 +43,7 @@ def check_guide(image, guide):
 
 
 def _check_guide_array(name, guide):
-    check_image(guide, name)
+    guide = check_image(guide, name)   # a float64 guide becomes float32
     if guide.ndim == 3 and guide.shape[2] == 2:
         raise ValueError("guide must have 1 (gray), 3 (colour) or 4 channels (the fourth is not used), got 2")
     return guide

@@ -8,7 +8,7 @@ alias when shrinking.
 
 from ..options import INTERPOLATIONS
 from ..registry import Param, Tolerance, command, operation
-from ..rules import ParameterError, check_int
+from ..rules import ParameterError, check_int, check_number
 from ._checks import as_planes, like_input
 
 ANTIALIASED = ("linear", "cubic", "lanczos")
@@ -16,6 +16,8 @@ ANTIALIASED = ("linear", "cubic", "lanczos")
 # bound for both backends. A factor above √(2³¹ − 1) exceeds it even for a 1×1 image.
 MAX_OUTPUT_PIXELS = 2**31 - 1
 MAX_SCALE = 46340
+FIT_FLAGS = (">", "^")
+SHRINK_MARGIN = 2     # a reduced decode stays at least twice the output on both sides, as libvips's
 
 
 def _resize_rules(width, height, scale, fit, interp, antialias):
@@ -36,26 +38,47 @@ def _resize_rules(width, height, scale, fit, interp, antialias):
 
 
 def parse_fit(name, fit):
-    """``"WxH"`` or a (width, height) pair → two ints from 1 to 2³¹ − 1."""
+    """ImageMagick's geometry: ``"WxH"`` (the largest size inside the box), ``"WxH>"`` (the same,
+    but only to shrink) or ``"WxH^"`` (the smallest size that covers the box), or a (width,
+    height[, flag]) tuple → (width, height, flag), the sides from 1 to 2³¹ − 1."""
     if isinstance(fit, str):
-        parts = fit.lower().split("x")
+        text = fit.strip()
+        flag = text[-1] if text[-1:] in FIT_FLAGS else ""
+        parts = text[:len(text) - len(flag)].lower().split("x")
         try:
-            fit = tuple(int(p) for p in parts)
+            fit = tuple(int(p) for p in parts) + (flag,)
         except ValueError:
             fit = ()
-        if len(fit) != 2:
-            raise ParameterError(name, f"must look like WIDTHxHEIGHT, e.g. 1024x768, got {'x'.join(parts)!r}")
-    width, height = fit
+        if len(fit) != 3:
+            raise ParameterError(name, f"must look like WIDTHxHEIGHT, WIDTHxHEIGHT> or WIDTHxHEIGHT^, "
+                                       f"e.g. 1024x768, got {text!r}")
+    width, height, *flag = fit
+    flag = flag[0] if flag else ""
     for side in (width, height):
         check_int(name, side, 1, MAX_OUTPUT_PIXELS)
-    return int(width), int(height)
+    if flag not in FIT_FLAGS + ("",):
+        raise ParameterError(name, f"flag must be '>' (only shrink) or '^' (fill), got {flag!r}")
+    return int(width), int(height), flag
+
+
+def parse_scale(name, scale):
+    """A factor, or a percentage as ImageMagick's ``50%`` → a float in (0, 46340]."""
+    if isinstance(scale, str):
+        text = scale.strip()
+        try:
+            scale = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ParameterError(name, f"must be a factor or a percentage (0.5 or 50%), got {text!r}") from None
+    return check_number(name, scale, 0, MAX_SCALE, above=True)
 
 
 def output_size(shape, width=None, height=None, scale=None, fit=None):
     """(width, height) of the result for an image of ``shape``; one side alone keeps the aspect."""
     rows, cols = shape[:2]
     if fit is not None:
-        factor = min(fit[0] / cols, fit[1] / rows)
+        flag = fit[2] if len(fit) > 2 else ""
+        factor = (max if flag == "^" else min)(fit[0] / cols, fit[1] / rows)
+        factor = min(factor, 1.0) if flag == ">" else factor
         size = (round(cols * factor), round(rows * factor))
     elif scale is not None:
         size = (round(cols * scale), round(rows * scale))
@@ -80,15 +103,33 @@ def resolve_interp(interp, shape, size):
     return "area" if size[0] <= shape[1] and size[1] <= shape[0] else "cubic"
 
 
+def shrink_on_load(params, size):
+    """Shrink-on-load (the declaration's ``reduce``, libvips's idea): for this resize of an image
+    of ``size`` (width, height), the largest JPEG decode reduction, 8, 4 or 2
+    (``cv2.IMREAD_REDUCED_*``), that leaves the decoded image at least SHRINK_MARGIN times the
+    output on both sides, for an area resize only (1: none); and the parameters that give the
+    same output size from the reduced image."""
+    full = {**{p.name: p.default for p in resize.operation.params}, **params}
+    fit = None if full["fit"] is None else parse_fit("fit", full["fit"])
+    scale = None if full["scale"] is None else parse_scale("scale", full["scale"])
+    out = output_size((size[1], size[0]), full["width"], full["height"], scale, fit)
+    if full["antialias"] or resolve_interp(full["interp"], (size[1], size[0]), out) != "area":
+        return 1, params
+    factor = next((f for f in (8, 4, 2) if min(-(-size[0] // f) / out[0], -(-size[1] // f) / out[1]) >= SHRINK_MARGIN), 1)
+    return factor, {**full, "width": out[0], "height": out[1], "scale": None, "fit": None, "interp": "area"}
+
+
 @operation(params=(Param("width", int, "Output width; alone, the height follows the aspect ratio. Every output "
                                         "has fewer than 2³¹ pixels (cv2.resize's limit).", minimum=1,
                          maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
                    Param("height", int, "Output height; alone, the width follows the aspect ratio.", minimum=1,
                          maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
-                   Param("scale", float, "Both sides times this factor (rounded), above 0 and at most 46340 (a 1×1 "
-                                         "image then stays below 2³¹ pixels).", minimum=0, maximum=MAX_SCALE,
-                         above=True, metavar="FACTOR"),
-                   Param("fit", str, "WxH: the largest size inside this box, aspect ratio kept.", parse=parse_fit,
+                   Param("scale", str, "Both sides times this factor, or N% (50% = 0.5), rounded; above 0 and at "
+                                       "most 46340 (a 1×1 image then stays below 2³¹ pixels).", parse=parse_scale,
+                         metavar="FACTOR"),
+                   Param("fit", str, "WxH: the largest size inside this box, aspect ratio kept; WxH> the same, "
+                                     "but an image already inside keeps its size; WxH^ the smallest size "
+                                     "covering the box (ImageMagick's geometry).", parse=parse_fit,
                          metavar="WxH"),
                    Param("interp", str, "The interpolation (auto: area to shrink, cubic to enlarge).",
                          choices=INTERPOLATIONS, metavar="METHOD"),
@@ -100,7 +141,7 @@ def resolve_interp(interp, shape, size):
            goal=Tolerance(max_abs=1),
            bench=tuple({"scale": factor, "interp": interp} for interp, factor in
                        (("linear", 0.5), ("area", 0.5), ("nearest", 0.5), ("cubic", 2.0), ("lanczos", 2.0))),
-           peer="imgkit.peers:resize")
+           peer="imgkit.peers:resize", reduce=shrink_on_load)
 def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto", antialias=False,
            backend="numba"):
     """Resize as ``cv2.resize(image, (width, height), interpolation=...)``.
@@ -111,10 +152,11 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
     width, height : int, optional
         Output size; one alone keeps the aspect ratio. The result must have fewer than 2³¹
         pixels, as for ``cv2.resize``.
-    scale : float, optional
-        Both sides times ``scale`` (rounded), in (0, 46340].
-    fit : "WxH" or (width, height), optional
-        The largest size inside that box with the image's aspect ratio.
+    scale : float or "N%", optional
+        Both sides times ``scale`` (rounded), in (0, 46340]; ``"50%"`` is 0.5.
+    fit : "WxH", "WxH>", "WxH^" or (width, height[, flag]), optional
+        The largest size inside that box with the image's aspect ratio; ``>``: only to shrink
+        (an image inside the box keeps its size); ``^``: the smallest size covering the box.
     interp : {'auto', 'nearest', 'linear', 'cubic', 'area', 'lanczos'}
         ``auto``: area to shrink, cubic to enlarge.
     antialias : bool
@@ -127,9 +169,12 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
     pixels identically (OpenCV's ``fx``/``fy`` form would map by the factor, not the sizes).
     """
     fit = None if fit is None else parse_fit("fit", fit)
+    scale = None if scale is None else parse_scale("scale", scale)
     size = output_size(image.shape, width, height, scale, fit)
     interp = "cubic" if antialias and interp == "auto" else resolve_interp(interp, image.shape, size)
-    if backend == "opencv":
+    if size == (image.shape[1], image.shape[0]):
+        result = image.copy()       # as cv2.resize (and Pillow) give an image its own size
+    elif backend == "opencv":
         from ..reference import resize as reference
         result = reference.resize(image, size, interp, antialias)
     else:
