@@ -21,7 +21,7 @@ HELP = ("Run a chain of commands on each image in one process: decoded once, eac
         "the stage before gives, is a usage error before any input is read. Alpha, EXIF orientation and bit "
         "depth are handled at each stage as the command itself handles them. Outputs are named after the last "
         "stage (photo_canny.png), in its default format.")
-EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny" photos/ -o chain_edges/',
+EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny" photos/ -o chain/',
             'imgkit run "resize --fit 800x600 | sobel --normalize" photo.jpg -o sobel.png',
             'imgkit run "blur --sigma 3 | fft spectrum" photo.jpg -o blurred_spectrum.png')
 COMPARE_EXAMPLES = ('imgkit compare run "resize --scale 0.5 | canny" photo.jpg',
