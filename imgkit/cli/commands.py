@@ -219,13 +219,13 @@ def images_fit(job, sources):
 def operations_of(text, option="--op"):
     """The operations that ``bench --op`` and ``warmup --op`` take ``text`` for: a command
     (``blur``: every operation it can run), a command with options (``"blur --method box"``: the
-    one it then runs), or an operation's own name (``gaussian_blur``: the old spelling, hidden; a
-    command of the same name, ``sobel``, is the command)."""
+    one it then runs), or an operation's own name (``gaussian_blur``: the old spelling, hidden). A
+    name that is both (``sobel``, ``nms``) keeps naming the operation, as before: no script changes."""
     import shlex
+    if text in registry.operations():
+        return [text]
     words, known = shlex.split(text), registry.commands()
     name = " ".join(words[:2]) if words[:1] and words[0] in registry.groups() else " ".join(words[:1])
-    if name not in known and text in registry.operations():
-        return [text]
     if name not in known:
         raise typer.BadParameter(f"must be a command ({', '.join(known)}), optionally with its options in "
                                  f"quotes, got {text!r}", param_hint=option)
