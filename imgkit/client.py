@@ -35,7 +35,7 @@ HEADER = "!I"                      # a message's length, before its JSON
 def main():
     """``imgkit``'s entry point: through the server if one answers, else ``imgkit.cli.main``."""
     code = None
-    if sys.argv[1:2] != ["server"] and not os.environ.get(NO_SERVER):
+    if sys.argv[1:2] != ["server"] and not os.environ.get(NO_SERVER) and not _completing():
         code = Request(sys.argv[1:]).run()
     if code is None:
         from .cli import exit_now, main as in_process
@@ -46,6 +46,12 @@ def main():
                 exit_now(stop.code or 0)
             raise
     sys.exit(code)
+
+
+def _completing():
+    """Shell completion, or its script asked for: answered by this process, where the shell's
+    variables are (a server has neither them nor the asking shell as its parent)."""
+    return bool(os.environ.get("_IMGKIT_COMPLETE")) or not {"--install-completion", "--show-completion"}.isdisjoint(sys.argv)
 
 
 def directory():

@@ -22,6 +22,7 @@ BLUR_METHODS = ("gaussian", "box", "median", "bilateral")
 OPERATORS = ("sobel", "scharr", "prewitt")                  # first-derivative filters
 GRADIENT_COMPONENTS = ("magnitude", "x", "y", "angle")
 INTERPOLATIONS = ("auto", "nearest", "linear", "cubic", "area", "lanczos")
+NORMS = ("l1", "l2")                                        # a gradient's magnitude: |gx|+|gy|, sqrt(gx²+gy²)
 
 # Extension (lower case, no dot) → encoding: the image formats outputs can take. ``--format``
 # takes these names too, whatever their case (``JPEG`` → ``jpg``): ``format_name``.

@@ -71,6 +71,8 @@ class Param:
     ``default`` is the function's own default, filled in by ``@operation``. On the command line
     the option is ``--name-with-dashes`` unless ``option`` says otherwise (``kind`` → ``--pass``);
     ``negatable`` flags have a ``--no-`` form; ``cli=False`` keeps a parameter to the API.
+    ``aliases``: old spellings of the option, still accepted but hidden from ``--help``: ``"--old"``
+    takes the option's value, ``"--old=VALUE"`` is a flag that gives it VALUE (``--l2`` → ``--norm l2``).
     """
     name: str
     type: object = float
@@ -87,6 +89,7 @@ class Param:
     negatable: bool = False
     optional: bool = False      # None is allowed too (``canny``'s thresholds: from the image)
     cli: bool = True
+    aliases: tuple = ()
 
     @property
     def option_name(self):
@@ -190,7 +193,9 @@ class Command:
     returns the Step; it raises ParameterError naming the option's parameter for a combination
     the operation cannot take. ``default_format``: the encoding when neither ``--format`` nor the
     output's name gives one; ``extensions``: what directories and globs pick up instead of image
-    files. ``examples``: command lines shown at the end of ``--help``.
+    files. ``examples``: two or three command lines shown at the end of ``--help``, that run as
+    written in a folder holding photo.jpg and photos/, each at most 78 characters (one line at 80
+    columns; ``tests/test_cli_help.py`` checks them).
     """
     name: str
     help: str

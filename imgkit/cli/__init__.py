@@ -11,13 +11,33 @@ import sys
 
 import typer
 
-from .common import Interrupted, Terminated
+from .common import Interrupted, Terminated, examples
 
-app = typer.Typer(name="imgkit", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Image processing with Numba kernels that match OpenCV. `imgkit COMMAND --help` for each command.")
+COMPLETE = "_IMGKIT_COMPLETE"      # set by the shell's completion script (Typer's name for prog "imgkit")
+COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
+app = typer.Typer(name="imgkit", no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Image processing with Numba kernels that match OpenCV. `imgkit COMMAND --help` for each command.",
+                  epilog=examples(("imgkit blur photo.jpg --sigma 2 -o soft.jpg",
+                                   'imgkit run "resize --scale 0.5 | canny" photos/ -o half_edges/',
+                                   "imgkit compare blur photo.jpg --sigma 2")))
 compare_app = typer.Typer(no_args_is_help=True,
-                          help="Run imgkit and OpenCV on each input: differences, speed, and exit 1 outside tolerance.")
+                          help="Run imgkit and OpenCV on each input: differences, speed, and exit 1 outside tolerance.",
+                          epilog=examples(("imgkit compare blur photo.jpg --sigma 2", "imgkit compare canny photos/ --json",
+                                           'imgkit compare run "blur | canny" photo.jpg')))
 app.add_typer(compare_app, name="compare")
+
+
+def _flags_show_no_value():
+    """Typer's rich help prints a flag's type (``--json <bool>``) and an argument's
+    (``INPUT <list[str]>``) where a placeholder belongs: a flag takes no value, and an argument's
+    metavar already names it."""
+    from typer.core import TyperArgument, TyperOption
+    option, argument = TyperOption.display_type_rich, TyperArgument.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else option(self, ctx)
+    TyperArgument.display_type_rich = lambda self, ctx: None if self.metavar else argument(self, ctx)
+
+
+_flags_show_no_value()
 
 
 def _version(value: bool):
@@ -79,18 +99,25 @@ def _app_for(argv):
     """The app with only the command that ``argv`` names: Typer builds the Click parameters of
     every registered command on each call (15 ms for all of them), which one command never needs.
     With no command, or an unknown one, the whole app answers (its help and its suggestions list
-    every command)."""
+    every command), and so does shell completion (``COMPLETE`` set: any command may be completed).
+    ``--install-completion``/``--show-completion`` (4 ms to build) are left out where they cannot
+    be used or shown: in a command's call, ``--version``, an unknown command."""
     import copy
 
     from typer.main import get_command_name
+    if os.environ.get(COMPLETE):
+        return app
     name = next((word for word in argv if not word.startswith("-")), None)
     commands = [info for info in app.registered_commands
                 if (info.name or get_command_name(info.callback.__name__)) == name]
     groups = [info for info in app.registered_groups if info.name == name]
     if not commands and not groups:
-        return app
+        if not argv or not {"--help", *COMPLETION_OPTIONS}.isdisjoint(argv):
+            return app
+        commands, groups = app.registered_commands, app.registered_groups
     narrowed = copy.copy(app)
     narrowed.registered_commands, narrowed.registered_groups = commands, groups
+    narrowed._add_completion = False
     return narrowed
 
 

@@ -16,12 +16,12 @@ import typer
 from .. import registry
 from ..rules import ParameterError, ParameterTypeError
 
-METAVARS = {int: "N", float: "NUMBER", str: "TEXT", "image": "PATH"}
+METAVARS = {int: "N", "image": "PATH"}     # else the parameter's name: --angle ANGLE, --mode MODE
 
 
 def register_all(app, compare_app):
     """Register every declared image command on ``app`` and ``compare_app`` (groups as sub-apps)."""
-    from .common import image_command
+    from .common import examples, image_command
     apps = {}
     for command in registry.image_commands().values():
         *group, word = command.name.split()
@@ -29,18 +29,27 @@ def register_all(app, compare_app):
         if group:
             if group[0] not in apps:
                 described = registry.groups()[group[0]].help
-                apps[group[0]] = (typer.Typer(no_args_is_help=True, help=described),
-                                  typer.Typer(no_args_is_help=True, help=f"Compare imgkit and OpenCV on: {described}"))
+                shown = _group_examples(group[0])
+                apps[group[0]] = (typer.Typer(no_args_is_help=True, help=described, epilog=examples(shown)),
+                                  typer.Typer(no_args_is_help=True, help=f"Compare imgkit and OpenCV on: {described}",
+                                              epilog=examples(compare_examples(shown))))
                 app.add_typer(apps[group[0]][0], name=group[0])
                 compare_app.add_typer(apps[group[0]][1], name=group[0])
             target = apps[group[0]]
         image_command(*target, word, command)
 
 
+def _group_examples(group):
+    """A group's examples: the first of each of its commands, three at most."""
+    return tuple(command.examples[0] for name, command in registry.commands().items()
+                 if name.split()[0] == group and command.examples)[:3]
+
+
 def own_parameters(command, panel=None):
     """The command's own options as keyword-only parameters with Typer annotations (in the help
-    panel ``panel``, if given)."""
-    return [_parameter(param, panel) for param in command.options]
+    panel ``panel``, if given), then their old spellings, hidden (``Param.aliases``)."""
+    return [_parameter(param, panel) for param in command.options] + [
+        _alias(param, index, alias) for param in command.options for index, alias in enumerate(param.aliases)]
 
 
 def _parameter(param, panel=None):
@@ -50,10 +59,74 @@ def _parameter(param, panel=None):
         names = [f"{param.option_name}/--no-{param.option_name[2:]}"] if param.negatable else [param.option_name]
         info = typer.Option(*names, help=param.help, rich_help_panel=panel)
     else:
-        info = typer.Option(param.option_name, help=describe(param), metavar=param.metavar or METAVARS[param.type],
-                            show_default=param.default is not None, rich_help_panel=panel)
+        info = typer.Option(param.option_name, help=describe(param), metavar=placeholder(param),
+                            show_default=param.default is not None, rich_help_panel=panel,
+                            autocompletion=_completion(param))
     return inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=param.default,
                              annotation=Annotated[annotation, info])
+
+
+def placeholder(param):
+    """What ``--help`` shows for ``param``'s value: its ``metavar``, else one for its type, else
+    its name in capitals (never ``NUMBER`` or ``TEXT``, which say nothing)."""
+    return param.metavar or METAVARS.get(param.type) or param.name.upper()
+
+
+def _alias(param, index, alias):
+    """Hidden option ``alias`` of ``param`` (``"--old"`` or the flag ``"--old=VALUE"``), its value
+    moved to ``param`` by ``merge_aliases``."""
+    old, flag, _value = alias.partition("=")
+    kind = bool if flag else Optional[str if param.type == "image" else param.type]
+    return inspect.Parameter(f"{param.name}_alias_{index}", inspect.Parameter.KEYWORD_ONLY,
+                             default=False if flag else None, annotation=Annotated[kind, typer.Option(old, hidden=True)])
+
+
+def merge_aliases(command, values):
+    """``values`` with what each old spelling was given moved to its option (``--aperture 5`` is
+    ``--ksize 5``), and the old spellings used, by parameter (error messages say what was typed);
+    both spellings with different values are a usage error."""
+    values, spelled = dict(values), {}
+    for param in command.options:
+        for index, alias in enumerate(param.aliases):
+            given = values.pop(f"{param.name}_alias_{index}", None)
+            if given is None or given is False:
+                continue
+            old, flag, value = alias.partition("=")
+            value = value if flag else given
+            if values.get(param.name, param.default) not in (param.default, value):
+                raise typer.BadParameter(f"{old} is the old spelling of {param.option_name}: give one of them",
+                                         param_hint=old)
+            values[param.name], spelled[param.name] = value, old
+    return values, spelled
+
+
+def _completion(param):
+    """What the shell completes for ``param``'s value: its choices, or paths for an image."""
+    if param.type == "image":
+        return complete_path
+    if param.choices:
+        return lambda incomplete: [str(choice) for choice in param.choices if str(choice).startswith(incomplete)]
+    return None
+
+
+def complete_path(incomplete: str):
+    """The files and directories (with a trailing /) whose path starts with ``incomplete``."""
+    import glob
+    import os
+    return sorted(path + os.sep if os.path.isdir(path) else path for path in glob.glob(glob.escape(incomplete) + "*"))
+
+
+def compare_examples(lines):
+    """``imgkit compare``'s examples from a command's: its first two, with ``compare`` and
+    without ``-o`` (compare writes no image)."""
+    import shlex
+    compared = []
+    for line in lines[:2]:
+        words = shlex.split(line)
+        if "-o" in words:
+            del words[words.index("-o"):words.index("-o") + 2]
+        compared.append(shlex.join(["imgkit", "compare", *words[1:]]))
+    return tuple(compared)
 
 
 def describe(param):
@@ -75,6 +148,7 @@ def build_step(command, values, say=None):
     unreadable image is ``typer.BadParameter`` naming the option. ``say`` prints the step's notes
     (without it they stay in the Step)."""
     images = {param.name for param in command.options if param.type == "image"}
+    values, spelled = merge_aliases(command, values)
     try:
         for param in command.options:       # the command's own rules (``--method``'s choices…) first
             if param.name not in images:
@@ -83,7 +157,8 @@ def build_step(command, values, say=None):
         op = registry.get(step.op)
         op.check({name: value for name, value in step.params.items() if name not in images})
     except (ParameterError, ParameterTypeError) as error:
-        raise typer.BadParameter(error.worded(lambda parameter: option_name(command, parameter))) from None
+        raise typer.BadParameter(error.worded(lambda parameter: spelled.get(parameter)
+                                              or option_name(command, parameter))) from None
     params, reads = dict(step.params), list(step.reads)
     for name in images & set(params):
         if params[name] is not None:
@@ -139,6 +214,31 @@ def images_fit(job, sources):
             if size is not None and wanted not in (tuple(size), tuple(size)[::-1]):
                 raise UsageError(f"{stage}{source.path} is {size[0]}×{size[1]} but the {name} is "
                                  f"{wanted[0]}×{wanted[1]}: the {name} must have each input's size")
+
+
+def operations_of(text, option="--op"):
+    """The operations that ``bench --op`` and ``warmup --op`` take ``text`` for: a command
+    (``blur``: every operation it can run), a command with options (``"blur --method box"``: the
+    one it then runs), or an operation's own name (``gaussian_blur``: the old spelling, hidden). A
+    name that is both (``sobel``, ``nms``) keeps naming the operation, as before: no script changes."""
+    import shlex
+    if text in registry.operations():
+        return [text]
+    words, known = shlex.split(text), registry.commands()
+    name = " ".join(words[:2]) if words[:1] and words[0] in registry.groups() else " ".join(words[:1])
+    if name not in known:
+        raise typer.BadParameter(f"must be a command ({', '.join(known)}), optionally with its options in "
+                                 f"quotes, got {text!r}", param_hint=option)
+    if len(words) == len(name.split()):
+        return list(known[name].ops)
+    parser = _stage_parser(name)
+    try:
+        with parser.make_context(name, words[len(name.split()):], help_option_names=[]) as context:
+            return [parser.invoke(context).op]
+    except typer.TyperException as error:
+        plain = isinstance(error, typer.BadParameter) and error.param is None and error.param_hint is None
+        raise typer.BadParameter(f"{text!r}: {error.message if plain else error.format_message()}",
+                                 param_hint=option) from None
 
 
 # ---------------------------------------------------------------- chains (imgkit run, imgkit.pipeline)

@@ -15,6 +15,7 @@ import typer
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
+from .commands import complete_path
 from .encoding import Warnings, check_outputs, depth_option, format_option
 
 IO_PANEL = "Inputs and outputs"
@@ -78,27 +79,27 @@ class Common:
 
 
 # The input-list and dry-run options, shared with ``imgkit nms``.
-FromList = Annotated[Optional[str], typer.Option("--from", metavar="LIST", help="Read input paths from LIST, one a line (- for stdin), as an @LIST input does.", rich_help_panel=IO_PANEL, show_default=False)]
+FromList = Annotated[Optional[str], typer.Option("--from", metavar="LIST", autocompletion=complete_path, help="Read input paths from LIST, one a line (- for stdin), as an @LIST input does.", rich_help_panel=IO_PANEL, show_default=False)]
 Null = Annotated[bool, typer.Option("--null", "-0", help="The lists' names are NUL-separated (find -print0).", rich_help_panel=IO_PANEL)]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print each input -> output and stop: no image decoded, no kernel compiled, nothing written.", rich_help_panel=RUN_PANEL)]
 
 
 def _common_options(
-    inputs: Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends), @LIST (a list of paths) or - for stdin.", show_default=False)] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
+    inputs: Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Image files, directories, quoted globs ('**' descends), @LIST (a list of paths) or - for stdin.", show_default=False, autocompletion=complete_path)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", autocompletion=complete_path, help="Output file, directory (created; input paths mirrored) or - for stdout. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL)] = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)] = False,
     from_: FromList = None,
     null: Null = False,
     dry_run: DryRun = False,
-    suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    suffix: Annotated[Optional[str], typer.Option(metavar="SUFFIX", help="Text added to each output's stem (default: _COMMAND when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", parser=format_option, metavar="FORMAT", help=f"Output encoding: {' | '.join(dict.fromkeys(FORMATS.values()))} (any case; jpeg, tif too; default: the output's or input's extension; png for stdout).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    quality: Annotated[Optional[int], typer.Option(min=1, max=100, help="1–100: jpg/webp quality (webp without it: lossless); png: tens digit zlib level, ones digit row filter, as ImageMagick.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    quality: Annotated[Optional[int], typer.Option(min=1, max=100, metavar="N", help="1–100: jpg/webp quality (webp without it: lossless); png: tens digit zlib level, ones digit row filter, as ImageMagick.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     depth: Annotated[Optional[str], typer.Option("--depth", parser=depth_option, metavar="8|16|32f", help="Convert results to 8-bit, 16-bit or float before encoding (16→8 is x/257 rounded; README: Depth).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
-    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
+    max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, metavar="N", help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,
@@ -110,8 +111,8 @@ def _common_options(
 
 
 def _compare_options(
-    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
-    diff: Annotated[Optional[str], typer.Option("--diff", metavar="DIR", help="Also write each input's heat map of |imgkit − reference| into DIR (png, _diff added, input paths mirrored).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
+    diff: Annotated[Optional[str], typer.Option("--diff", metavar="DIR", autocompletion=complete_path, help="Also write each input's heat map of |imgkit − reference| into DIR (png, _diff added, input paths mirrored).", rich_help_panel=IO_PANEL, show_default=False)] = None,
 ):
     """Only its signature is used: the options ``imgkit compare COMMAND`` adds."""
 
@@ -125,7 +126,7 @@ _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "depth", "skip_existing"
 def image_command(app, compare_app, name, command):
     """Register the declared ``command`` (``registry.Command``) as ``imgkit NAME`` on ``app`` and
     ``imgkit compare NAME`` on ``compare_app``: the common options of SPEC §2 and its own."""
-    from .commands import build_step, images_fit, job_of, own_parameters
+    from .commands import build_step, compare_examples, images_fit, job_of, own_parameters
     own = own_parameters(command)
     images = any(param.type == "image" for param in command.options)
 
@@ -149,7 +150,7 @@ def image_command(app, compare_app, name, command):
     compare.__signature__ = inspect.Signature(_ordered(compare_params + own + list(_COMPARE.values())))
     app.command(name, help=command.help, epilog=examples(command.examples), no_args_is_help=True)(interruptible(run))
     compare_app.command(name, help=f"Compare imgkit and OpenCV on: {command.help}",
-                        no_args_is_help=True)(interruptible(compare))
+                        epilog=examples(compare_examples(command.examples)), no_args_is_help=True)(interruptible(compare))
 
 
 def examples(lines):

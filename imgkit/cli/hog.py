@@ -8,12 +8,13 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .commands import complete_path
 from .common import Common, interruptible, plan_images, run_plans
 
 VISUALIZE = inspect.Parameter(
     "visualize", inspect.Parameter.KEYWORD_ONLY, default=None,
     annotation=Annotated[Optional[str], typer.Option(
-        metavar="PATH", show_default=False,
+        metavar="PATH", show_default=False, autocompletion=complete_path,
         help="Also write the cell-glyph picture (8-bit, the image's size): a file for one input, a directory for "
              "several (input paths mirrored, png). A second pass over the inputs.")])
 

@@ -13,14 +13,14 @@ import typer
 from .. import registry
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from . import app, compare_app
-from .commands import build_step, own_parameters
+from .commands import build_step, compare_examples, complete_path, own_parameters
 from .common import IO_PANEL, RUN_PANEL, DryRun, FromList, Null, examples, interruptible
 
 NMS_PANEL = "Suppression"
 DECLARED = registry.get_command("nms")
 
 # The options of ``imgkit nms`` and ``imgkit compare nms`` besides the declared suppression options.
-Inputs = Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories, quoted globs or @LIST (a list of paths).", show_default=False)]
+Inputs = Annotated[Optional[list[str]], typer.Argument(metavar="INPUT", help="Detection files (.json, .csv, .txt), directories, quoted globs or @LIST (a list of paths).", show_default=False, autocompletion=complete_path)]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into directories.", rich_help_panel=IO_PANEL)]
 ClassAware = Annotated[bool, typer.Option("--class-aware/--agnostic", help="Suppress within each class (files without classes: all together), or across classes.", rich_help_panel=NMS_PANEL)]
 Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)]
@@ -47,15 +47,15 @@ def _options(suppression):
 @_with_suppression_options
 def nms_command(
     inputs: Inputs = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", autocompletion=complete_path, help="Output file or directory (input paths mirrored); - for stdout; with --draw, the picture. Default: beside each input, with --suffix.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     recursive: Recursive = False,
     from_: FromList = None,
     null: Null = False,
-    suffix: Annotated[Optional[str], typer.Option(help="Text added to each output's stem (default: _nms when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="json: write the kept detections as JSON objects whatever the input's format.", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    suffix: Annotated[Optional[str], typer.Option(metavar="SUFFIX", help="Text added to each output's stem (default: _nms when writing beside the input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="json: write the kept detections as JSON objects whatever the input's format.", rich_help_panel=IO_PANEL, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs (never an input).", rich_help_panel=IO_PANEL)] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on.", rich_help_panel=IO_PANEL)] = False,
-    draw: Annotated[Optional[str], typer.Option("--draw", metavar="IMAGE", help="Draw the kept boxes (class colours, scores) on IMAGE and write that picture to -o (one input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
+    draw: Annotated[Optional[str], typer.Option("--draw", metavar="IMAGE", autocompletion=complete_path, help="Draw the kept boxes (class colours, scores) on IMAGE and write that picture to -o (one input).", rich_help_panel=IO_PANEL, show_default=False)] = None,
     class_aware: ClassAware = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Json = False,
@@ -154,14 +154,14 @@ class _Suppression:
 @compare_app.command("nms", no_args_is_help=True, help=(
     "Compare imgkit and OpenCV on: non-maximum suppression of detection boxes. Per file: the boxes, "
     "how many are kept, whether the kept indices (and Soft-NMS scores) are identical, and both times; "
-    "exit 1 if any differ."))
+    "exit 1 if any differ."), epilog=examples(compare_examples(DECLARED.examples)))
 @interruptible
 @_with_suppression_options
 def compare_nms(
     inputs: Inputs,
     recursive: Recursive = False,
     class_aware: ClassAware = True,
-    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per backend, 1–1000; the median is reported.")] = 5,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout.")] = False,
     **suppression,
 ):

@@ -21,9 +21,11 @@ HELP = ("Run a chain of commands on each image in one process: decoded once, eac
         "the stage before gives, is a usage error before any input is read. Alpha, EXIF orientation and bit "
         "depth are handled at each stage as the command itself handles them. Outputs are named after the last "
         "stage (photo_canny.png), in its default format.")
-EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --high 150" \'photos/*.jpg\' -o edges/',
-            "imgkit run @edges.pipeline scan.png -o scan_edges.png",
-            'imgkit run "blur --sigma 3 | fft spectrum" photo.png -o spectrum.png')
+EXAMPLES = ('imgkit run "resize --scale 0.5 | blur --sigma 2 | canny" photos/ -o chain/',
+            'imgkit run "resize --fit 800x600 | sobel --normalize" photo.jpg -o sobel.png',
+            'imgkit run "blur --sigma 3 | fft spectrum" photo.jpg -o blurred_spectrum.png')
+COMPARE_EXAMPLES = ('imgkit compare run "resize --scale 0.5 | canny" photo.jpg',
+                    'imgkit compare run "blur --sigma 2 | sobel" photos/ --json')
 
 
 def chain_job(text, quiet, option="PIPELINE"):
@@ -72,7 +74,7 @@ run.__signature__ = inspect.Signature([PIPELINE, *_ordered(list(_COMMON.values()
 compare.__signature__ = inspect.Signature(
     [PIPELINE, *_ordered([p for key, p in _COMMON.items() if key not in _COMPARE_DROPS] + list(_COMPARE.values()))])
 app.command("run", help=HELP, epilog=examples(EXAMPLES), no_args_is_help=True)(interruptible(run))
-compare_app.command("run", no_args_is_help=True, help="Compare a chain against the same chain of OpenCV references, "
+compare_app.command("run", no_args_is_help=True, epilog=examples(COMPARE_EXAMPLES), help="Compare a chain against the same chain of OpenCV references, "
                     "stage by stage: the difference after each stage (and where it grows), each stage alone against "
                     "its reference on the same input (judged by that stage's tolerance), and the times.")(
     interruptible(compare))

@@ -6,10 +6,12 @@ import time
 import typer
 
 from . import app
+from .common import examples
 
 server_app = typer.Typer(no_args_is_help=True, help="A resident server that keeps the kernels loaded: every "
                          "imgkit call then runs in it, with the same results (it falls back to in-process "
-                         "work when the server is absent). Set IMGKIT_NO_SERVER=1 to bypass it.")
+                         "work when the server is absent). Set IMGKIT_NO_SERVER=1 to bypass it.",
+                         epilog=examples(("imgkit server start", "imgkit server status", "imgkit server stop")))
 app.add_typer(server_app, name="server")
 
 DEFAULT_IDLE = 900.0            # seconds without a call before the server leaves: a quarter of an hour
@@ -27,7 +29,7 @@ def _seconds(text):
     return value
 
 
-@server_app.command()
+@server_app.command(epilog=examples(("imgkit server start", "imgkit server start --idle-timeout 3600")))
 def start(
     idle_timeout: float = typer.Option(DEFAULT_IDLE, "--idle-timeout", metavar="SECONDS", parser=_seconds,
                                        help="Leave after this many seconds without a call (1 to 604800)."),
@@ -43,7 +45,7 @@ def start(
     typer.echo(f"imgkit server: {'started' if started else 'already running'}, pid {pid}, socket {socket_path()}")
 
 
-@server_app.command()
+@server_app.command(epilog=examples(("imgkit server stop", "imgkit server stop; imgkit server start")))
 def stop():
     """Stop the server (calls running in it finish first); harmless if none runs."""
     from .. import server
@@ -51,7 +53,7 @@ def stop():
     typer.echo("imgkit server: not running" if pid is None else f"imgkit server: stopped, pid {pid}")
 
 
-@server_app.command()
+@server_app.command(epilog=examples(("imgkit server status", "imgkit server status || imgkit server start")))
 def status():
     """Say whether the server runs (exit 0) or not (exit 1): its pid, socket, uptime and calls served."""
     from .. import server

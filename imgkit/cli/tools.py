@@ -7,20 +7,38 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
+from .commands import complete_path
+from .common import examples
+
+OP_HELP = ("Only what this command runs: all its operations (blur), or the one its options choose, in quotes "
+           "(\"blur --method box\"). Repeatable.")
 
 
-@app.command()
+def complete_command(incomplete: str):
+    """``--op``'s completion: the command names."""
+    from ..registry import commands
+    return [name for name in commands() if name.startswith(incomplete)]
+
+
+def complete_size(incomplete: str):
+    from ..bench import SIZES
+    return [size for size in SIZES if size.startswith(incomplete)]
+
+
+def _operations(ops):
+    """The operation names of ``--op`` values (``commands.operations_of``), each once; None for none."""
+    from .commands import operations_of
+    return list(dict.fromkeys(name for text in ops for name in operations_of(text))) if ops else None
+
+
+@app.command(epilog=examples(("imgkit warmup", "imgkit warmup --op blur --op canny",
+                              'imgkit warmup --op "blur --method median"')))
 def warmup(
-    ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable; default: every one).", show_default=False)] = None,
+    ops: Annotated[Optional[list[str]], typer.Option("--op", metavar="COMMAND", help=OP_HELP + " Default: every one.", show_default=False, autocompletion=complete_command)] = None,
 ):
     """Compile and cache every kernel now, so that no later command waits for the compiler: a line per operation with its time, then the total."""
-    from ..registry import operations
     from ..warmup import warm_all
-    known = operations()
-    for name in ops or []:
-        if name not in known:
-            raise typer.BadParameter(f"must be one of {', '.join(known)}, got {name!r}", param_hint="--op")
-    names = list(dict.fromkeys(ops)) if ops else None
+    names = _operations(ops)
     if sys.stderr.isatty():
         total = _warm_with_progress(names)
     else:       # a log: one plain line per operation, no progress bars
@@ -52,19 +70,21 @@ def _ready(seconds, compiled):
     return f"ready in {seconds:.1f} s, {compiled} kernel{'s' if compiled > 1 else ''} compiled"
 
 
-@app.command()
+@app.command(epilog=examples(("imgkit bench --op blur --size 1080p --repeat 5",
+                              'imgkit bench --chain "resize --scale 0.5 | blur" --size 1080p --repeat 5',
+                              "imgkit bench --markdown bench.md")))
 def bench(
-    ops: Annotated[Optional[list[str]], typer.Option("--op", help="Only this operation (repeatable).", show_default=False)] = None,
+    ops: Annotated[Optional[list[str]], typer.Option("--op", metavar="COMMAND", help=OP_HELP, show_default=False, autocompletion=complete_command)] = None,
     chains: Annotated[Optional[list[str]], typer.Option("--chain", metavar="PIPELINE", help="Also time this chain, as `imgkit run` takes it, against the same chain of OpenCV references (repeatable); with --chain and no --op or --all-ops, only chains are timed.", show_default=False)] = None,
     all_ops: Annotated[bool, typer.Option("--all-ops", help="Time every operation even with --chain.")] = False,
-    sizes: Annotated[list[str], typer.Option("--size", help="1080p and/or 4k (repeatable).")] = ["1080p", "4k"],
-    repeat: Annotated[int, typer.Option(min=1, max=1000, help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
+    sizes: Annotated[list[str], typer.Option("--size", metavar="SIZE", help="1080p and/or 4k (repeatable).", autocompletion=complete_size)] = ["1080p", "4k"],
+    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur` over 50 1080p JPEGs against a plain cv2 loop, libvips and ImageMagick where installed, -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
-    markdown: Annotated[Optional[str], typer.Option(help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
-    plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
+    markdown: Annotated[Optional[str], typer.Option(metavar="PATH", autocompletion=complete_path, help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
+    plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", autocompletion=complete_path, help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
 ):
     """Time every operation against OpenCV and scikit-image (SPEC §6)."""
     from rich.console import Console
@@ -72,10 +92,7 @@ def bench(
 
     from .. import bench as suite
     from ..console import stdout_console
-    from ..registry import operations
-    for name in ops or []:
-        if name not in operations():
-            raise typer.BadParameter(f"must be one of {', '.join(operations())}, got {name!r}", param_hint="--op")
+    ops = _operations(ops)
     for size in sizes:
         if size not in suite.SIZES:
             raise typer.BadParameter(f"must be one of {', '.join(suite.SIZES)}, got {size!r}", param_hint="--size")

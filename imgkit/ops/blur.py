@@ -219,5 +219,5 @@ command("blur", help="Smooth images: Gaussian (default), box, median or bilatera
                                       "replicates, as cv2.medianBlur).", choices=tuple(BORDERS), metavar="BORDER")),
         step=_blur_step, ops=tuple(_BLUR_OPS.values()),
         examples=("imgkit blur photo.jpg --sigma 2 -o soft.jpg",
-                  "imgkit blur 'shots/*.png' --method median --ksize 5 -o clean/",
-                  "imgkit blur scan.tif --method bilateral --diameter 9 --sigma-color 30"))
+                  "imgkit blur photos/ --method median --ksize 5 -o clean/",
+                  "imgkit blur photo.jpg --method bilateral --sigma-color 30 -o smooth.jpg"))

@@ -4,6 +4,7 @@ The smoothing is imgkit's bit-exact Gaussian blur; the rest follows OpenCV's int
 (REFERENCE_NOTES §3), so the edge maps are the same pixel for pixel.
 """
 
+from ..options import NORMS
 from ..registry import Param, Step, Tolerance, command, operation
 from ..rules import ParameterError, check_number
 from ._checks import as_planes, check_image
@@ -21,7 +22,8 @@ AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
                                          "0 = none, as cv2.Canny alone.", minimum=0, maximum=MAX_SIGMA,
                          metavar="SIGMA"),
                    Param("aperture", int, "Sobel aperture: 3, 5 or 7 (7 scales gradients and thresholds by 1/16, "
-                                          "as OpenCV).", choices=APERTURES),
+                                          "as OpenCV).", choices=APERTURES, option="--ksize", metavar="N",
+                         aliases=("--aperture",)),
                    Param("l2", bool, "Magnitude sqrt(dx²+dy²) instead of |dx|+|dy|.")),
            reference="cv2.GaussianBlur + cv2.Canny", tolerance=Tolerance(identical=0.999, f1=0.995),
            goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False, binary=True,
@@ -129,7 +131,7 @@ def _auto_from_smoothed(smoothed):
 
 # ---------------------------------------------------------------- imgkit canny
 
-def _canny_step(low, high, sigma, aperture, l2, auto):
+def _canny_step(low, high, sigma, aperture, norm, auto):
     """The thresholds as given (each ≥ 0 on the command line: below 0 is a slip), swapped with a
     note where ``low`` is above ``high``, or from the image with ``--auto``."""
     notes = ()
@@ -141,16 +143,21 @@ def _canny_step(low, high, sigma, aperture, l2, auto):
     elif low > high:
         notes = (f"--low {low:g} is above --high {high:g}: swapped, as OpenCV does",)
         low, high = high, low
-    return Step("canny", {"low": low, "high": high, "sigma": sigma, "aperture": aperture, "l2": l2}, notes=notes)
+    return Step("canny", {"low": low, "high": high, "sigma": sigma, "aperture": aperture, "l2": norm == "l2"},
+                notes=notes)
 
 
 command("canny", help="Canny edges (Gaussian blur, Sobel gradient, non-maximum suppression, double threshold, "
                       "hysteresis), identical to cv2.GaussianBlur + cv2.Canny. Output: one channel, uint8, 255 on "
                       "edges and 0 elsewhere. Colour is handled as OpenCV does: at each pixel, the channel with the "
                       "strongest gradient; an alpha channel is ignored.",
-        options=(*canny.operation.params,
+        options=(*canny.operation.params[:4],
+                 Param("norm", str, "The gradient magnitude: l1 |dx|+|dy| (cv2.Canny's default) or l2 "
+                                    "sqrt(dx²+dy²).", default="l1", choices=NORMS, metavar="NORM",
+                       aliases=("--l2=l2",)),
                  Param("auto", bool, "Thresholds per image from the median v of the smoothed image: low = max(0, "
                                      "0.67·v), high = min(255, 1.33·v); --low/--high are ignored.", default=False)),
         step=_canny_step, ops=("canny",),
-        examples=("imgkit canny photo.jpg -o edges.png", "imgkit canny photo.jpg --low 30 --high 90 --sigma 2 -o edges.png",
-                  "imgkit canny 'frames/*.png' --auto -o edges/"))
+        examples=("imgkit canny photo.jpg -o edges.png",
+                  "imgkit canny photo.jpg --low 30 --high 90 --norm l2 -o fine_edges.png",
+                  "imgkit canny 'photos/*.jpg' --auto -o auto_edges/"))

@@ -84,7 +84,7 @@ def _gray_step():
 command("gray", help="Convert images to gray: Y = 0.299 R + 0.587 G + 0.114 B, as cv2.cvtColor's "
                      "COLOR_BGR2GRAY (same as convert --to gray).",
         options=(), step=_gray_step, ops=("convert",),
-        examples=("imgkit gray photo.jpg -o gray.png",))
+        examples=("imgkit gray photo.jpg -o gray.png", "imgkit gray photos/ -o gray/"))
 
 
 # ---------------------------------------------------------------- threshold
@@ -186,5 +186,6 @@ def otsu_levels(image, *, backend="numba"):
 command("threshold", help="Threshold images to two levels, as cv2.threshold: --max above the level, 0 elsewhere. "
                           "Otsu chooses the level of each channel from its histogram (8-bit).",
         options=threshold.operation.params, op="threshold",
-        examples=("imgkit threshold scan.png --value 100 -o threshold-ink.png",
-                  "imgkit run 'gray | threshold --method otsu' photo.jpg -o threshold-otsu.png"))
+        examples=("imgkit threshold photo.jpg --value 100 -o threshold-ink.png",
+                  "imgkit threshold photo.jpg --method otsu -o threshold-otsu.png",
+                  "imgkit run 'gray | threshold --method otsu' photo.jpg -o gray-otsu.png"))

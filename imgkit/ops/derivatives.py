@@ -11,7 +11,7 @@ See REFERENCE_NOTES §2.
 
 from dataclasses import replace
 
-from ..options import BORDERS, GRADIENT_COMPONENTS, OPERATORS, border_code
+from ..options import BORDERS, GRADIENT_COMPONENTS, NORMS, OPERATORS, border_code
 from ..registry import Param, Step, Tolerance, command, operation
 from ..rules import ParameterError
 from ._checks import as_planes, like_input
@@ -47,11 +47,12 @@ def _sobel_rules(dx, dy, ksize, border):
     check_orders(dx, dy, ksize)
 
 
-DX = Param("dx", int, "Derivative order along x (with --dy: one derivative instead of the gradient).", minimum=0)
-DY = Param("dy", int, "Derivative order along y.", minimum=0)
+DX = Param("dx", int, "Derivative order along x (with --dy: one derivative instead of the gradient).", minimum=0,
+           metavar="ORDER")
+DY = Param("dy", int, "Derivative order along y.", minimum=0, metavar="ORDER")
 BORDER = Param("border", str, "How pixels beyond the edge are made up.", choices=tuple(BORDERS), metavar="BORDER")
 SOBEL_KSIZE = Param("ksize", int, "Aperture: 1, 3, 5 or 7; orders must be below it (1 allows 2).",
-                    choices=SOBEL_KSIZES)
+                    choices=SOBEL_KSIZES, metavar="N")
 OPERATOR = Param("operator", str, "The first-derivative filter.", choices=OPERATORS)
 L1 = Param("l1", bool, "Magnitude as |gx| + |gy| instead of sqrt(gx² + gy²).")
 NORMALIZE = Param("normalize", bool, "For 8-bit formats: stretch min–max to 0–255 instead of |value| saturated.",
@@ -239,20 +240,20 @@ COLOUR_NOTE = ("Colour images are differentiated channel by channel, as OpenCV d
                "for one channel.")
 
 
-def _gradient_step(operator, dx, dy, ksize, component, l1, normalize, border):
+def _gradient_step(operator, dx, dy, ksize, component, norm, normalize, border):
     """One derivative (``--dx``/``--dy``, or ``--component x|y``), the magnitude or the angle."""
-    ksize = 3 if ksize is None else ksize
+    ksize, l1 = 3 if ksize is None else ksize, norm == "l1"
     sobel_params = {"ksize": ksize} if operator == "sobel" else {}
     if dx is not None or dy is not None:
         if component is not None:
             raise ParameterError(None, "give either {dx}/{dy} (one derivative) or {component}, not both",
                                  ["dx", "dy", "component"])
         if l1:
-            raise ParameterError("l1", "applies to the magnitude, not to {dx}/{dy}", ["dx", "dy"])
+            raise ParameterError("norm", "applies to the magnitude, not to {dx}/{dy}", ["dx", "dy"])
         return Step(operator, {"dx": dx or 0, "dy": dy or 0, **sobel_params, "border": border}, normalize=normalize)
     component = component or "magnitude"
     if l1 and component != "magnitude":
-        raise ParameterError("l1", "applies to the magnitude only")
+        raise ParameterError("norm", "applies to the magnitude only")
     if component in ("x", "y"):
         dx, dy = (1, 0) if component == "x" else (0, 1)
         return Step(operator, {"dx": dx, "dy": dy, **sobel_params, "border": border}, normalize=normalize)
@@ -266,24 +267,27 @@ def _gradient_command(operator, help, examples):
     own = (DX, DY, *((replace(SOBEL_KSIZE, help=SOBEL_KSIZE.help + " Default 3."),) if operator == "sobel" else ()),
            Param("component", str, "Which part of the gradient (angle: degrees, 0–360, as cv2.phase); default "
                                    "magnitude.", choices=GRADIENT_COMPONENTS, metavar="PART"),
-           replace(L1, default=False), NORMALIZE, replace(BORDER, default="reflect101"))
+           Param("norm", str, "The magnitude: l2 sqrt(gx² + gy²) or l1 |gx| + |gy|.", default="l2", choices=NORMS,
+                 metavar="NORM", aliases=("--l1=l1",)),
+           NORMALIZE, replace(BORDER, default="reflect101"))
 
-    def step(dx, dy, component, l1, normalize, border, ksize=None):
-        return _gradient_step(operator, dx, dy, ksize, component, l1, normalize, border)
+    def step(dx, dy, component, norm, normalize, border, ksize=None):
+        return _gradient_step(operator, dx, dy, ksize, component, norm, normalize, border)
     command(operator, help=f"{help} {COLOUR_NOTE} {OUTPUT_NOTE}", options=own, step=step,
             ops=(operator, "gradient_magnitude", "gradient_angle"), examples=examples)
 
 
 _gradient_command("sobel", "Sobel derivatives (cv2.Sobel): the gradient magnitude by default, or one derivative "
                            "with --dx/--dy.",
-                  ("imgkit sobel photo.png -o edges.png", "imgkit sobel photo.png --dx 1 -o gx.tif",
-                   "imgkit sobel 'scans/*.png' --component angle --normalize -o angles/"))
+                  ("imgkit sobel photo.jpg -o gradient.png", "imgkit sobel photo.jpg --dx 1 -o gx.tif",
+                   "imgkit sobel photos/ --component angle --normalize -o angles/"))
 _gradient_command("scharr", "Scharr first derivatives (cv2.Scharr, [3,10,3]⊗[-1,0,1]): the gradient magnitude by "
                             "default, or --dx 1 / --dy 1.",
-                  ("imgkit scharr photo.png -o edges.png", "imgkit scharr photo.png --component y -o gy.npy"))
+                  ("imgkit scharr photo.jpg -o scharr.png", "imgkit scharr photo.jpg --component y -o gy.npy"))
 _gradient_command("prewitt", "Prewitt first derivatives (cv2.filter2D with [1,1,1]⊗[-1,0,1], a correlation): the "
                              "gradient magnitude by default, or --dx 1 / --dy 1.",
-                  ("imgkit prewitt photo.png -o edges.png", "imgkit prewitt photo.png --l1 --normalize -o l1.png"))
+                  ("imgkit prewitt photo.jpg -o prewitt.png",
+                   "imgkit prewitt photo.jpg --norm l1 --normalize -o prewitt_l1.png"))
 
 
 def _laplacian_step(ksize, normalize, border):
@@ -293,5 +297,5 @@ def _laplacian_step(ksize, normalize, border):
 command("laplacian", help="Laplacian d²x + d²y (cv2.Laplacian). Colour images are filtered channel by channel, as "
                           f"OpenCV does. {OUTPUT_NOTE}",
         options=(*laplacian.operation.params[:1], NORMALIZE, laplacian.operation.params[1]), step=_laplacian_step,
-        ops=("laplacian",), examples=("imgkit laplacian photo.png -o lap.png",
-                                      "imgkit laplacian photo.png --ksize 3 -o lap.tif"))
+        ops=("laplacian",), examples=("imgkit laplacian photo.jpg -o lap.png",
+                                      "imgkit laplacian photo.jpg --ksize 3 -o lap.tif"))

@@ -124,7 +124,7 @@ def phase(image, *, backend="numba"):
                                           "> 0; the ring's centre for band and notch.", minimum=0, above=True,
                          metavar="RADIUS"),
                    Param("width", float, "Width of the ring (band, notch), > 0.", minimum=0, above=True,
-                         metavar="WIDTH"),
+                         option="--band-width", metavar="WIDTH", aliases=("--width",)),
                    Param("order", float, "Butterworth order n > 0: the gain falls as (D/cutoff)^−2n.", minimum=0,
                          above=True, metavar="N")),
            reference="cv2.dft, a gain, cv2.idft", tolerance=Tolerance(max_abs=1, relative=1e-4),
@@ -218,26 +218,27 @@ def _picture(op):
 command("fft spectrum", help="Centred magnitude spectrum, log(1 + |F|) by default: zero frequency in the middle "
                              "(numpy.fft.fftshift), as cv2.dft computes it. " + PICTURE_NOTE,
         options=spectrum.operation.params, step=_picture("spectrum"), ops=("spectrum",),
-        examples=("imgkit fft spectrum photo.png -o spectrum.png", "imgkit fft spectrum photo.png --no-log -o mag.tif"))
+        examples=("imgkit fft spectrum photo.jpg -o spectrum.png", "imgkit fft spectrum photo.jpg --no-log -o mag.tif"))
 command("fft phase", help="Centred phase spectrum, arg F in radians (−π, π]: zero frequency in the middle. "
                           + PICTURE_NOTE + " (about −π black, 0 mid-grey, π white).",
-        options=(), step=_picture("phase"), ops=("phase",), examples=("imgkit fft phase photo.png -o phase.png",))
+        options=(), step=_picture("phase"), ops=("phase",), examples=("imgkit fft phase photo.jpg -o phase.png",
+                                                                   "imgkit fft phase photos/ -o phases/"))
 command("fft forward", help="The complex64 spectrum of each image as .npy (H×W, or H×W×C for colour), uncentred as "
                             "numpy.fft.fft2 gives it, at the image's own size: `fft inverse` restores the image.",
         options=(), op="fft2", default_format="npy",
-        examples=("imgkit fft forward photo.png -o photo.npy", "imgkit fft forward 'shots/*.png' -o spectra/"))
+        examples=("imgkit fft forward photo.jpg -o photo_fft.npy", "imgkit fft forward photos/ -o spectra/"))
 command("fft inverse", help="Back from a complex spectrum .npy (from `fft forward` or numpy.fft.fft2, uncentred) to "
                             "an image: the real part of the inverse transform, rounded (half to even) and saturated "
                             "to --dtype. Inputs that are not complex H×W or H×W×C arrays fail with the reason.",
         options=(Param("dtype", str, "The result's type (float32: write npy or tiff to keep the values).",
                        default="uint8", choices=INVERSE_DTYPES, metavar="DTYPE"),),
         op="ifft2", default_format="png", extensions=frozenset({".npy"}),
-        examples=("imgkit fft inverse photo.npy -o photo.png", "imgkit fft inverse spectra/ -o restored/"))
+        examples=("imgkit fft inverse photo_fft.npy -o restored.png", "imgkit fft inverse spectra/ -o restored/"))
 command("fft filter", help="Frequency-domain filter (Gonzalez & Woods): the spectrum times a radial gain, then back. "
                            "Sides are padded to fast lengths (2^a·3^b·5^c, reflect-101) and cropped back; the cutoff "
                            "is in cycles per image, so padding does not move it. Bit depth and channels are kept "
                            "(integers rounded and saturated); 4-channel images are filtered with premultiplied alpha.",
         options=frequency_filter.operation.params, op="frequency_filter",
-        examples=("imgkit fft filter photo.png --pass low --cutoff 20 -o soft.png",
-                  "imgkit fft filter scan.png --pass notch --cutoff 40 --width 6 -o clean.png",
-                  "imgkit fft filter photo.png --pass high --shape butterworth --order 3 -o detail.tif"))
+        examples=("imgkit fft filter photo.jpg --pass low --cutoff 20 -o lowpass.png",
+                  "imgkit fft filter photo.jpg --pass notch --band-width 6 -o notched.png",
+                  "imgkit fft filter photo.jpg --pass high --shape butterworth -o detail.tif"))

@@ -53,13 +53,13 @@ def _check_guide_array(name, guide):
                                           "the same size as every input. Default: each input is its own guide.",
                          parse=_check_guide_array),
                    Param("radius", int, "Window radius r, 1–4000: means over (2r+1)×(2r+1).", minimum=1,
-                         maximum=MAX_RADIUS, metavar="R"),
+                         maximum=MAX_RADIUS, metavar="RADIUS"),
                    Param("eps", float, "Regularisation ε > 0 in [0,1]-intensity units squared, whatever the bit "
                                        "depth: detail whose contrast is well below √ε of the range (0.1 for 0.01) is "
                                        "smoothed, stronger edges are kept.", minimum=0, above=True, metavar="EPS"),
                    Param("subsample", int, "s > 1 (at most 4000): the fast guided filter (He & Sun 2015): "
                                            "coefficients computed at 1/s resolution with radius r/s, enlarged "
-                                           "bilinearly.", minimum=1, maximum=MAX_RADIUS, metavar="S"),
+                                           "bilinearly.", minimum=1, maximum=MAX_RADIUS, metavar="FACTOR"),
                    Param("enhance", float, "K ≥ 0: detail enhancement, I + K·(I − q) on the unrounded filter "
                                            "output q.", minimum=0, metavar="K")),
            reference="cv2.ximgproc.guidedFilter",
@@ -157,6 +157,6 @@ command("guided", help="He's guided filter: edge-preserving smoothing steered by
                        "channels are kept; alpha is filtered like the other channels, steered by the guide, as "
                        "OpenCV does.",
         options=guided_filter.operation.params, op="guided_filter",
-        examples=("imgkit guided photo.jpg --radius 8 --eps 0.01 -o smooth.jpg",
-                  "imgkit guided depth.png --guide photo.png --radius 16 -o refined.png",
-                  "imgkit guided photo.jpg --enhance 3 -o detail.jpg"))
+        examples=("imgkit guided photo.jpg --radius 8 --eps 0.01 -o guided.jpg",
+                  "imgkit guided photos/ --radius 16 -o refined/",
+                  "imgkit guided photo.jpg --enhance 3 -o enhanced.jpg"))

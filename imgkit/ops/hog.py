@@ -263,5 +263,5 @@ command("hog", help="HOG features (Dalal & Triggs) of the whole image, as a floa
                     "relative path, written once at the end (failed inputs are absent). An image smaller than one "
                     "block is an error for that input.",
         options=hog.operation.params, op="hog", default_format="npy",
-        examples=("imgkit hog person.png -o person.npy", "imgkit hog 'crops/*.png' -o features.npz",
-                  "imgkit hog person.png --style skimage --block-norm L1 --visualize glyphs.png -o person.csv"))
+        examples=("imgkit hog photo.jpg -o photo_hog.npy", "imgkit hog 'photos/*.jpg' -o features.npz",
+                  "imgkit hog photo.jpg --style skimage --visualize glyphs.png -o photo_hog.csv"))

@@ -18,8 +18,9 @@ BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 SOFT_METHODS = ("gaussian", "linear")
 
 
-IOU = Param("iou", float, "Suppress a box whose IoU with a kept one is above this, in [0, 1].", minimum=0, maximum=1)
-SCORE = Param("score", float, "Only boxes scoring above this take part, ≥ 0.", minimum=0)
+IOU = Param("iou", float, "Suppress a box whose IoU with a kept one is above this, in [0, 1].", minimum=0, maximum=1,
+            metavar="IOU")
+SCORE = Param("score", float, "Only boxes scoring above this take part, ≥ 0.", minimum=0, metavar="SCORE")
 TOP_K = Param("top_k", int, "Only the K best-scoring boxes are candidates (0: all).", minimum=0, metavar="K")
 BOX_FORMAT = Param("box_format", str, "How a box's four numbers are given (xyxy: corners; xywh: corner and size; "
                                       "cxcywh: centre and size).", choices=BOX_FORMATS, metavar="FORMAT")
@@ -28,7 +29,7 @@ BOXES = dict(tolerance=Tolerance(max_abs=0, relative=0.0), takes="boxes", dtypes
 
 @operation(params=(IOU, SCORE, TOP_K,
                    Param("eta", float, "Adaptive NMS: after each keep, a threshold above 0.5 is multiplied by this, "
-                                       "in (0, 1].", minimum=0, maximum=1, above=True),
+                                       "in (0, 1].", minimum=0, maximum=1, above=True, metavar="FACTOR"),
                    BOX_FORMAT),
            reference="cv2.dnn.NMSBoxes (with classes: NMSBoxesBatched)", bench=({"iou": 0.5},), **BOXES)
 def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, box_format="xyxy",
@@ -78,7 +79,7 @@ def nms(boxes, scores, *, iou=0.5, score=0.0, classes=None, top_k=0, eta=1.0, bo
 
 
 @operation(params=(Param("sigma", float, "Gaussian method: scores are multiplied by exp(-IoU²/sigma), > 0.",
-                         minimum=0, above=True),
+                         minimum=0, above=True, metavar="SIGMA"),
                    Param("method", str, "How overlapping scores are lowered.", choices=SOFT_METHODS, metavar="METHOD"),
                    IOU, SCORE, TOP_K, BOX_FORMAT),
            reference="cv2.dnn.softNMSBoxes", bench=({"sigma": 0.5},),

@@ -132,7 +132,7 @@ def shrink_on_load(params, size):
                                      "covering the box (ImageMagick's geometry).", parse=parse_fit,
                          metavar="WxH"),
                    Param("interp", str, "The interpolation (auto: area to shrink, cubic to enlarge).",
-                         choices=INTERPOLATIONS, metavar="NAME"),
+                         choices=INTERPOLATIONS, metavar="METHOD"),
                    Param("antialias", bool, "Linear, cubic or Lanczos whose support widens with the shrink factor, "
                                             "as Pillow (no aliasing when shrinking).")),
            rules=_resize_rules, reference="cv2.resize (antialias: Pillow's Image.resize)",
@@ -195,5 +195,5 @@ command("resize", help="Resize images (cv2.resize; --antialias: Pillow-style fil
                        "exactly one of --width/--height, --scale or --fit. Bit depth and channels are kept; 4-channel "
                        "images are resized with premultiplied alpha.",
         options=resize.operation.params, op="resize",
-        examples=("imgkit resize photo.jpg --width 1024 -o small.jpg", "imgkit resize 'shots/**/*.jpg' --scale 0.5 -o half/",
-                  "imgkit resize icon.png --fit 64x64 --interp lanczos --antialias -o thumb.png"))
+        examples=("imgkit resize photo.jpg --width 1024 -o small.jpg", "imgkit resize 'photos/**/*.jpg' --scale 0.5 -o half/",
+                  "imgkit resize photo.jpg --fit 64x64 --interp lanczos --antialias -o thumb.png"))
