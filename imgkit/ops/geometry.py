@@ -232,18 +232,18 @@ command("crop", help="Crop images to a box (X,Y,WIDTH,HEIGHT; a box partly outsi
                      "ImageMagick's -crop). Bit depth and channels are kept.",
         options=crop.operation.params, op="crop",
         examples=("imgkit crop photo.jpg --box 100,50,640,480 -o part.jpg",
-                  "imgkit crop 'shots/*.png' --box 0,0,512,512 -o corners/"))
+                  "imgkit crop 'photos/*.png' --box 0,0,512,512 -o corners/"))
 command("pad", help="Add a frame around images (cv2.copyMakeBorder), made up by one of blur's border modes.",
         options=pad.operation.params, op="pad",
         examples=("imgkit pad photo.jpg --top 20 --bottom 20 -o framed.jpg",
-                  "imgkit pad icon.png --left 8 --right 8 --border reflect101 -o wide.png",
-                  "imgkit pad scan.png --top 10 --bottom 10 --left 10 --right 10 --value 255 -o matted.png"))
+                  "imgkit pad photo.jpg --left 8 --right 8 --border reflect101 -o wide.jpg",
+                  "imgkit pad photo.jpg --top 10 --left 10 --value 255 -o matted.jpg"))
 command("flip", help="Mirror images around an axis (cv2.flip): x upside down (ImageMagick -flip), y left–right "
                      "(-flop), both.",
         options=flip.operation.params, op="flip",
-        examples=("imgkit flip photo.jpg --axis y -o mirrored.jpg", "imgkit flip 'shots/*.png' --axis x -o upside/"))
+        examples=("imgkit flip photo.jpg --axis y -o mirrored.jpg", "imgkit flip 'photos/*.png' --axis x -o upside/"))
 command("rotate", help="Turn images counter-clockwise by --angle degrees: multiples of 90 exactly (cv2.rotate), "
                        "others by cv2.warpAffine into the bounding box.",
         options=rotate.operation.params, op="rotate",
         examples=("imgkit rotate photo.jpg --angle 90 -o portrait.jpg",
-                  "imgkit rotate scan.png --angle -3.5 --interp cubic --border replicate -o straight.png"))
+                  "imgkit rotate photo.jpg --angle -3.5 --interp cubic -o level.jpg"))
