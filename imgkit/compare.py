@@ -113,7 +113,7 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
         return row
 
     def report(path, row):
-        notes.extend(text for text in row.pop("reference_notes") if text not in notes)
+        notes.extend(text for text in row["reference_notes"] if text not in notes)
         if common.json:
             print(strict_json({"input": path, **row}), flush=True)
         else:
