@@ -441,6 +441,8 @@ def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, f
     import warnings
     with warnings.catch_warnings():     # process-wide (not thread-safe): set once, around the threads
         warnings.simplefilter("ignore", RuntimeWarning)     # numpy's overflow notes: the result says it
+        warnings.filterwarnings("error", category=UserWarning, module="PIL")    # "Corrupt EXIF data": metadata.read
+        # then refuses that metadata in one line, instead of Pillow's two lines of warning on stderr
         run_threads(tasks, work, jobs, done, fail_fast=fail_fast)
     _write_archive(tasks, results, archived, settings)
     for index in archived:

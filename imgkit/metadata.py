@@ -96,7 +96,7 @@ def read(data, kind):
         with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as image:
             info = dict(image.info)
     except Exception as error:   # noqa: BLE001  (hostile headers: Pillow's errors vary)
-        raise MetadataError(f"metadata not readable ({type(error).__name__}: {error}): not kept") from None
+        raise MetadataError(f"metadata not readable ({_said(error)}): not kept") from None
     exif = None if kind == "TIFF" else info.get("exif")     # TIFF's "EXIF" is its IFD0: strips, offsets
     icc = info.get("icc_profile")
     for name, value, cap in (("EXIF", exif, MAX_EXIF + 6), ("ICC profile", icc, MAX_ICC)):
@@ -107,8 +107,13 @@ def read(data, kind):
             _parsed(exif).tobytes()     # one that Pillow cannot read or write back is refused here
         space = _icc_space(icc) if icc else ""
     except Exception as error:   # noqa: BLE001  (hostile EXIF or ICC: Pillow's errors vary)
-        raise MetadataError(f"metadata not readable ({type(error).__name__}: {error}): not kept") from None
+        raise MetadataError(f"metadata not readable ({_said(error)}): not kept") from None
     return Metadata(exif=exif or None, icc=icc or None, icc_space=space, dpi=_dpi(info.get("dpi")))
+
+
+def _said(error):
+    """Pillow's ``error`` on one line, its spaces tidied ("Corrupt EXIF data.  Expecting … ")."""
+    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 def _icc_space(icc):
