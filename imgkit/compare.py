@@ -20,14 +20,18 @@ def difference(result, reference):
         raise ValueError(f"shapes differ: imgkit {result.shape}, OpenCV {reference.shape}")
     wide = np.complex128 if np.iscomplexobj(result) or np.iscomplexobj(reference) else np.float64   # spectra: |a − b|
     a, b = result.astype(wide), reference.astype(wide)
-    diff = np.abs(a - b)
-    scale = max(1.0, float(np.abs(b).max(initial=0.0)))
-    peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
-    mse = float(np.mean(diff ** 2))
+    with np.errstate(all="ignore"):     # NaN and infinities in float results: numpy's notes would reach stderr
+        diff = np.abs(a - b)
+        diff[(a == b) | (np.isnan(a) & np.isnan(b))] = 0.0     # the same NaN or infinity in both: identical
+        diff[np.isnan(diff)] = np.inf                          # a NaN or infinity in one only: as far as can be
+        scale = max(1.0, float(np.abs(b[np.isfinite(b)]).max(initial=0.0)))
+        peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
+        mse = float(np.mean(diff ** 2))
+        psnr = float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
     return {
         "max_abs": float(diff.max(initial=0.0)),
         "mean_abs": float(diff.mean()),
-        "psnr": float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse)),
+        "psnr": psnr,
         "identical": float(np.mean(diff == 0)),
         "within_1": float(np.mean(diff <= 1)),
         "relative": float(diff.max(initial=0.0)) / scale,
@@ -152,7 +156,9 @@ def inputs_and_diffs(common, extensions, directory, last, name):
         tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png")
     except batch.UsageError as error:
         raise typer.BadParameter(str(error), param_hint="--diff") from None
-    return sources, {task.source.path: task.output for task in tasks}
+    # a heat map a walk found beside its input (an earlier --diff into the inputs' directory) is
+    # that input's output, not an input: as the batch drops it, so that it is never read and written
+    return [task.source for task in tasks], {task.source.path: task.output for task in tasks}
 
 
 def write_diff(path, ours, theirs, reference, overwrite):
