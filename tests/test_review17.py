@@ -1,0 +1,99 @@
+"""Hostile and awkward inputs against issue 17's merged work (SPEC §2 "Errors", "Outputs"): each
+test is a defect found by trying the real ``imgkit`` process, and fails without its fix."""
+
+import json
+import struct
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import PHOTOS
+
+IMGKIT = [sys.executable, "-m", "imgkit"]
+
+
+def imgkit(*args, cwd=None):
+    return subprocess.run([*IMGKIT, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+
+
+def said(result):
+    """stderr as one line of words: the usage error's box and its wrapping taken away."""
+    return " ".join(result.stderr.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())
+
+
+def crop(name, target):
+    cv2.imwrite(str(target), cv2.imread(str(PHOTOS / name), cv2.IMREAD_UNCHANGED)[:40, :48])
+    return target
+
+
+def test_a_list_that_is_a_directory_is_a_usage_error(tmp_path):
+    """``--from DIR`` (or ``@DIR``): exit 2 naming the list, not an internal IsADirectoryError."""
+    crop("camera.png", tmp_path / "camera.png")
+    for args in (["--from", "."], ["@."]):
+        result = imgkit("blur", *args, "-o", "out/", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "list . is not a regular file or a pipe" in said(result)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _corrupt_exif():
+    """EXIF whose IFD0 says 2 entries of 12 bytes and holds 6: Pillow warns "Corrupt EXIF data"."""
+    return b"Exif\0\0II*\0" + struct.pack("<IH", 8, 2) + struct.pack("<HHII", 0x0112, 3, 1, 1)[:6]
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "webp"])
+def test_corrupt_exif_is_one_line_and_the_image_is_written(tmp_path, fmt):
+    """Pillow's UserWarning reached stderr as two lines (its source line and ``warnings.warn``):
+    now the metadata is left out with one ``imgkit: <path>: …`` line and the image is written."""
+    from PIL import Image
+    image = Image.fromarray(cv2.cvtColor(cv2.imread(str(PHOTOS / "coffee.png"))[:40, :48], cv2.COLOR_BGR2RGB))
+    source = tmp_path / f"in.{fmt}"
+    image.save(source, exif=_corrupt_exif(), **({"lossless": True} if fmt == "webp" else {}))
+    result = imgkit("blur", source, "-o", tmp_path / f"out.{'jpg' if fmt == 'jpeg' else fmt}")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [f"imgkit: {source}: metadata not readable (UserWarning: Corrupt EXIF data. Expecting to "
+                     "read 12 bytes but only got 6.): not kept"], result.stderr
+
+
+def test_compare_diff_into_the_inputs_directory_reads_no_heat_map(tmp_path):
+    """``compare --diff d`` over ``d`` where an earlier run left ``a_diff.png``: that file is a's
+    output, not an input of the run (it was compared, and with --overwrite written over while
+    being an input of the same run)."""
+    d = tmp_path / "d"
+    d.mkdir()
+    crop("camera.png", d / "a.png")
+    crop("coffee.png", d / "a_diff.png")     # as a first `compare … --diff d` leaves it
+    result = imgkit("compare", "blur", d, "--diff", d, "--repeat", "1", "--overwrite", "--json")
+    assert result.returncode == 0, result.stderr
+    inputs = [json.loads(line).get("input") for line in result.stdout.splitlines()]
+    assert [name for name in inputs if name] == [str(d / "a.png")]
+    assert sorted(p.name for p in d.iterdir()) == ["a.png", "a_diff.png"]
+
+
+def test_compare_counts_the_same_nan_and_infinities_as_identical(tmp_path):
+    """A float input holding NaN and ±inf, where both backends give the same values: compare said
+    "outside" (NaN ≠ NaN, inf − inf = NaN) and numpy's RuntimeWarning reached stderr."""
+    values = np.random.default_rng(0).random((30, 40, 3)).astype(np.float32)
+    values[0, 0, 0], values[1, 1, 1], values[2, 2, 2] = np.nan, np.inf, -np.inf
+    np.save(tmp_path / "f.npy", values)
+    result = imgkit("compare", "convert", "--to", "bgr", tmp_path / "f.npy", "--repeat", "1", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stderr
+    record = json.loads(result.stdout.splitlines()[0])
+    assert record["within_tolerance"] and record["identical"] == 1.0 and record["max_abs"] == 0.0
+
+
+def test_compare_reports_a_nan_against_a_number_as_a_difference():
+    """A NaN in one result only is the largest difference, not a NaN that hides it."""
+    from imgkit.compare import difference
+    ours = np.array([[1.0, np.nan, np.inf]], np.float32)
+    theirs = np.array([[1.0, 2.0, np.inf]], np.float32)
+    metrics = difference(ours, theirs)
+    assert metrics["max_abs"] == np.inf and metrics["identical"] == pytest.approx(2 / 3)
+    assert metrics["relative"] == np.inf
