@@ -105,7 +105,7 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     from .tables import show
     from .versions import describe
     op = registry.get(job.op)
-    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name)
+    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name, job.reads)
     library, function = reference_of(op, job.params)
     edges = op.tolerance.edges
     rows, notes = [], []      # notes: how the reference path departed from calling its function as is
@@ -140,10 +140,10 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     return 1 if failed else 0
 
 
-def inputs_and_diffs(common, extensions, directory, last, name):
+def inputs_and_diffs(common, extensions, directory, last, name, reads=()):
     """The inputs, and with ``--diff`` (``directory``) each one's heat map path there, by the
-    batch's rules: input paths mirrored, ``_diff`` added, png; never an input, never two on one
-    file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
+    batch's rules: input paths mirrored, ``_diff`` added, png; never an input nor one of ``reads``
+    (the job's other files: ``--guide``), never two on one file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
     import typer
 
     from . import batch
@@ -153,7 +153,7 @@ def inputs_and_diffs(common, extensions, directory, last, name):
         raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
     sources = find_inputs(common, extensions, exclude=(directory,))
     try:
-        tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png")
+        tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png", reads=reads)
     except batch.UsageError as error:
         raise typer.BadParameter(str(error), param_hint="--diff") from None
     # a heat map a walk found beside its input (an earlier --diff into the inputs' directory) is
@@ -265,7 +265,8 @@ def run_compare_chain(text, job, common, repeat, extensions=None, diff=None):
     from . import registry
     from .tables import show
     from .versions import describe
-    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain")
+    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain",
+                                        job.reads)
     rows, notes = [], []
 
     def measure(source, image):

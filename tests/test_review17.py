@@ -97,3 +97,19 @@ def test_compare_reports_a_nan_against_a_number_as_a_difference():
     metrics = difference(ours, theirs)
     assert metrics["max_abs"] == np.inf and metrics["identical"] == pytest.approx(2 / 3)
     assert metrics["relative"] == np.inf
+
+
+def test_compare_diff_never_writes_over_the_guide(tmp_path):
+    """``compare guided a.png --guide d/a_diff.png --diff d``: the heat map's name is the guide,
+    a file the run reads; refused before anything runs, as ``imgkit guided -o`` refuses it (it was
+    written over, with --overwrite)."""
+    d = tmp_path / "d"
+    d.mkdir()
+    crop("camera.png", d / "a.png")
+    guide = crop("coffee.png", d / "a_diff.png")
+    before = guide.read_bytes()
+    for command in (["guided", d / "a.png", "--guide", guide], ["run", f"guided --guide {guide} | blur", d / "a.png"]):
+        result = imgkit("compare", *command, "--diff", d, "--repeat", "1", "--overwrite")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"its output {guide} is {guide}, a file this run reads" in said(result)
+        assert guide.read_bytes() == before
