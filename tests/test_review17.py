@@ -113,3 +113,24 @@ def test_compare_diff_never_writes_over_the_guide(tmp_path):
         assert result.returncode == 2, result.stdout + result.stderr
         assert f"its output {guide} is {guide}, a file this run reads" in said(result)
         assert guide.read_bytes() == before
+
+
+@pytest.mark.parametrize("command, depth", [(["fft", "forward"], "32f"), (["fft", "forward"], "8"),
+                                            (["run", "blur | fft forward"], "16"), (["hog"], "8")])
+def test_depth_that_would_destroy_a_spectrum_or_features_is_a_usage_error(tmp_path, command, depth):
+    """--depth converted fft forward's complex64 spectrum to its real part (float32) or to wrapped
+    integers, and hog's features in [0, 1] to 0s and 1s, silently: a usage error before anything
+    is read or written."""
+    source = crop("camera.png", tmp_path / "camera.png")
+    result = imgkit(*command, source, "--depth", depth, "-o", tmp_path / "out.npy")
+    assert result.returncode == 2, result.stderr
+    assert "--depth" in said(result) and "not pixels" in said(result)
+    assert not (tmp_path / "out.npy").exists()
+
+
+def test_depth_32f_still_writes_hog_features_and_depth_still_converts_pictures(tmp_path):
+    source = crop("camera.png", tmp_path / "camera.png")
+    assert imgkit("hog", source, "--depth", "32f", "-o", tmp_path / "f.npy").returncode == 0
+    assert np.load(tmp_path / "f.npy").dtype == np.float32
+    assert imgkit("fft", "spectrum", source, "--depth", "16", "-o", tmp_path / "s.png").returncode == 0
+    assert cv2.imread(str(tmp_path / "s.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint16
