@@ -134,3 +134,19 @@ def test_depth_32f_still_writes_hog_features_and_depth_still_converts_pictures(t
     assert np.load(tmp_path / "f.npy").dtype == np.float32
     assert imgkit("fft", "spectrum", source, "--depth", "16", "-o", tmp_path / "s.png").returncode == 0
     assert cv2.imread(str(tmp_path / "s.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+
+
+@pytest.mark.parametrize("args", [["--format", "csv", "-o", "out/"], ["-o", "out.csv"]])
+def test_csv_for_images_is_a_usage_error(tmp_path, args):
+    """csv is for HOG features: an image command failed per input on colour images (after reading
+    them) and wrote gray ones as rows of numbers; now refused once, before anything is read."""
+    crop("camera.png", tmp_path / "gray.png")
+    crop("coffee.png", tmp_path / "colour.png")
+    for sources in (["gray.png"], ["gray.png", "colour.png"]):
+        if args[-1] == "out.csv" and len(sources) > 1:
+            continue
+        result = imgkit("blur", *sources, *args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "holds feature vectors (hog), not images" in said(result)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
+    assert imgkit("hog", "colour.png", "-o", "features.csv", cwd=tmp_path).returncode == 0

@@ -9,7 +9,7 @@ import threading
 
 import typer
 
-from ..options import DEPTHS, FORMATS, format_name
+from ..options import DEPTHS, FORMATS, TABLE_FORMATS, format_name
 
 
 def format_option(text):
@@ -58,6 +58,10 @@ def check_outputs(tasks, job, depth, quality, warn):
         raise typer.BadParameter(f"the result is {what} ({gives}), not pixels: --depth {depth} would destroy it "
                                  "(the imaginary part, or values rounded to integers); leave --depth out",
                                  param_hint="--depth")
+    tables = [fmt for fmt in formats if fmt in TABLE_FORMATS.values()]
+    if tables and not last.features:    # it failed per input on colour images, and wrote gray ones as numbers
+        raise typer.BadParameter(f"{tables[0]} (from --format or the output's name) holds feature vectors (hog), not "
+                                 f"images; write {', '.join(dict.fromkeys(FORMATS.values()))}", param_hint="--format")
     if depth is not None:
         for fmt in formats:
             if not holds(fmt, DEPTHS[depth]):
