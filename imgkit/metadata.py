@@ -108,7 +108,12 @@ def read(data, kind):
         space = _icc_space(icc) if icc else ""
     except Exception as error:   # noqa: BLE001  (hostile EXIF or ICC: Pillow's errors vary)
         raise MetadataError(f"metadata not readable ({_said(error)}): not kept") from None
-    return Metadata(exif=exif or None, icc=icc or None, icc_space=space, dpi=_dpi(info.get("dpi")))
+    kept = Metadata(exif=exif or None, icc=icc or None, icc_space=space, dpi=_dpi(info.get("dpi")))
+    written = len(kept._exif((1, 1))) if exif else 0     # its size does not depend on the output's
+    if written > MAX_EXIF:      # one APP1 segment: OpenCV would refuse to encode the image at all
+        raise MetadataError(f"EXIF of {written:,} bytes once the orientation and resolution are set, above the "
+                            f"{MAX_EXIF:,} imgkit copies: metadata not kept")
+    return kept
 
 
 def _said(error):

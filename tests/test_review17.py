@@ -150,3 +150,18 @@ def test_csv_for_images_is_a_usage_error(tmp_path, args):
         assert "holds feature vectors (hog), not images" in said(result)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.csv").exists()
     assert imgkit("hog", "colour.png", "-o", "features.csv", cwd=tmp_path).returncode == 0
+
+
+def test_exif_near_the_cap_with_a_resolution_leaves_the_metadata_not_the_image(tmp_path):
+    """An input whose EXIF fits one JPEG APP1 segment, and a resolution: the EXIF imgkit writes
+    (orientation, resolution added) grew past the segment, and OpenCV refused to encode the image:
+    the output was lost (exit 1). Now the metadata is left out with a notice and the image written."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x010E] = "A" * 65470       # ImageDescription: 65,504 bytes of EXIF in all
+    source = tmp_path / "big_exif.jpg"
+    Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(source, exif=exif.tobytes(), dpi=(300, 300))
+    result = imgkit("blur", source, "-o", tmp_path / "out.jpg")
+    assert result.returncode == 0, result.stderr
+    assert "metadata not kept" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert cv2.imread(str(tmp_path / "out.jpg")).shape == (24, 32, 3)
