@@ -142,7 +142,7 @@ def _dpi(dpi):
         x, y = (float(value) for value in dpi)
     except (TypeError, ValueError):
         return None
-    return (x, y) if 0 < x < 1e6 and 0 < y < 1e6 and (x, y) != (1, 1) else None     # 1: "no unit"
+    return (x, y) if 1 <= x < 1e6 and 1 <= y < 1e6 and (x, y) != (1, 1) else None   # 1: "no unit"; under 1: 0 once rounded
 
 
 def _with_phys(png, dpi):

@@ -165,3 +165,13 @@ def test_exif_near_the_cap_with_a_resolution_leaves_the_metadata_not_the_image(t
     assert result.returncode == 0, result.stderr
     assert "metadata not kept" in result.stderr and len(result.stderr.splitlines()) == 1
     assert cv2.imread(str(tmp_path / "out.jpg")).shape == (24, 32, 3)
+
+
+def test_a_resolution_under_one_dot_per_inch_is_not_written_as_zero(tmp_path):
+    """A PNG whose pHYs says 1 pixel per metre (0.0254 dpi) went on as a pHYs of 0 pixels per
+    metre in PNG (a division by zero for readers) and 0 dpi in TIFF: such a resolution is dropped."""
+    from PIL import Image
+    source = tmp_path / "tiny_dpi.tiff"
+    Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(source, dpi=(0.01, 0.01))
+    assert imgkit("blur", source, "-o", tmp_path / "out.png").returncode == 0
+    assert b"pHYs" not in (tmp_path / "out.png").read_bytes()
