@@ -143,7 +143,8 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
 def inputs_and_diffs(common, extensions, directory, last, name, reads=()):
     """The inputs, and with ``--diff`` (``directory``) each one's heat map path there, by the
     batch's rules: input paths mirrored, ``_diff`` added, png; never an input nor one of ``reads``
-    (the job's other files: ``--guide``), never two on one file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
+    (the job's other files: ``--guide``), never two on one file. Usage errors first, as for a
+    feature vector (``last``: the operation that ends the job)."""
     import typer
 
     from . import batch
