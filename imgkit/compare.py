@@ -145,6 +145,8 @@ def inputs_and_diffs(common, extensions, directory, last, name, reads=()):
     batch's rules: input paths mirrored, ``_diff`` added, png; never an input nor one of ``reads``
     (the job's other files: ``--guide``), never two on one file. Usage errors first, as for a
     feature vector (``last``: the operation that ends the job)."""
+    import os
+
     import typer
 
     from . import batch
@@ -152,6 +154,10 @@ def inputs_and_diffs(common, extensions, directory, last, name, reads=()):
         return find_inputs(common, extensions), {}
     if last.features:
         raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
+    if directory in ("", "-") or (os.path.lexists(directory) and not os.path.isdir(directory)):
+        # '' became '/' below (heat maps in the root directory), '-' a directory named '-'
+        raise typer.BadParameter(f"{directory!r} is not a directory: name the directory the heat maps go into",
+                                 param_hint="--diff")
     sources = find_inputs(common, extensions, exclude=(directory,))
     try:
         tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png", reads=reads)

@@ -175,3 +175,25 @@ def test_a_resolution_under_one_dot_per_inch_is_not_written_as_zero(tmp_path):
     Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(source, dpi=(0.01, 0.01))
     assert imgkit("blur", source, "-o", tmp_path / "out.png").returncode == 0
     assert b"pHYs" not in (tmp_path / "out.png").read_bytes()
+
+
+@pytest.mark.parametrize("directory", ["", "-", "a.png"])
+def test_compare_diff_that_is_not_a_directory_is_a_usage_error(tmp_path, directory):
+    """``--diff ''`` wrote the heat maps into the root directory ('' + '/'), ``--diff -`` into a
+    directory named '-', and ``--diff FILE`` failed each input after comparing it: a usage error."""
+    crop("camera.png", tmp_path / "a.png")
+    result = imgkit("compare", "blur", "a.png", "--diff", directory, "--repeat", "1", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{directory!r} is not a directory" in said(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+
+
+@pytest.mark.parametrize("inputs", [["a.png"], ["a.png", "b.png"]])
+def test_an_empty_output_is_a_usage_error(tmp_path, inputs):
+    """``-o ''`` with several inputs wrote them into the current directory, as ``-o .``."""
+    crop("camera.png", tmp_path / "a.png")
+    crop("coffee.png", tmp_path / "b.png")
+    result = imgkit("blur", *inputs, "-o", "", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "-o '' names nothing" in said(result)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
