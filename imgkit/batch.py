@@ -105,6 +105,8 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
     Raises UsageError where outputs would collide, leave their directory (``--suffix`` or a
     glob with ``..`` or ``/``), or land on a file the run reads: an input or one of ``reads``.
     """
+    if output == "":    # it wrote into the current directory, as if -o . had been given
+        raise UsageError("-o '' names nothing: give a file, a directory, or - for stdout")
     if os.sep in suffix or (os.altsep and os.altsep in suffix) or "\0" in suffix:
         raise UsageError(f"--suffix {suffix!r} would put outputs in another directory: it cannot hold '/'")
     if output == STDIO:
