@@ -105,6 +105,8 @@ def plan_outputs(sources, output, *, suffix="", fmt=None, default_fmt=None, form
     Raises UsageError where outputs would collide, leave their directory (``--suffix`` or a
     glob with ``..`` or ``/``), or land on a file the run reads: an input or one of ``reads``.
     """
+    if output == "":    # it wrote into the current directory, as if -o . had been given
+        raise UsageError("-o '' names nothing: give a file, a directory, or - for stdout")
     if os.sep in suffix or (os.altsep and os.altsep in suffix) or "\0" in suffix:
         raise UsageError(f"--suffix {suffix!r} would put outputs in another directory: it cannot hold '/'")
     if output == STDIO:
@@ -441,6 +443,8 @@ def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, f
     import warnings
     with warnings.catch_warnings():     # process-wide (not thread-safe): set once, around the threads
         warnings.simplefilter("ignore", RuntimeWarning)     # numpy's overflow notes: the result says it
+        warnings.filterwarnings("error", category=UserWarning, module="PIL")    # "Corrupt EXIF data": metadata.read
+        # then refuses that metadata in one line, instead of Pillow's two lines of warning on stderr
         run_threads(tasks, work, jobs, done, fail_fast=fail_fast)
     _write_archive(tasks, results, archived, settings)
     for index in archived:

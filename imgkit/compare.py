@@ -20,14 +20,18 @@ def difference(result, reference):
         raise ValueError(f"shapes differ: imgkit {result.shape}, OpenCV {reference.shape}")
     wide = np.complex128 if np.iscomplexobj(result) or np.iscomplexobj(reference) else np.float64   # spectra: |a − b|
     a, b = result.astype(wide), reference.astype(wide)
-    diff = np.abs(a - b)
-    scale = max(1.0, float(np.abs(b).max(initial=0.0)))
-    peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
-    mse = float(np.mean(diff ** 2))
+    with np.errstate(all="ignore"):     # NaN and infinities in float results: numpy's notes would reach stderr
+        diff = np.abs(a - b)
+        diff[(a == b) | (np.isnan(a) & np.isnan(b))] = 0.0     # the same NaN or infinity in both: identical
+        diff[np.isnan(diff)] = np.inf                          # a NaN or infinity in one only: as far as can be
+        scale = max(1.0, float(np.abs(b[np.isfinite(b)]).max(initial=0.0)))
+        peak = float(np.iinfo(reference.dtype).max) if reference.dtype.kind in "ui" else scale
+        mse = float(np.mean(diff ** 2))
+        psnr = float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
     return {
         "max_abs": float(diff.max(initial=0.0)),
         "mean_abs": float(diff.mean()),
-        "psnr": float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse)),
+        "psnr": psnr,
         "identical": float(np.mean(diff == 0)),
         "within_1": float(np.mean(diff <= 1)),
         "relative": float(diff.max(initial=0.0)) / scale,
@@ -101,7 +105,7 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     from .tables import show
     from .versions import describe
     op = registry.get(job.op)
-    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name)
+    sources, outputs = inputs_and_diffs(common, extensions, diff, op, name, job.reads)
     library, function = reference_of(op, job.params)
     edges = op.tolerance.edges
     rows, notes = [], []      # notes: how the reference path departed from calling its function as is
@@ -136,10 +140,13 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     return 1 if failed else 0
 
 
-def inputs_and_diffs(common, extensions, directory, last, name):
+def inputs_and_diffs(common, extensions, directory, last, name, reads=()):
     """The inputs, and with ``--diff`` (``directory``) each one's heat map path there, by the
-    batch's rules: input paths mirrored, ``_diff`` added, png; never an input, never two on one
-    file. Usage errors first, as for a feature vector (``last``: the operation that ends the job)."""
+    batch's rules: input paths mirrored, ``_diff`` added, png; never an input nor one of ``reads``
+    (the job's other files: ``--guide``), never two on one file. Usage errors first, as for a
+    feature vector (``last``: the operation that ends the job)."""
+    import os
+
     import typer
 
     from . import batch
@@ -147,12 +154,18 @@ def inputs_and_diffs(common, extensions, directory, last, name):
         return find_inputs(common, extensions), {}
     if last.features:
         raise typer.BadParameter(f"draws images; {name} gives a feature vector", param_hint="--diff")
+    if directory in ("", "-") or (os.path.lexists(directory) and not os.path.isdir(directory)):
+        # '' became '/' below (heat maps in the root directory), '-' a directory named '-'
+        raise typer.BadParameter(f"{directory!r} is not a directory: name the directory the heat maps go into",
+                                 param_hint="--diff")
     sources = find_inputs(common, extensions, exclude=(directory,))
     try:
-        tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png")
+        tasks = batch.plan_outputs(sources, directory.rstrip("/") + "/", suffix="_diff", fmt="png", reads=reads)
     except batch.UsageError as error:
         raise typer.BadParameter(str(error), param_hint="--diff") from None
-    return sources, {task.source.path: task.output for task in tasks}
+    # a heat map a walk found beside its input (an earlier --diff into the inputs' directory) is
+    # that input's output, not an input: as the batch drops it, so that it is never read and written
+    return [task.source for task in tasks], {task.source.path: task.output for task in tasks}
 
 
 def write_diff(path, ours, theirs, reference, overwrite):
@@ -259,7 +272,8 @@ def run_compare_chain(text, job, common, repeat, extensions=None, diff=None):
     from . import registry
     from .tables import show
     from .versions import describe
-    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain")
+    sources, outputs = inputs_and_diffs(common, extensions, diff, registry.get(job.jobs[-1].op), "the chain",
+                                        job.reads)
     rows, notes = [], []
 
     def measure(source, image):

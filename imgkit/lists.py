@@ -63,10 +63,11 @@ def _read_file(path):
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise ListError(f"cannot read list {path}: {(error.strerror or str(error)).lower()}") from None
+    mode = os.fstat(descriptor).st_mode     # before open(), which refuses a directory with its own error
+    if os.isatty(descriptor) or not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        os.close(descriptor)
+        raise ListError(f"list {path} is not a regular file or a pipe")
     with open(descriptor, "rb", buffering=0) as file:
-        mode = os.fstat(descriptor).st_mode
-        if os.isatty(descriptor) or not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise ListError(f"list {path} is not a regular file or a pipe")
         os.set_blocking(descriptor, True)
         chunks, total = [], 0
         while total <= LIST_MAX_BYTES:

@@ -96,7 +96,7 @@ def read(data, kind):
         with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[kind]]) as image:
             info = dict(image.info)
     except Exception as error:   # noqa: BLE001  (hostile headers: Pillow's errors vary)
-        raise MetadataError(f"metadata not readable ({type(error).__name__}: {error}): not kept") from None
+        raise MetadataError(f"metadata not readable ({_said(error)}): not kept") from None
     exif = None if kind == "TIFF" else info.get("exif")     # TIFF's "EXIF" is its IFD0: strips, offsets
     icc = info.get("icc_profile")
     for name, value, cap in (("EXIF", exif, MAX_EXIF + 6), ("ICC profile", icc, MAX_ICC)):
@@ -107,8 +107,18 @@ def read(data, kind):
             _parsed(exif).tobytes()     # one that Pillow cannot read or write back is refused here
         space = _icc_space(icc) if icc else ""
     except Exception as error:   # noqa: BLE001  (hostile EXIF or ICC: Pillow's errors vary)
-        raise MetadataError(f"metadata not readable ({type(error).__name__}: {error}): not kept") from None
-    return Metadata(exif=exif or None, icc=icc or None, icc_space=space, dpi=_dpi(info.get("dpi")))
+        raise MetadataError(f"metadata not readable ({_said(error)}): not kept") from None
+    kept = Metadata(exif=exif or None, icc=icc or None, icc_space=space, dpi=_dpi(info.get("dpi")))
+    written = len(kept._exif((1, 1))) if exif else 0     # its size does not depend on the output's
+    if written > MAX_EXIF:      # one APP1 segment: OpenCV would refuse to encode the image at all
+        raise MetadataError(f"EXIF of {written:,} bytes once the orientation and resolution are set, above the "
+                            f"{MAX_EXIF:,} imgkit copies: metadata not kept")
+    return kept
+
+
+def _said(error):
+    """Pillow's ``error`` on one line, its spaces tidied ("Corrupt EXIF data.  Expecting … ")."""
+    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 def _icc_space(icc):
@@ -132,7 +142,7 @@ def _dpi(dpi):
         x, y = (float(value) for value in dpi)
     except (TypeError, ValueError):
         return None
-    return (x, y) if 0 < x < 1e6 and 0 < y < 1e6 and (x, y) != (1, 1) else None     # 1: "no unit"
+    return (x, y) if 1 <= x < 1e6 and 1 <= y < 1e6 and (x, y) != (1, 1) else None   # 1: "no unit"; under 1: 0 once rounded
 
 
 def _with_phys(png, dpi):

@@ -9,7 +9,7 @@ import threading
 
 import typer
 
-from ..options import DEPTHS, FORMATS, format_name
+from ..options import DEPTHS, FORMATS, TABLE_FORMATS, format_name
 
 
 def format_option(text):
@@ -44,19 +44,30 @@ class Warnings:
 
 
 def check_outputs(tasks, job, depth, quality, warn):
-    """Refuse (usage error naming --depth) a ``depth`` an output's encoding cannot hold; warn of
+    """Refuse (usage error naming --depth) a ``depth`` an output's encoding cannot hold, or one that
+    would convert a spectrum or a feature vector as if it were pixels; warn of
     a binary map going to a lossy encoding and of a ``quality`` that some encodings ignore."""
     from .. import registry
     from ..batch import steps
     from ..io import QUALITY_FORMATS, holds, lossy
     formats = sorted({task.fmt for task in tasks})
+    last, params = registry.get(steps(job)[-1].op), steps(job)[-1].params
+    gives = last.gives("float32", params)
+    if depth is not None and (last.features or gives.startswith("complex")) and DEPTHS[depth] != gives:
+        what = "a feature vector" if last.features else "a complex spectrum"
+        raise typer.BadParameter(f"the result is {what} ({gives}), not pixels: --depth {depth} would destroy it "
+                                 "(the imaginary part, or values rounded to integers); leave --depth out",
+                                 param_hint="--depth")
+    tables = [fmt for fmt in formats if fmt in TABLE_FORMATS.values()]
+    if tables and not last.features:    # it failed per input on colour images, and wrote gray ones as numbers
+        raise typer.BadParameter(f"{tables[0]} (from --format or the output's name) holds feature vectors (hog), not "
+                                 f"images; write {', '.join(dict.fromkeys(FORMATS.values()))}", param_hint="--format")
     if depth is not None:
         for fmt in formats:
             if not holds(fmt, DEPTHS[depth]):
                 keepers = [name for name in dict.fromkeys(FORMATS.values()) if holds(name, DEPTHS[depth])]
                 raise typer.BadParameter(f"{fmt} (from --format or the output's name) cannot hold {_WORDS[depth]} "
                                          f"pixels; write {' or '.join(keepers)}", param_hint="--depth")
-    last = registry.get(steps(job)[-1].op)
     for fmt in formats:
         if last.binary and lossy(fmt, quality):
             warn(f"{last.name} gives a binary (0/255) map, and {fmt} "
