@@ -82,4 +82,4 @@ clean:
 # The suite again with a resident server (imgkit server start): every command line the tests run
 # goes through it; the summary says how many calls it served.
 test-server: $(STAMP)
-	IMGKIT_TEST_SERVER=1 $(VENV)/bin/pytest -q
+	IMGKIT_TEST_SERVER=1 $(VENV)/bin/pytest -q --numprocesses=0   # one server, one process: its summary counts every call
