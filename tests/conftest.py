@@ -10,10 +10,10 @@ import pytest
 
 from imgkit.versions import opencv_dispatch
 
-# The command lines the tests run render their usage errors (rich panels) this wide, so that a
-# temporary path (longer under pytest-xdist: .../popen-gw0/...) is never wrapped inside the
-# message a test looks for; the tests of a width (80 columns) set COLUMNS themselves.
-os.environ["COLUMNS"] = "200"
+# The command lines the tests run render their usage errors (rich panels) this wide, so that no
+# temporary path (longer under pytest-xdist: .../popen-gw0/...), nor a message naming two of them,
+# is wrapped inside the words a test looks for; the tests of a width (80 columns) set COLUMNS.
+os.environ["COLUMNS"] = "1000"
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT / "fixtures" / "photos"
