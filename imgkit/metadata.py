@@ -89,7 +89,7 @@ def read(data, kind):
     """The metadata of an encoded image of ``kind`` (``headers.sniff``'s name) worth keeping:
     None for a format that holds none; raises MetadataError when it cannot be read or is
     above ``MAX_EXIF`` / ``MAX_ICC`` (it is then not copied)."""
-    if kind not in _PILLOW_FORMATS:
+    if kind not in _PILLOW_FORMATS or (kind == "PNG" and not _png_may_hold_metadata(data)):
         return None
     from PIL import Image
     try:
@@ -114,6 +114,14 @@ def read(data, kind):
         raise MetadataError(f"EXIF of {written:,} bytes once the orientation and resolution are set, above the "
                             f"{MAX_EXIF:,} imgkit copies: metadata not kept")
     return kept
+
+
+def _png_may_hold_metadata(data):
+    """False when no chunk before the first IDAT can be eXIf, iCCP or pHYs (the chunks Pillow reads
+    them from): such a PNG, as most tools write, holds nothing to keep, and Pillow (~10 ms to
+    import, on every call) is not loaded for it. A chunk name found elsewhere only costs a read."""
+    head = data[:data.find(b"IDAT")] if b"IDAT" in data else data
+    return any(name in head for name in (b"eXIf", b"iCCP", b"pHYs"))
 
 
 def _said(error):

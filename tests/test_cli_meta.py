@@ -145,3 +145,20 @@ def test_an_unreadable_icc_profile_is_left_out_and_the_image_written(tmp_path):
 def test_max_pixels_is_checked_before_any_metadata_is_read(tagged_jpeg, tmp_path):
     done = imgkit("blur", tagged_jpeg, "--max-pixels", "100", "-o", tmp_path / "out.jpg", cwd=tmp_path)
     assert done.returncode == 1 and "above --max-pixels" in done.stderr and "metadata" not in done.stderr
+
+
+def test_a_png_without_metadata_chunks_does_not_load_pillow(tmp_path):
+    """Pillow reads metadata only where a PNG can hold some: a plain PNG's call imports no PIL
+    (start-up, issue 16), and one with a pHYs chunk still has it read and kept."""
+    plain = tmp_path / "plain.png"
+    cv2.imwrite(str(plain), np.zeros((8, 8, 3), np.uint8))
+    probe = ("import sys; from imgkit.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print('PIL' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, "blur", str(plain), "-o", str(tmp_path / "out.png")],
+                          env=ENV, capture_output=True, text=True, timeout=300)
+    assert (tmp_path / "out.png").exists() and done.stdout.strip().splitlines()[-1] == "False", done.stderr
+    dotted = tmp_path / "dotted.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(dotted, dpi=(300, 300))
+    imgkit("blur", dotted, "-o", tmp_path / "dotted_blur.png", cwd=tmp_path)
+    assert Image.open(tmp_path / "dotted_blur.png").info["dpi"] == pytest.approx((300, 300), abs=0.01)
