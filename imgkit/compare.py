@@ -131,7 +131,7 @@ def run_compare(name, job, common, repeat, extensions=None, diff=None):
     if common.json:
         print_summary()
     elif rows:
-        reference = LIBRARIES[library] if library != "opencv" else "OpenCV"
+        reference = LIBRARIES[library]
         headers = [("max\nabs", "right"), ("mean\nabs", "right"), ("PSNR\ndB", "right"), ("\nidentical", "right"),
                    *((("edge\nF1", "right"),) if edges else ()), ("imgkit\nms", "right"), (f"{reference}\nms", "right"),
                    ("\nratio", "right"), ("first\ncall ms", "right"), ("\nverdict", "left")]
