@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .box_layouts import detections
+
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 PEER_BUDGET_S = 3.0       # a slower scikit-image run is timed on a crop and scaled by area
 PEER_CROP = (960, 540)
@@ -127,25 +129,6 @@ def _box_cases(op, count, label, most=None):
     if "classes" in inspect.signature(op.function).parameters:
         cases.append(Case(label, "80 classes", (boxes, scores), {"classes": classes}, most))
     return cases
-
-
-def detections(count, seed=0, width=3840, height=2160, classes=80, integer=False):
-    """``count`` boxes shaped like a detector's raw output on a ``width``×``height`` image: about
-    two jittered boxes around each object, objects of 8 to 64 pixels spread over the image,
-    random scores. Returns (xyxy boxes float64, scores float32, class ids int64)."""
-    rng = np.random.default_rng(seed)
-    objects = max(1, count // 2)
-    sizes = rng.uniform(8, 64, (objects, 2))
-    centres = rng.uniform((0, 0), (width, height), (objects, 2))
-    owner = rng.integers(0, objects, count)
-    jitter = rng.normal(0, 0.1, (count, 4))
-    centre = centres[owner] + jitter[:, :2] * sizes[owner]
-    size = sizes[owner] * np.exp(jitter[:, 2:])
-    boxes = np.hstack([centre - size / 2, centre + size / 2])
-    if integer:
-        boxes = np.round(boxes)
-    labels = rng.integers(0, classes, objects)[owner]
-    return boxes, rng.random(count).astype(np.float32), labels
 
 
 def bench_op(op, params, case, repeat, peers=True):

@@ -143,7 +143,8 @@ def compile_cases(scratch):
     import numpy as np
 
     from . import registry
-    from .bench import bench_image, detections
+    from .bench import bench_image
+    from .box_layouts import detections
     photo = scratch / "photo.png"
     cv2.imwrite(str(photo), bench_image((256, 256), 3))
     spectrum = scratch / "photo.npy"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import imgkit
-from imgkit.bench import detections
+from imgkit.box_layouts import detections
 from imgkit.ops.nms import as_xywh
 
 from naive import nms as naive
