@@ -59,14 +59,16 @@ $(LOCKER)/bin/uv:
 	$(PYTHON) -m venv $(LOCKER)
 	$(LOCKER)/bin/python -m pip install --quiet '$(UV)'
 
-# Refresh the lock: pyproject's dependencies, the test extra and the build backend, resolved for
+# Refresh the lock: pyproject's dependencies, the test and bench extras and the build backend, resolved for
 # every platform and Python that pyproject admits, with the hashes of every file.
 lock: $(LOCKER)/bin/uv
-	$(BUILD_REQUIRES) | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --universal --generate-hashes \
+	$(BUILD_REQUIRES) | $(LOCKER)/bin/uv pip compile --quiet pyproject.toml - --extra test --extra bench --universal --generate-hashes \
 	      --python-version $$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["requires-python"].lstrip(">="))') \
 	      --custom-compile-command 'make lock' -o $(LOCK)
 
-# Every operation, then the end-to-end chain (imgkit run against one process a stage), also timed in-process.
+# Every operation on three photos (BENCHMARKS.md: the table, its targets and misses), the chain in-process
+# and end to end, start-up, and whole batches against a cv2 script and libvips (pyvips: the bench extra,
+# in the lock, so the venv has it). About 20 minutes on an idle 2-core machine.
 bench: $(STAMP)
 	$(VENV)/bin/imgkit bench --markdown BENCHMARKS.md --all-ops --chain "resize --scale 0.5 | blur --sigma 2 | canny --low 50 --high 150" --end-to-end
 

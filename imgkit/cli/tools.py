@@ -78,11 +78,11 @@ def bench(
     chains: Annotated[Optional[list[str]], typer.Option("--chain", metavar="PIPELINE", help="Also time this chain, as `imgkit run` takes it, against the same chain of OpenCV references (repeatable); with --chain and no --op or --all-ops, only chains are timed.", show_default=False)] = None,
     all_ops: Annotated[bool, typer.Option("--all-ops", help="Time every operation even with --chain.")] = False,
     sizes: Annotated[list[str], typer.Option("--size", metavar="SIZE", help="1080p and/or 4k (repeatable).", autocompletion=complete_size)] = ["1080p", "4k"],
-    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Timed runs per measurement, 1–1000; the median is reported.")] = 15,
+    repeat: Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="The most timed runs a row gets, 1–1000 (each row takes as many as about 2 s of timed pairs allows, at least 3 unless N is less, one where a pair takes over 2 s); the median is reported.")] = 31,
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
-    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur` over 50 1080p JPEGs against a plain cv2 loop, libvips and ImageMagick where installed, -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
+    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur`, `resize` and `canny` over 50 1080p JPEGs against a plain cv2 script and libvips (pyvips, or its CLI) where installed, blur's -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(metavar="PATH", autocompletion=complete_path, help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
     plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", autocompletion=complete_path, help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
 ):
@@ -139,6 +139,8 @@ def bench(
     for cells in suite.table_rows(rows):
         table.add_row(*cells)
     stdout_console().print(table)
+    if rows:
+        stdout_console().print(suite.summary(rows).replace("**", ""), markup=False)
     for row in whole:
         stdout_console().print(f"{row.what}: {row.seconds:.2f} s ({row.ratio:.2f}×)", markup=False)
     for row in started:
