@@ -117,6 +117,10 @@ def reference_of(op, params):
         if params.get("style") == "skimage":
             return "scikit-image's hog(visualize=True)", "skimage"
         return "a Python drawing loop (skimage.draw.line) over cv2.HOGDescriptor's cells", "python"
+    if op.name == "nms":
+        return ("cv2.dnn.NMSBoxesBatched" if params.get("classes") is not None else "cv2.dnn.NMSBoxes"), "opencv"
+    if op.name == "soft_nms" and params.get("classes") is not None:
+        return "cv2.dnn.softNMSBoxes, once a class (a Python loop, as imgkit's reference path)", "opencv"
     if op.name == "resize" and not params.get("antialias"):
         return "cv2.resize (fx = fy = scale)" if "scale" in params else "cv2.resize", "opencv"
     return op.reference, "opencv"
@@ -497,6 +501,6 @@ def end_to_end_markdown(rows, count=20, repeat=3):
              f"Wall time of the whole command lines on a folder of {count} 1080p JPEGs made from the bundled photos, "
              f"median of {repeat} runs after a warm-up run, default `-j`; TIFF between separate processes "
              "(lossless for every result), PNG at the end.", "",
-             "| command lines | seconds | ratio to `imgkit run` |", "|---|---|---|"]
+             f"| command lines | wall s (median of {repeat}) | ratio to `imgkit run` |", "|---|---|---|"]
     lines += [f"| {row.what.replace('|', chr(92) + '|')} | {row.seconds:.2f} | {row.ratio:.2f}× |" for row in rows]
     return "\n".join(lines) + "\n"

@@ -31,6 +31,9 @@ def test_every_column_says_what_it_times():
     ("hog", {"style": "opencv"}, "cv2.HOGDescriptor", "opencv"),
     ("resize", {"scale": 0.37, "interp": "area"}, "cv2.resize (fx = fy = scale)", "opencv"),
     ("frequency_filter", {}, "cv2.dft", "opencv"),
+    ("nms", {"classes": np.zeros(3, int)}, "cv2.dnn.NMSBoxesBatched", "opencv"),
+    ("nms", {}, "cv2.dnn.NMSBoxes", "opencv"),
+    ("soft_nms", {"classes": np.zeros(3, int)}, "cv2.dnn.softNMSBoxes, once a class", "opencv"),
 ])
 def test_each_reference_is_named_for_what_it_runs(op, params, words, library):
     label, whose = bench.reference_of(registry.get(op), params)
@@ -126,3 +129,16 @@ def test_a_row_states_its_runs_its_reference_and_its_sizes():
     assert measured.runs == 4 and measured.reference == "cv2.resize (fx = fy = scale)"
     assert measured.shape == "384×216 → 142×80" and measured.params == "scale=0.37 interp=area"
     assert measured.imgkit_ms > 0 and measured.reference_ms > 0 and measured.skimage_ms is None
+
+
+def test_the_command_writes_the_summary_and_the_table_it_prints(tmp_path, capsys):
+    from conftest import run_cli
+    target = tmp_path / "bench.md"
+    code, out, err = run_cli("bench", "--op", "blur --method box", "--size", "1080p", "--repeat", "2", "--no-peers",
+                             "--markdown", str(target), capsys=capsys)
+    assert code == 0, err
+    text = target.read_text()
+    assert text.startswith("# Benchmarks\n\nMeasured ") and "cores" in text.splitlines()[2]
+    assert "**0 of 0 targets missed**." in text and "0 of 0 targets missed" in out
+    rows = [line for line in text.splitlines() if line.startswith("| box_blur |")]
+    assert len(rows) == 2 and all("| cv2.blur |" in line and "| 2 |" in line for line in rows)
