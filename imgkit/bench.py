@@ -111,8 +111,13 @@ def targets(row):
 
 def reference_of(op, params):
     """(what ``op``'s reference path runs with ``params``, in words; whose it is)."""
-    if op.name == "hog" and params.get("style") == "skimage":
-        return "scikit-image's hog (skimage.feature.hog)", "skimage"
+    if op.name == "hog":
+        if params.get("style") == "skimage":
+            return "scikit-image's hog (skimage.feature.hog)", "skimage"
+        return "cv2.HOGDescriptor", "opencv"
+    if op.name == "rotate":
+        square = float(params.get("angle", 0)) % 90 == 0
+        return ("cv2.rotate" if square else "cv2.getRotationMatrix2D + cv2.warpAffine"), "opencv"
     if op.name == "hog_image":
         if params.get("style") == "skimage":
             return "scikit-image's hog(visualize=True)", "skimage"

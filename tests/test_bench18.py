@@ -29,6 +29,8 @@ def test_every_column_says_what_it_times():
     ("hog", {"style": "skimage"}, "scikit-image", "skimage"),
     ("hog_image", {"style": "opencv"}, "a Python drawing loop", "python"),
     ("hog", {"style": "opencv"}, "cv2.HOGDescriptor", "opencv"),
+    ("rotate", {"angle": 90.0}, "cv2.rotate", "opencv"),
+    ("rotate", {"angle": 30.0}, "cv2.getRotationMatrix2D + cv2.warpAffine", "opencv"),
     ("resize", {"scale": 0.37, "interp": "area"}, "cv2.resize (fx = fy = scale)", "opencv"),
     ("frequency_filter", {}, "cv2.dft", "opencv"),
     ("nms", {"classes": np.zeros(3, int)}, "cv2.dnn.NMSBoxesBatched", "opencv"),
