@@ -140,7 +140,8 @@ def test_the_command_writes_the_summary_and_the_table_it_prints(tmp_path, capsys
                              "--markdown", str(target), capsys=capsys)
     assert code == 0, err
     text = target.read_text()
-    assert text.startswith("# Benchmarks\n\nMeasured ") and "cores" in text.splitlines()[2]
+    assert text.startswith("# Benchmarks\n\nimgkit bench took ") and "min in all." in text.splitlines()[2]
+    assert text.splitlines()[4].startswith("Measured ") and "cores" in text.splitlines()[4]
     assert "**0 of 0 targets missed**." in text and "0 of 0 targets missed" in out
     rows = [line for line in text.splitlines() if line.startswith("| box_blur |")]
     assert len(rows) == 2 and all("| cv2.blur |" in line and "| 2 |" in line for line in rows)

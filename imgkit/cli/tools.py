@@ -110,6 +110,8 @@ def bench(
     if plot:
         _check_plot(plot)
     console = Console(stderr=True, highlight=False)
+    import time
+    started_at = time.monotonic()
     from ..versions import describe
     console.print(suite.machine(), describe(), sep="\n", markup=False)
 
@@ -147,9 +149,11 @@ def bench(
         stdout_console().print(bench_startup.describe(row), markup=False)
     for row in batches:
         stdout_console().print(bench_batch.describe(row), markup=False)
+    took = f"imgkit bench took {(time.monotonic() - started_at) / 60:.1f} min in all."
+    console.print(took, markup=False)
     if markdown:
         from ..io import write_atomic
-        text = "# Benchmarks\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
+        text = f"# Benchmarks\n\n{took}\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
         text += "\n" + bench_startup.markdown(started) if started else ""
         text += "\n" + bench_batch.markdown(batches) if batches else ""
         write_atomic(markdown, text.encode(), overwrite=True)
