@@ -14,12 +14,16 @@ BUILD_REQUIRES = $(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproje
 .PHONY: run test test-server test-latest test-oldest lock bench fuzz clean
 
 # The application's environment is exactly the lock: every package pinned with its hashes
-# (the build backend too, so nothing is fetched unchecked). A changed lock or pyproject builds
+# (the build backend too, so nothing is fetched unchecked: it is installed first, from the lock,
+# and builds the one package published only as source, pyvips, without an isolated environment
+# that would fetch setuptools unchecked). A changed lock or pyproject builds
 # the venv anew, so nothing the lock no longer names is left in it.
 $(STAMP): $(LOCK) pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	awk '/^setuptools==/{p=1} p{print} p && !/\\$$/{exit}' $(LOCK) > $(VENV)/build-backend.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(VENV)/build-backend.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps --no-build-isolation -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
