@@ -26,8 +26,9 @@ from .box_layouts import LAYOUTS, detections
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
 PHOTO_DIRECTORY = Path(__file__).resolve().parent.parent / "fixtures" / "photos"
 # The three photographs every operation meets at 4K, by what they are (measured in ``photo_traits``,
-# and said above the table): the most textured, the brightest and the darkest of the bundled six.
-PHOTOS = {"coffee.png": "textured", "camera.png": "bright", "rocket.jpg": "dark"}
+# and said above the table): the most textured, the brightest and the darkest of the bundled colour
+# photos (camera.png is gray: its BGR rows would be three equal channels, an easy case for colour work).
+PHOTOS = {"coffee.png": "textured", "chelsea.png": "bright", "rocket.jpg": "dark"}
 PHOTOS_AT = {"4k": tuple(PHOTOS), "1080p": ("coffee.png",)}
 # Resize is timed at these factors (as ``scale``: OpenCV's fx = fy) from each size, enlarging from
 # 1080p; its rows from 1080p are held to the 4K targets, their outputs being as large.
@@ -171,12 +172,15 @@ def bench_image(size, channels, photo=None):
 
 
 def photo_traits(size=SIZES["4k"]):
-    """{photo name: (mean brightness, mean |Laplacian|)} of every bundled photo as the bench
+    """{photo name: (mean brightness, mean |Laplacian|)} of every bundled colour photo as the bench
     stretches it to ``size``, in gray: what makes PHOTOS' three bright, dark and textured."""
     import cv2
     traits = {}
     for path in sorted(PHOTO_DIRECTORY.iterdir()):
-        gray = bench_image(size, 1, path.name)
+        colour = bench_image(size, 3, path.name)
+        gray = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+        if np.array_equal(colour[..., 0], colour[..., 1]) and np.array_equal(colour[..., 1], colour[..., 2]):
+            continue        # a gray photograph
         traits[path.name] = (float(gray.mean()), float(np.abs(cv2.Laplacian(gray, cv2.CV_32F)).mean()))
     return traits
 
@@ -398,7 +402,8 @@ def _photos_text():
     others = ", ".join(f"`{name}` {level:.0f} / {texture:.2f}" for name, (level, texture) in traits.items()
                        if name not in PHOTOS)
     return (f"Inputs: three bundled photographs stretched (bicubic) to each size, in gray as measured at 4K: "
-            f"{described}; the other bundled photos measure {others} (mean level / mean |Laplacian|). "
+            f"{described}; the other bundled colour photos measure {others} (mean level / mean |Laplacian|; "
+            "`camera.png` is gray, and left out). "
             f"At 1080p: {', '.join(f'`{name}`' for name in PHOTOS_AT['1080p'])}, except resize, which enlarges all "
             "three from 1080p.")
 
