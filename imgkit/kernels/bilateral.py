@@ -198,12 +198,20 @@ def _pad_band(planes, rows, cols, radius, spare):
         y = rows[i]
         if y < 0:
             continue
+        if cn == 3:                                 # the row itself, split in one (vectorised) pass
+            src = planes[y]
+            inner0, inner1, inner2 = out[0, i, radius:radius + w], out[1, i, radius:radius + w], out[2, i, radius:radius + w]
+            for x in range(w):
+                inner0[x] = src[x, 0]
+                inner1[x] = src[x, 1]
+                inner2[x] = src[x, 2]
         for c in range(cn):
             src = planes[y, :, c]
             dst = out[c, i]
-            inner = dst[radius:radius + w]
-            for x in range(w):                      # the row itself: a straight (vectorised) copy
-                inner[x] = src[x]
+            if cn != 3:
+                inner = dst[radius:radius + w]
+                for x in range(w):                  # the row itself: a straight (vectorised) copy
+                    inner[x] = src[x]
             for j in range(radius):                 # the border, through the index map
                 left, right = cols[j], cols[radius + w + j]
                 if left >= 0:
@@ -270,77 +278,80 @@ def _colour_weight3(typingctx, table, a0, b0, a1, b1, a2, b2):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _block_u8(band, top, offsets, weights, centre, colour, dst, d0):
-    """Filter the pixels of one block into ``dst[d0:]`` (interleaved), as one of OpenCV's SIMD
-    blocks: taps outer, the block's pixels inner, each weight ``space · colour[distance]`` (a
-    float32 product), Σw a plain add and Σw·I a fused multiply-add, tap after tap.
+def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
+    """Filter the pixels x0 … x1 − 1 of a row into ``out_row`` (interleaved) in blocks, as
+    OpenCV's SIMD code does: taps outer, the block's pixels inner, each weight
+    ``space · colour[distance]`` (a float32 product), Σw a plain add and Σw·I a fused
+    multiply-add, tap after tap.
 
-    ``band`` is the padded band, one flat plane per channel; the block's window starts at
-    ``top`` in it, tap t is at ``top + offsets[t]`` with space weight ``weights[t]`` and the
-    centre at ``top + centre``. The block's sums are vector registers that stay in place over
-    all the taps, so a tap costs its loads, a gather and the arithmetic, and no load or store
-    of the sums. Indices are unsigned: no wrap-around test per load.
+    ``band`` is the padded band, one flat plane per channel; the row's window starts at
+    ``row_top`` in it, tap t is at ``+ offsets[t]`` with space weight ``weights[t]`` and the
+    centre at ``+ centre``. A block's sums are vector registers that stay in place over all the
+    taps, so a tap costs its loads, a gather and the arithmetic, no load or store of the sums.
+    A last, partial block is computed whole (the band has spare columns on the right) and only
+    its pixels stored. Indices are unsigned: no wrap-around test per load.
     """
     cn = band.shape[0]
-    mid = top + centre
     if cn == 1:
         wsum = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
         acc = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
-        for i in range(_BLOCK1):
-            wsum[i] = 0
-            acc[i] = 0
-        for t in range(offsets.size):
-            at = top + offsets[t]
-            p = weights[t]
-            for i in range(np.uint64(_BLOCK1)):
-                v = band[0, at + i]
-                w = p * _colour_weight1(colour, v, band[0, mid + i])
-                wsum[i] += w
-                acc[i] = _fma(np.float32(v), w, acc[i])
-        for i in range(_BLOCK1):
-            dst[d0 + i] = np.uint8(min(np.rint(acc[i] / wsum[i]), np.float32(255)))
+        res = carray(stack_buffer(_BLOCK1, np.uint8), _BLOCK1)
+        for x in range(x0, x1, _BLOCK1):
+            top = np.uint64(row_top + x)
+            mid = top + centre
+            for i in range(_BLOCK1):
+                wsum[i] = 0
+                acc[i] = 0
+            for t in range(offsets.size):
+                at = top + offsets[t]
+                p = weights[t]
+                for i in range(np.uint64(_BLOCK1)):
+                    v = band[0, at + i]
+                    w = p * _colour_weight1(colour, v, band[0, mid + i])
+                    wsum[i] += w
+                    acc[i] = _fma(np.float32(v), w, acc[i])
+            for i in range(_BLOCK1):
+                res[i] = np.uint8(min(np.rint(acc[i] / wsum[i]), np.float32(255)))
+            for i in range(min(_BLOCK1, x1 - x)):
+                out_row[x + i] = res[i]
         return
     wsum = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc0 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc1 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc2 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
-    for i in range(_BLOCK3):
-        wsum[i] = 0
-        acc0[i] = 0
-        acc1[i] = 0
-        acc2[i] = 0
-    for t in range(offsets.size):
-        at = top + offsets[t]
-        p = weights[t]
-        for i in range(np.uint64(_BLOCK3)):
-            v0, v1, v2 = band[0, at + i], band[1, at + i], band[2, at + i]
-            w = p * _colour_weight3(colour, v0, band[0, mid + i], v1, band[1, mid + i], v2, band[2, mid + i])
-            wsum[i] += w
-            acc0[i] = _fma(np.float32(v0), w, acc0[i])
-            acc1[i] = _fma(np.float32(v1), w, acc1[i])
-            acc2[i] = _fma(np.float32(v2), w, acc2[i])
-    for i in range(_BLOCK3):
-        inv = np.float32(1) / wsum[i]
-        dst[d0 + 3 * i] = np.uint8(min(np.rint(acc0[i] * inv), np.float32(255)))
-        dst[d0 + 3 * i + 1] = np.uint8(min(np.rint(acc1[i] * inv), np.float32(255)))
-        dst[d0 + 3 * i + 2] = np.uint8(min(np.rint(acc2[i] * inv), np.float32(255)))
-
-
-@njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row, last):
-    """Pixels x0 … x1 − 1 of a row in blocks (its window's first row starts at ``row_top`` in
-    ``band``); a last, partial block is computed whole into ``last`` (the band has spare
-    columns on the right) and its pixels copied."""
-    cn = band.shape[0]
-    block = _BLOCK1 if cn == 1 else _BLOCK3
-    x = x0
-    while x + block <= x1:
-        _block_u8(band, np.uint64(row_top + x), offsets, weights, centre, colour, out_row, cn * x)
-        x += block
-    if x < x1:
-        _block_u8(band, np.uint64(row_top + x), offsets, weights, centre, colour, last, 0)
-        for i in range(cn * (x1 - x)):
-            out_row[cn * x + i] = last[i]
+    res0 = carray(stack_buffer(_BLOCK3, np.uint8), _BLOCK3)
+    res1 = carray(stack_buffer(_BLOCK3, np.uint8), _BLOCK3)
+    res2 = carray(stack_buffer(_BLOCK3, np.uint8), _BLOCK3)
+    for x in range(x0, x1, _BLOCK3):
+        top = np.uint64(row_top + x)
+        mid = top + centre
+        for i in range(_BLOCK3):
+            wsum[i] = 0
+            acc0[i] = 0
+            acc1[i] = 0
+            acc2[i] = 0
+        for t in range(offsets.size):
+            at = top + offsets[t]
+            p = weights[t]
+            for i in range(np.uint64(_BLOCK3)):
+                v0, v1, v2 = band[0, at + i], band[1, at + i], band[2, at + i]
+                w = p * _colour_weight3(colour, v0, band[0, mid + i], v1, band[1, mid + i], v2, band[2, mid + i])
+                wsum[i] += w
+                acc0[i] = _fma(np.float32(v0), w, acc0[i])
+                acc1[i] = _fma(np.float32(v1), w, acc1[i])
+                acc2[i] = _fma(np.float32(v2), w, acc2[i])
+        # Rounded in one vectorised pass, interleaved in a second: strided stores would keep
+        # the first scalar.
+        for i in range(_BLOCK3):
+            inv = np.float32(1) / wsum[i]
+            res0[i] = np.uint8(min(np.rint(acc0[i] * inv), np.float32(255)))
+            res1[i] = np.uint8(min(np.rint(acc1[i] * inv), np.float32(255)))
+            res2[i] = np.uint8(min(np.rint(acc2[i] * inv), np.float32(255)))
+        dst = out_row[3 * x:]
+        for i in range(min(_BLOCK3, x1 - x)):
+            dst[3 * i] = res0[i]
+            dst[3 * i + 1] = res1[i]
+            dst[3 * i + 2] = res2[i]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -366,10 +377,9 @@ def _bilateral_u8(planes, radius, rows, cols, dys, dxs, space, colour, block_ord
         tail_offsets[t] = np.uint64((dys[k] + radius) * stride + dxs[k] + radius)
         tail_weights[t] = space[k]
     centre = np.uint64(radius * stride + radius)
-    last = np.empty(_SPARE * cn, np.uint8)
     for y in range(y1 - y0):
-        _span_u8(band, y * stride, 0, block_end, block_offsets, block_weights, centre, colour, out[y0 + y], last)
-        _span_u8(band, y * stride, block_end, w, tail_offsets, tail_weights, centre, colour, out[y0 + y], last)
+        _span_u8(band, y * stride, 0, block_end, block_offsets, block_weights, centre, colour, out[y0 + y])
+        _span_u8(band, y * stride, block_end, w, tail_offsets, tail_weights, centre, colour, out[y0 + y])
 
 
 def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
