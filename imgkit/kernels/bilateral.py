@@ -236,13 +236,24 @@ def _in_strips(kernel, planes, radius, border, *args):
 # --------------------------------------------------------------------------- uint8
 
 
+def _freeze(builder, value):
+    """LLVM's ``freeze``, which llvmlite's builder lacks: the same value, but opaque to the
+    rewrites that would undo the choices made here."""
+    from llvmlite import ir
+    frozen = ir.Instruction(builder.block, value.type, "freeze", [value])
+    builder._insert(frozen)
+    return frozen
+
+
 def _colour_weight_codegen(context, builder, signature, args):
     """``table[Σ_c |a_c − b_c|]`` for uint8 pairs (a_0, b_0, a_1, b_1, …), in 32-bit arithmetic.
 
     Numba would widen the distance to 64 bits (and, being signed, add a wrap-around test): the
     vectoriser then gathers with 64-bit addresses, eight lanes at a time. Here the sum stays
-    32-bit and ``freeze`` keeps LLVM from widening it again, so the look-up becomes
-    ``vgatherdps`` (table base + 32-bit index), as OpenCV's ``v_lut``.
+    32-bit and frozen, so that LLVM does not widen it again, and the look-up becomes
+    ``vgatherdps`` (table base + 32-bit index), as OpenCV's ``v_lut``. Each difference is frozen
+    too: LLVM would otherwise turn ``|a − b|`` of widened bytes into max − min (three
+    instructions where subtract and ``vpabsd`` are two).
 
     It also asks LLVM to vectorise the calling function with 512-bit vectors where the CPU has
     them (clang's ``-mprefer-vector-width=512``): LLVM's default for AVX-512 CPUs is 256 bits,
@@ -254,15 +265,14 @@ def _colour_weight_codegen(context, builder, signature, args):
     # llvmlite only accepts the attributes it knows by name; LLVM reads these two strings.
     for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
         set.add(builder.function.attributes, attribute)
+    absolute = builder.module.declare_intrinsic("llvm.abs", [i32], ir.FunctionType(i32, [i32, ir.IntType(1)]))
     total = None
     for a, b in zip(args[1::2], args[2::2]):
-        diff = builder.sub(builder.zext(a, i32), builder.zext(b, i32))
-        dist = builder.select(builder.icmp_signed("<", diff, ir.Constant(i32, 0)), builder.neg(diff), diff)
-        total = dist if total is None else builder.add(total, dist)
-    frozen = ir.Instruction(builder.block, i32, "freeze", [total])
-    builder._insert(frozen)
+        diff = _freeze(builder, builder.sub(builder.zext(a, i32), builder.zext(b, i32), flags=["nsw"]))
+        dist = builder.call(absolute, [diff, ir.Constant(ir.IntType(1), 1)])
+        total = dist if total is None else builder.add(total, dist, flags=["nuw", "nsw"])
     data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-    return builder.load(builder.gep(data, [frozen], inbounds=True))
+    return builder.load(builder.gep(data, [_freeze(builder, total)], inbounds=True))
 
 
 @intrinsic
