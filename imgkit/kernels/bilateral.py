@@ -322,8 +322,9 @@ def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
                     acc[i] = _fma(np.float32(v), w, acc[i])
             for i in range(_BLOCK1):
                 res[i] = np.uint8(min(np.rint(acc[i] / wsum[i]), np.float32(255)))
+            dst = out_row[x:]
             for i in range(min(_BLOCK1, x1 - x)):
-                out_row[x + i] = res[i]
+                dst[i] = res[i]
         return
     wsum = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc0 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
