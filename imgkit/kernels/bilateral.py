@@ -366,27 +366,15 @@ def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _bilateral_u8(planes, radius, rows, cols, dys, dxs, space, colour, block_order, block_end, tail_order,
-                  out, y0, y1):
-    """Rows y0 … y1 − 1 (padded together, with a halo of r rows), their taps summed in
-    ``block_order`` for x < block_end and in ``tail_order`` after it. ``out`` holds flat rows:
-    contiguous stores."""
+def _bilateral_u8(planes, radius, rows, cols, colour, block_offsets, block_weights, block_end, tail_offsets,
+                  tail_weights, out, y0, y1):
+    """Rows y0 … y1 − 1 (padded together, with a halo of r rows), their taps (offsets in the
+    padded band from a window's corner, and space weights) in OpenCV's SIMD order for
+    x < block_end and in its scalar order after it. ``out`` holds flat rows: contiguous stores."""
     w, cn = planes.shape[1], planes.shape[2]
     pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius, _SPARE)
     stride = pad.shape[2]
     band = pad.reshape(cn, pad.shape[1] * stride)
-    n = dys.size
-    block_offsets = np.empty(n, np.uint64)
-    tail_offsets = np.empty(n, np.uint64)
-    block_weights = np.empty(n, np.float32)
-    tail_weights = np.empty(n, np.float32)
-    for t in range(n):
-        k = block_order[t]
-        block_offsets[t] = np.uint64((dys[k] + radius) * stride + dxs[k] + radius)
-        block_weights[t] = space[k]
-        k = tail_order[t]
-        tail_offsets[t] = np.uint64((dys[k] + radius) * stride + dxs[k] + radius)
-        tail_weights[t] = space[k]
     centre = np.uint64(radius * stride + radius)
     for y in range(y1 - y0):
         _span_u8(band, y * stride, 0, block_end, block_offsets, block_weights, centre, colour, out[y0 + y])
@@ -394,18 +382,18 @@ def _bilateral_u8(planes, radius, rows, cols, dys, dxs, space, colour, block_ord
 
 
 def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
-    cn = planes.shape[2]
+    cn, width = planes.shape[2], planes.shape[1]
     dys, dxs, space = _space_taps(radius, sigma_space, np.float32, skip_centre=False)
     colour = _colour_lut_u8(sigma_color, cn)
-    sequential = np.arange(dys.size, dtype=np.int64)
-    width = planes.shape[1]
+    # A tap's offset from its window's top-left corner in the padded band (_pad_band's layout).
+    offsets = ((dys + radius) * (width + 2 * radius + _SPARE) + dxs + radius).astype(np.uint64)
     if cn == 1 and dys.size == 13:
         block = 4 * simd_lanes()
         block_order, block_end = _RADIUS2_SIMD_ORDER, (width // block) * block
     else:
-        block_order, block_end = sequential, 0
-    return _in_strips(_bilateral_u8, planes, radius, border, dys, dxs, space, colour, block_order, block_end,
-                      sequential)
+        block_order, block_end = np.arange(dys.size), 0
+    return _in_strips(_bilateral_u8, planes, radius, border, colour, offsets[block_order], space[block_order],
+                      block_end, offsets, space)
 
 
 # --------------------------------------------------------------------------- float32
