@@ -18,6 +18,12 @@ exactly (float32):
   round half to even;
 - float32: the centre tap is left out of the loop and added with weight 1 at the end.
 
+uint8 runs as OpenCV 5.1's SIMD code does (``_span_u8``): a row in blocks of pixels whose sums
+stay in vector registers while the taps go by (precomputed offsets and space weights, in
+OpenCV's order), one colour weight per pixel and tap gathered from a single table of
+256·cn floats and multiplied by the tap's space weight, 16 lanes wide on AVX-512. float32
+keeps its chunks of ``_CHUNK`` pixels, summed tap by tap in L1 (``_chunk_f32``).
+
 With IPP enabled (the default of the opencv-python wheels), uint8 images go through Intel IPP
 instead: for 1 channel and radius ≤ 2 it truncates rather than rounds (±1 on about 45 % of
 the pixels), otherwise it differs by 1 on a few pixels in a million.
@@ -27,7 +33,7 @@ References
 ----------
 C. Tomasi and R. Manduchi, "Bilateral filtering for gray and color images", ICCV 1998,
 doi:10.1109/ICCV.1998.710815.
-OpenCV 5.0 ``modules/imgproc/src/bilateral_filter.dispatch.cpp`` and ``.simd.hpp``.
+OpenCV 5.0 and 5.1 ``modules/imgproc/src/bilateral_filter.dispatch.cpp`` and ``.simd.hpp``.
 """
 
 import math
@@ -99,8 +105,9 @@ def simd_lanes():
 
 
 _CHUNK = 1024   # float32: pixels per pass over the taps; the sums of a chunk stay in L1
-# uint8: pixels per block, whose sums stay in vector registers over all the taps (1 and 3
-# channels; both divide OpenCV's 1-channel blocks of 4 vectors, 16, 32 or 64 pixels)
+# uint8: pixels per block, whose sums stay in vector registers over all the taps: 1 channel
+# (4 + 4 AVX-512 registers) and 3 (8 + 8; 64 would spill); a row's last block runs into the
+# _SPARE columns of the padded band
 _BLOCK1 = 64
 _BLOCK3 = 32
 _SPARE = max(_BLOCK1, _BLOCK3)
@@ -200,7 +207,8 @@ def _pad_band(planes, rows, cols, radius, spare):
             continue
         if cn == 3:                                 # the row itself, split in one (vectorised) pass
             src = planes[y]
-            inner0, inner1, inner2 = out[0, i, radius:radius + w], out[1, i, radius:radius + w], out[2, i, radius:radius + w]
+            inner0, inner1 = out[0, i, radius:radius + w], out[1, i, radius:radius + w]
+            inner2 = out[2, i, radius:radius + w]
             for x in range(w):
                 inner0[x] = src[x, 0]
                 inner1[x] = src[x, 1]
@@ -416,8 +424,9 @@ def _block_weight(dist, ok, space_weight, lut, scale, bins):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _chunk_f32(pad, y, radius, x0, n, dys, dxs, space, lut, scale, bins, out_row):
-    """OpenCV's SIMD blocks for the pixels x0 … x0 + n − 1 of row y, one vectorised pass per
-    tap as in ``_chunk_u8``: a NaN tap gets weight 0, a NaN centre gives every tap its space
+    """OpenCV's SIMD blocks for the pixels x0 … x0 + n − 1 of row y, one vectorised pass over
+    the chunk per tap, adding into sums kept in stack scratch (which LLVM can prove apart from
+    the LUT, so the look-up vectorises as a gather): a NaN tap gets weight 0, a NaN centre gives every tap its space
     weight, and the centre is added last with weight 1 (unless NaN).
 
     The NaN masks use ``&`` and conditional values, not ``and``: a branch-free body is what
