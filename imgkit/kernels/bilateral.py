@@ -18,11 +18,11 @@ exactly (float32):
   round half to even;
 - float32: the centre tap is left out of the loop and added with weight 1 at the end.
 
-uint8 runs as OpenCV 5.1's SIMD code does (``_span_u8``): a row in blocks of pixels whose sums
-stay in vector registers while the taps go by (precomputed offsets and space weights, in
-OpenCV's order), one colour weight per pixel and tap gathered from a single table of
-256·cn floats and multiplied by the tap's space weight, 16 lanes wide on AVX-512. float32
-keeps its chunks of ``_CHUNK`` pixels, summed tap by tap in L1 (``_chunk_f32``).
+uint8 runs as OpenCV 5.1's SIMD code does (``_span_gray``, ``_span_colour``): a row in blocks
+of pixels whose sums stay in vector registers while the taps go by (precomputed offsets and
+space weights, in OpenCV's order), one colour weight per pixel and tap gathered from a single
+table of 256·cn floats and multiplied by the tap's space weight, 16 lanes wide on AVX-512.
+float32 keeps its chunks of ``_CHUNK`` pixels, summed tap by tap in L1 (``_chunk_f32``).
 
 With IPP enabled (the default of the opencv-python wheels), uint8 images go through Intel IPP
 instead: for 1 channel and radius ≤ 2 it truncates rather than rounds (±1 on about 45 % of
@@ -296,44 +296,47 @@ def _colour_weight3(typingctx, table, a0, b0, a1, b1, a2, b2):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
-    """Filter the pixels x0 … x1 − 1 of a row into ``out_row`` (interleaved) in blocks, as
-    OpenCV's SIMD code does: taps outer, the block's pixels inner, each weight
+def _span_gray(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
+    """Filter the pixels x0 … x1 − 1 of a gray row into ``out_row`` in blocks, as OpenCV's SIMD
+    code does: taps outer, the block's pixels inner, each weight
     ``space · colour[distance]`` (a float32 product), Σw a plain add and Σw·I a fused
     multiply-add, tap after tap.
 
-    ``band`` is the padded band, one flat plane per channel; the row's window starts at
+    ``band`` is the padded band, one flat plane a channel; the row's window starts at
     ``row_top`` in it, tap t is at ``+ offsets[t]`` with space weight ``weights[t]`` and the
     centre at ``+ centre``. A block's sums are vector registers that stay in place over all the
     taps, so a tap costs its loads, a gather and the arithmetic, no load or store of the sums.
     A last, partial block is computed whole (the band has spare columns on the right) and only
     its pixels stored. Indices are unsigned: no wrap-around test per load.
     """
-    cn = band.shape[0]
-    if cn == 1:
-        wsum = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
-        acc = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
-        res = carray(stack_buffer(_BLOCK1, np.uint8), _BLOCK1)
-        for x in range(x0, x1, _BLOCK1):
-            top = np.uint64(row_top + x)
-            mid = top + centre
-            for i in range(_BLOCK1):
-                wsum[i] = 0
-                acc[i] = 0
-            for t in range(offsets.size):
-                at = top + offsets[t]
-                p = weights[t]
-                for i in range(np.uint64(_BLOCK1)):
-                    v = band[0, at + i]
-                    w = p * _colour_weight1(colour, v, band[0, mid + i])
-                    wsum[i] += w
-                    acc[i] = _fma(np.float32(v), w, acc[i])
-            for i in range(_BLOCK1):
-                res[i] = np.uint8(min(np.rint(acc[i] / wsum[i]), np.float32(255)))
-            dst = out_row[x:]
-            for i in range(min(_BLOCK1, x1 - x)):
-                dst[i] = res[i]
-        return
+    wsum = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
+    acc = carray(stack_buffer(_BLOCK1, np.float32), _BLOCK1)
+    res = carray(stack_buffer(_BLOCK1, np.uint8), _BLOCK1)
+    for x in range(x0, x1, _BLOCK1):
+        top = np.uint64(row_top + x)
+        mid = top + centre
+        for i in range(_BLOCK1):
+            wsum[i] = 0
+            acc[i] = 0
+        for t in range(offsets.size):
+            at = top + offsets[t]
+            p = weights[t]
+            for i in range(np.uint64(_BLOCK1)):
+                v = band[0, at + i]
+                w = p * _colour_weight1(colour, v, band[0, mid + i])
+                wsum[i] += w
+                acc[i] = _fma(np.float32(v), w, acc[i])
+        for i in range(_BLOCK1):
+            res[i] = np.uint8(min(np.rint(acc[i] / wsum[i]), np.float32(255)))
+        dst = out_row[x:]
+        for i in range(min(_BLOCK1, x1 - x)):
+            dst[i] = res[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _span_colour(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
+    """``_span_gray`` for 3 channels: their sums in the same blocks, the colour distance the
+    L1 sum over channels."""
     wsum = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc0 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
     acc1 = carray(stack_buffer(_BLOCK3, np.float32), _BLOCK3)
@@ -373,20 +376,32 @@ def _span_u8(band, row_top, x0, x1, offsets, weights, centre, colour, out_row):
             dst[3 * i + 2] = res2[i]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _bilateral_u8(planes, radius, rows, cols, colour, block_offsets, block_weights, block_end, tail_offsets,
-                  tail_weights, out, y0, y1):
-    """Rows y0 … y1 − 1 (padded together, with a halo of r rows), their taps (offsets in the
-    padded band from a window's corner, and space weights) in OpenCV's SIMD order for
-    x < block_end and in its scalar order after it. ``out`` holds flat rows: contiguous stores."""
-    w, cn = planes.shape[1], planes.shape[2]
-    pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius, _SPARE)
-    stride = pad.shape[2]
-    band = pad.reshape(cn, pad.shape[1] * stride)
-    centre = np.uint64(radius * stride + radius)
-    for y in range(y1 - y0):
-        _span_u8(band, y * stride, 0, block_end, block_offsets, block_weights, centre, colour, out[y0 + y])
-        _span_u8(band, y * stride, block_end, w, tail_offsets, tail_weights, centre, colour, out[y0 + y])
+@lru_cache(maxsize=None)
+def _bilateral_u8(channels):
+    """The uint8 kernel for 1 or 3 ``channels``, a constant of its code (a closure variable,
+    which Numba's cache keys on): Numba prunes the other channel count's blocks before
+    compiling, so a first call compiles one of them."""
+    @njit(cache=True, nogil=True, error_model="numpy")
+    def kernel(planes, radius, rows, cols, colour, block_offsets, block_weights, block_end, tail_offsets,
+               tail_weights, out, y0, y1):
+        """Rows y0 … y1 − 1 (padded together, with a halo of r rows), their taps (offsets in the
+        padded band from a window's corner, and space weights) in OpenCV's SIMD order for
+        x < block_end and in its scalar order after it. ``out`` holds flat rows: contiguous
+        stores."""
+        w = planes.shape[1]
+        pad = _pad_band(planes, rows[y0:y1 + 2 * radius], cols, radius, _SPARE)
+        stride = pad.shape[2]
+        band = pad.reshape(channels, pad.shape[1] * stride)
+        centre = np.uint64(radius * stride + radius)
+        for y in range(y1 - y0):
+            if channels == 1:
+                _span_gray(band, y * stride, 0, block_end, block_offsets, block_weights, centre, colour,
+                           out[y0 + y])
+                _span_gray(band, y * stride, block_end, w, tail_offsets, tail_weights, centre, colour,
+                           out[y0 + y])
+            else:
+                _span_colour(band, y * stride, 0, w, tail_offsets, tail_weights, centre, colour, out[y0 + y])
+    return kernel
 
 
 def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
@@ -400,7 +415,7 @@ def _bilateral_u8_call(planes, radius, sigma_color, sigma_space, border):
         block_order, block_end = _RADIUS2_SIMD_ORDER, (width // block) * block
     else:
         block_order, block_end = np.arange(dys.size), 0
-    return _in_strips(_bilateral_u8, planes, radius, border, colour, offsets[block_order], space[block_order],
+    return _in_strips(_bilateral_u8(cn), planes, radius, border, colour, offsets[block_order], space[block_order],
                       block_end, offsets, space)
 
 
