@@ -43,3 +43,14 @@ def test_spare_columns_do_not_leak_into_the_next_row():
         for channels in (0, 3):
             image = np.full((5, width, 3) if channels else (5, width), 200, np.uint8)
             np.testing.assert_array_equal(imgkit.bilateral_filter(image, 9, 75.0, 75.0), image)
+
+
+def test_a_first_call_compiles_the_blocks_of_its_channel_count_only(tmp_path):
+    """The uint8 kernel is made per channel count, so that a first BGR call (fresh process, empty
+    Numba cache) compiles the colour blocks and not the gray ones (~0.7 s of compilation)."""
+    from test_compile_scope import compiled
+    counts = compiled(tmp_path, "from imgkit.kernels import bilateral\n"
+                                "bilateral.bilateral_filter(planes, 4, 75.0, 75.0, 4)\n"
+                                "compiled(bilateral._span_colour, bilateral._span_gray)\n"
+                                "print(bilateral._bilateral_u8.cache_info().currsize)")
+    assert counts == ["1", "0", "1"]
