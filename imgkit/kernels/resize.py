@@ -44,8 +44,10 @@ MIN_VALUES_PER_STRIP = 1 << 18
 # Tables
 # ---------------------------------------------------------------------------------------------
 
-def _scales(src, dst):
-    inv_scale = dst / src
+def _scales(src, dst, inv_scale=None):
+    """``(scale, inv_scale)`` of one axis: ``inv_scale`` is ``cv2.resize``'s ``fx`` (or ``fy``)
+    when given, else ``dst/src`` (a ``dsize``)."""
+    inv_scale = dst / src if inv_scale is None else inv_scale
     return 1.0 / inv_scale, inv_scale
 
 
@@ -54,10 +56,10 @@ def _is_integer_scale(scale):
     return abs(scale - whole) < DBL_EPSILON, whole
 
 
-def _linear_taps(src, dst, area_mode):
+def _linear_taps(src, dst, area_mode, inv_scale=None):
     """Source index and weight of the first tap for each destination index (the second tap is
     index + 1, weight 1 − first), before the border rule: float32 weights, int64 indices."""
-    scale, inv_scale = _scales(src, dst)
+    scale, inv_scale = _scales(src, dst, inv_scale)
     d = np.arange(dst, dtype=np.float64)
     if not area_mode:
         f = ((d + 0.5) * scale - 0.5).astype(np.float32)
@@ -70,7 +72,7 @@ def _linear_taps(src, dst, area_mode):
     return s.astype(np.int64), f
 
 
-def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False):
+def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False, inv_scale=None):
     """Per destination value (dx·C + c): the two source value offsets and their weights, by
     INTER_LINEAR's rule (AREA's when enlarging with ``area_mode``); 11-bit integer weights with
     ``fixed_point``, else float32.
@@ -78,7 +80,7 @@ def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False):
     Columns: left of the image → (0, weight 0); at or past the last → (W−1, 0).
     The second offset is clamped too (its weight is 0 there) so every read stays inside the row.
     """
-    sx, fx = _linear_taps(src_w, dst_w, area_mode)
+    sx, fx = _linear_taps(src_w, dst_w, area_mode, inv_scale)
     left = sx < 0
     right = sx >= src_w - 1
     fx[left | right] = 0
@@ -91,9 +93,9 @@ def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False):
     return ofs0, ofs1, np.repeat(a0, channels), np.repeat(a1, channels)
 
 
-def _linear_rows(src_h, dst_h, area_mode, fixed_point):
+def _linear_rows(src_h, dst_h, area_mode, fixed_point, inv_scale=None):
     """Per destination row: the two source rows (clamped) and their weights (kept)."""
-    sy, fy = _linear_taps(src_h, dst_h, area_mode)
+    sy, fy = _linear_taps(src_h, dst_h, area_mode, inv_scale)
     row0 = np.clip(sy, 0, src_h - 1).astype(np.int32)
     row1 = np.clip(sy + 1, 0, src_h - 1).astype(np.int32)
     b0, b1 = _weights(fy, fixed_point)
@@ -278,7 +280,7 @@ def _area_2x2_rows(rows, channels, dst, y0, y1):
         r1 = rows[2 * y + 1]
         out = dst[y]
         if C == 1 and rows.itemsize == 1:
-            _gray_u8_pairs(r0.view(np.uint16), r1.view(np.uint16), out)
+            _gray_u8_pairs(r0[:2 * pixels].view(np.uint16), r1[:2 * pixels].view(np.uint16), out)
         elif C == 3:        # constant channel counts: the channel loop unrolls
             for x in range(pixels):
                 _block_mean(r0, r1, 6 * x, 3, out, 3 * x, 3)
@@ -414,6 +416,11 @@ def _block_sum_type(dtype, area):
     return np.int32 if area * np.iinfo(dtype).max < 2**31 else np.int64
 
 
+def _pair(inv_scale):
+    """``(fx, fy)``: ``cv2.resize``'s factors when the size came from a scale, else (None, None)."""
+    return (None, None) if inv_scale is None else inv_scale
+
+
 def _check(planes, out_w, out_h):
     if planes.ndim != 3 or not planes.flags.c_contiguous:
         raise ValueError("planes must be a C-contiguous (H, W, C) array")
@@ -423,15 +430,16 @@ def _check(planes, out_w, out_h):
     return H, W, C, np.empty((out_h, out_w, C), planes.dtype)
 
 
-def resize_nearest(planes, out_w, out_h):
+def resize_nearest(planes, out_w, out_h, inv_scale=None):
     """Nearest-neighbour resize of (H, W, C) ``planes`` to ``out_w × out_h``, as
     ``cv2.resize(..., interpolation=cv2.INTER_NEAREST)`` (identical for every dtype).
 
     Pixels are copied as bytes, so one compiled kernel serves every dtype and channel count.
     """
     H, W, C, out = _check(planes, out_w, out_h)
-    scale_x, _ = _scales(W, out_w)
-    scale_y, _ = _scales(H, out_h)
+    fx, fy = _pair(inv_scale)
+    scale_x, _ = _scales(W, out_w, fx)
+    scale_y, _ = _scales(H, out_h, fy)
     sx = np.minimum(np.floor(np.arange(out_w) * scale_x).astype(np.int64), W - 1)
     sy = np.minimum(np.floor(np.arange(out_h) * scale_y).astype(np.int64), H - 1)
     pixel = C * planes.itemsize
@@ -442,7 +450,7 @@ def resize_nearest(planes, out_w, out_h):
     return out
 
 
-def resize_linear(planes, out_w, out_h, eight_bit=False):
+def resize_linear(planes, out_w, out_h, eight_bit=False, inv_scale=None):
     """Bilinear resize of (H, W, C) ``planes`` to ``out_w × out_h``, as
     ``cv2.resize(..., interpolation=cv2.INTER_LINEAR)``: identical on uint8. uint16 and float32
     follow OpenCV's native path (identical with ``cv2.ipp.setUseIPP(False)``); its default IPP
@@ -455,47 +463,48 @@ def resize_linear(planes, out_w, out_h, eight_bit=False):
     image: so one compiled kernel serves both.
     """
     H, W, C, out = _check(planes, out_w, out_h)
-    fast_x, ix = _is_integer_scale(_scales(W, out_w)[0])
-    fast_y, iy = _is_integer_scale(_scales(H, out_h)[0])
+    fx, fy = _pair(inv_scale)
+    fast_x, ix = _is_integer_scale(_scales(W, out_w, fx)[0])
+    fast_y, iy = _is_integer_scale(_scales(H, out_h, fy)[0])
     if fast_x and fast_y and ix == 2 and iy == 2:
-        return _resize_area(planes, out, eight_bit)
-    return _resize_bilinear(planes, out, False, eight_bit)
+        return _resize_area(planes, out, eight_bit, inv_scale)
+    return _resize_bilinear(planes, out, False, eight_bit, inv_scale)
 
 
-def resize_area(planes, out_w, out_h):
+def resize_area(planes, out_w, out_h, inv_scale=None):
     """Area resize of (H, W, C) ``planes`` to ``out_w × out_h``, as
     ``cv2.resize(..., interpolation=cv2.INTER_AREA)``: identical on uint8 and uint16.
 
     Shrinking averages over each destination cell (integer factors: plain block means);
     enlarging on either axis is bilinear with OpenCV's area coordinate rule.
     """
-    return _resize_area(planes, _check(planes, out_w, out_h)[3])
+    return _resize_area(planes, _check(planes, out_w, out_h)[3], inv_scale=inv_scale)
 
 
-def _resize_area(planes, out, eight_bit=False):
+def _resize_area(planes, out, eight_bit=False, inv_scale=None):
     H, W, C = planes.shape
     out_h, out_w, _ = out.shape
     if (H, W) == (out_h, out_w):
         out[...] = planes
         return out
-    scale_x, _ = _scales(W, out_w)
-    scale_y, _ = _scales(H, out_h)
+    fx, fy = _pair(inv_scale)
+    scale_x, _ = _scales(W, out_w, fx)
+    scale_y, _ = _scales(H, out_h, fy)
     if scale_x < 1 or scale_y < 1:
-        return _resize_bilinear(planes, out, True)
+        return _resize_bilinear(planes, out, True, inv_scale=inv_scale)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
     fast_x, kx = _is_integer_scale(scale_x)
     fast_y, ky = _is_integer_scale(scale_y)
     if fast_x and fast_y:
-        quarter_up = kx == 2 and ky == 2 and C != 2 and (eight_bit or planes.dtype != np.float32)
-        if quarter_up and planes.dtype != np.float32:
-            _area_2x2(rows, C, dst, get_num_threads())
-        else:
-            sums = np.empty(0, _block_sum_type(planes.dtype, kx * ky))
-            top = 255.0 if eight_bit else _top(planes.dtype)
-            run_in_strips(_area_blocks_rows, out.shape, rows, kx, ky, C,
-                          np.float32(1.0 / (kx * ky)), sums, top, quarter_up, dst,
-                          min_values=MIN_VALUES_PER_STRIP)
+        # a size from a scale (fx) may hold a last column or row of blocks cut by the border
+        full_w, full_h = min(out_w, W // kx), min(out_h, H // ky)
+        core = out if (full_w, full_h) == (out_w, out_h) else np.empty((full_h, full_w, C), planes.dtype)
+        if full_w and full_h:
+            _area_blocks(rows, kx, ky, C, core, eight_bit)
+        if core is not out:
+            out[:full_h, :full_w] = core
+            _area_cut_blocks(planes, kx, ky, full_w, full_h, out, eight_bit)
         return out
     xdst, xsrc, xalpha = _per_value(*_area_table(W, out_w, scale_x), C)
     ysrc, yalpha, ystarts = _area_table(H, out_h, scale_y)
@@ -504,12 +513,58 @@ def _resize_area(planes, out, eight_bit=False):
     return out
 
 
-def _resize_bilinear(planes, out, area_mode, eight_bit=False):
+def _area_blocks(rows, kx, ky, C, core, eight_bit):
+    """The means of whole ``kx × ky`` blocks into ``core``, ``resizeAreaFast_``'s main loop."""
+    dst = core.reshape(core.shape[0], -1)
+    quarter_up = kx == 2 and ky == 2 and C != 2 and (eight_bit or rows.dtype != np.float32)
+    if quarter_up and rows.dtype != np.float32:
+        _area_2x2(rows, C, dst, get_num_threads())
+    else:
+        sums = np.empty(0, _block_sum_type(rows.dtype, kx * ky))
+        top = 255.0 if eight_bit else _top(rows.dtype)
+        run_in_strips(_area_blocks_rows, core.shape, rows, kx, ky, C, np.float32(1.0 / (kx * ky)),
+                      sums, top, quarter_up, dst, min_values=MIN_VALUES_PER_STRIP)
+
+
+def _area_cut_blocks(planes, kx, ky, full_w, full_h, out, eight_bit):
+    """``resizeAreaFast_``'s tail: a block cut by the right or bottom border is the mean of its
+    pixels inside the image, ``(float)Σ / count``, rounded half to even for integer images
+    (one column and one row at most, so in numpy). Summed row by row, left to right, in
+    float32 (int64 for uint8, whose ``Σ`` is an int in OpenCV: the same numbers)."""
+    H, W, C = planes.shape
+    out_h, out_w, _ = out.shape
+    acc = np.int64 if planes.dtype == np.uint8 else np.float32
+    top = 255.0 if eight_bit else _top(planes.dtype)
+
+    def mean(y0, y1, x0, x1):       # blocks of kx columns from x0 over rows y0..y1 (clipped)
+        n = (min(x1 * kx, W) - x0 * kx + kx - 1) // kx
+        total = np.zeros((y1 - y0, n, C), acc)
+        count = np.zeros((y1 - y0, n, 1), np.float32)
+        for sy in range(ky):
+            ys = np.minimum(np.arange(y0, y1) * ky + sy, H)
+            inside_y = (ys < H)[:, None, None]
+            for sx in range(kx):
+                xs = np.arange(x0, x0 + n) * kx + sx
+                inside = inside_y & (xs < W)[None, :, None]
+                values = planes[np.minimum(ys, H - 1)][:, np.minimum(xs, W - 1)]
+                total += np.where(inside, values, 0).astype(acc)
+                count += inside
+        m = total.astype(np.float32) / count
+        return np.clip(np.rint(m), 0, top) if top > 0 else m
+
+    if out_w > full_w:
+        out[:full_h, full_w:] = mean(0, full_h, full_w, out_w)
+    if out_h > full_h:
+        out[full_h:] = mean(full_h, out_h, 0, out_w)
+
+
+def _resize_bilinear(planes, out, area_mode, eight_bit=False, inv_scale=None):
     H, W, C = planes.shape
     out_h, out_w, _ = out.shape
     fixed = eight_bit or planes.dtype == np.uint8
-    ofs0, ofs1, a0, a1 = linear_columns(W, out_w, C, area_mode, fixed)
-    row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed)
+    fx, fy = _pair(inv_scale)
+    ofs0, ofs1, a0, a1 = linear_columns(W, out_w, C, area_mode, fixed, fx)
+    row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed, fy)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
     if planes.dtype == np.uint8:
