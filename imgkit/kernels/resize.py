@@ -73,9 +73,9 @@ def _linear_taps(src, dst, area_mode, inv_scale=None):
 
 
 def linear_columns(src_w, dst_w, channels, area_mode=False, fixed_point=False, inv_scale=None):
-    """Per destination value (dx·C + c): the two source value offsets and their weights, by
-    INTER_LINEAR's rule (AREA's when enlarging with ``area_mode``); 11-bit integer weights with
-    ``fixed_point``, else float32.
+    """Per destination value (dx·C + c; ``channels`` 1: per pixel, as the resize kernels take
+    it): the two source value offsets and their weights, by INTER_LINEAR's rule (AREA's when
+    enlarging with ``area_mode``); 11-bit integer weights with ``fixed_point``, else float32.
 
     Columns: left of the image → (0, weight 0); at or past the last → (W−1, 0).
     The second offset is clamped too (its weight is 0 there) so every read stays inside the row.
@@ -177,15 +177,62 @@ def _nearest_rows(rows, xofs, yofs, value_size, dst, y0, y1):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _horizontal_fixed(src, ofs0, ofs1, a0, a1, line):
-    for x in range(line.size):
-        line[x] = np.int32(src[ofs0[x]]) * a0[x] + np.int32(src[ofs1[x]]) * a1[x]
+def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
+    """One source row's integer sums ``src[o]·a0 + src[o + C]·a1`` per output value, the table
+    per output *pixel* (first tap's value offset ``o``, weights), the channels unrolled for 1, 3
+    and 4; past ``xmax`` the second tap lies outside the row with weight 0: one tap."""
+    n = xo.size
+    if C == 1:
+        for x in range(xmax):
+            o = xo[x]
+            line[x] = np.int32(src[o]) * a0[x] + np.int32(src[o + 1]) * a1[x]
+    elif C == 3:
+        for x in range(xmax):
+            o, d, w0, w1 = xo[x], 3 * x, a0[x], a1[x]
+            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 3]) * w1
+            line[d + 1] = np.int32(src[o + 1]) * w0 + np.int32(src[o + 4]) * w1
+            line[d + 2] = np.int32(src[o + 2]) * w0 + np.int32(src[o + 5]) * w1
+    elif C == 4:
+        for x in range(xmax):
+            o, d, w0, w1 = xo[x], 4 * x, a0[x], a1[x]
+            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 4]) * w1
+            line[d + 1] = np.int32(src[o + 1]) * w0 + np.int32(src[o + 5]) * w1
+            line[d + 2] = np.int32(src[o + 2]) * w0 + np.int32(src[o + 6]) * w1
+            line[d + 3] = np.int32(src[o + 3]) * w0 + np.int32(src[o + 7]) * w1
+    else:
+        for x in range(xmax):
+            o, w0, w1 = xo[x], a0[x], a1[x]
+            for c in range(C):
+                line[C * x + c] = np.int32(src[o + c]) * w0 + np.int32(src[o + C + c]) * w1
+    for x in range(xmax, n):
+        o, w0 = xo[x], a0[x]
+        for c in range(C):
+            line[C * x + c] = np.int32(src[o + c]) * w0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _horizontal_float(src, ofs0, ofs1, a0, a1, line):
-    for x in range(line.size):
-        line[x] = np.float32(src[ofs0[x]]) * a0[x] + np.float32(src[ofs1[x]]) * a1[x]
+def _horizontal_float(src, xo, a0, a1, xmax, C, line):
+    """``_horizontal_fixed`` in float32."""
+    n = xo.size
+    if C == 1:
+        for x in range(xmax):
+            o = xo[x]
+            line[x] = np.float32(src[o]) * a0[x] + np.float32(src[o + 1]) * a1[x]
+    elif C == 3:
+        for x in range(xmax):
+            o, d, w0, w1 = xo[x], 3 * x, a0[x], a1[x]
+            line[d] = np.float32(src[o]) * w0 + np.float32(src[o + 3]) * w1
+            line[d + 1] = np.float32(src[o + 1]) * w0 + np.float32(src[o + 4]) * w1
+            line[d + 2] = np.float32(src[o + 2]) * w0 + np.float32(src[o + 5]) * w1
+    else:
+        for x in range(xmax):
+            o, w0, w1 = xo[x], a0[x], a1[x]
+            for c in range(C):
+                line[C * x + c] = np.float32(src[o + c]) * w0 + np.float32(src[o + C + c]) * w1
+    for x in range(xmax, n):
+        o, w0 = xo[x], a0[x]
+        for c in range(C):
+            line[C * x + c] = np.float32(src[o + c]) * w0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -217,16 +264,16 @@ def _line_slots(r0, r1, tags):
 
 
 @njit(cache=True, nogil=True)
-def _linear_u8_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, dst, y0, y1):
-    n = ofs0.size
+def _linear_u8_rows(rows, xo, a0, a1, xmax, C, row0, row1, b0, b1, dst, y0, y1):
+    n = dst.shape[1]
     lines = np.empty((2, n), np.int32)
     tags = np.array([-1, -1])
     for y in range(y0, y1):
         s0, s1, new0, new1 = _line_slots(row0[y], row1[y], tags)
         if new0:
-            _horizontal_fixed(rows[row0[y]], ofs0, ofs1, a0, a1, lines[s0])
+            _horizontal_fixed(rows[row0[y]], xo, a0, a1, xmax, C, lines[s0])
         if new1:
-            _horizontal_fixed(rows[row1[y]], ofs0, ofs1, a0, a1, lines[s1])
+            _horizontal_fixed(rows[row1[y]], xo, a0, a1, xmax, C, lines[s1])
         l0 = lines[s0]
         l1 = lines[s1]
         w0 = np.int32(b0[y])
@@ -237,19 +284,19 @@ def _linear_u8_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, dst, y0, y1):
 
 
 @njit(cache=True, nogil=True)
-def _linear_float_rows(rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1, fixed, top, dst, y0, y1):
+def _linear_float_rows(rows, xo, a0, a1, xmax, C, row0, row1, b0, b1, fixed, top, dst, y0, y1):
     """Float32 weights and sums; with ``fixed``, float32 rows holding 8-bit values are resized
     by the uint8 rule instead (11-bit weights held in float32: the row sums, below 2²⁴, are
     exact), the results kept in float32."""
-    n = ofs0.size
+    n = dst.shape[1]
     lines = np.empty((2, n), np.float32)
     tags = np.array([-1, -1])
     for y in range(y0, y1):
         s0, s1, new0, new1 = _line_slots(row0[y], row1[y], tags)
         if new0:
-            _horizontal_float(rows[row0[y]], ofs0, ofs1, a0, a1, lines[s0])
+            _horizontal_float(rows[row0[y]], xo, a0, a1, xmax, C, lines[s0])
         if new1:
-            _horizontal_float(rows[row1[y]], ofs0, ofs1, a0, a1, lines[s1])
+            _horizontal_float(rows[row1[y]], xo, a0, a1, xmax, C, lines[s1])
         l0 = lines[s0]
         l1 = lines[s1]
         w0 = b0[y]
@@ -563,15 +610,17 @@ def _resize_bilinear(planes, out, area_mode, eight_bit=False, inv_scale=None):
     out_h, out_w, _ = out.shape
     fixed = eight_bit or planes.dtype == np.uint8
     fx, fy = _pair(inv_scale)
-    ofs0, ofs1, a0, a1 = linear_columns(W, out_w, C, area_mode, fixed, fx)
+    ofs0, ofs1, a0, a1 = linear_columns(W, out_w, 1, area_mode, fixed, fx)
+    xo = ofs0 * np.int32(C)                 # per output pixel; both taps inside the row up to xmax
+    xmax = int(np.count_nonzero(ofs1 > ofs0))
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed, fy)
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
     if planes.dtype == np.uint8:
-        run_in_strips(_linear_u8_rows, out.shape, rows, ofs0, ofs1, a0, a1, row0, row1, b0, b1,
+        run_in_strips(_linear_u8_rows, out.shape, rows, xo, a0, a1, xmax, C, row0, row1, b0, b1,
                       dst, min_values=MIN_VALUES_PER_STRIP)
     else:
         a0, a1, b0, b1 = (w.astype(np.float32, copy=False) for w in (a0, a1, b0, b1))   # (fixed: 11-bit)
-        run_in_strips(_linear_float_rows, out.shape, rows, ofs0, ofs1, a0, a1, row0, row1, b0,
+        run_in_strips(_linear_float_rows, out.shape, rows, xo, a0, a1, xmax, C, row0, row1, b0,
                       b1, fixed, _top(planes.dtype), dst, min_values=MIN_VALUES_PER_STRIP)
     return out
