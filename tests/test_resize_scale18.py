@@ -98,3 +98,19 @@ def test_cli_scale_is_fx_fy(tmp_path, interp):
                               "--interp", interp, "-o", str(out)], capture_output=True, timeout=600)
         assert run.returncode == 0, run.stderr.decode(errors="replace")
         assert_within_spec(read(out), fx_fy(image, s, interp), interp)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_nearest_strided_and_repeated_rows(dtype, channels):
+    """NEAREST's integer shrink (a strided read without the table) and its enlarging (a row
+    reading the same source row as the one above is copied), for every pixel size, by size
+    and by factor, on enough rows to be cut into strips."""
+    from imgkit.kernels.resize import resize_nearest
+    image = np.random.default_rng(7).integers(0, 255, (601, 803, channels)).astype(dtype)
+    for s in (0.5, 1 / 3, 0.25, 2.0, 1.6, 0.73):
+        size = (round(803 * s), round(601 * s))
+        for inv_scale, theirs in ((None, cv2.resize(image, size, interpolation=cv2.INTER_NEAREST)),
+                                  ((s, s), cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_NEAREST))):
+            ours = resize_nearest(image, *size, inv_scale=inv_scale)
+            assert np.array_equal(ours.reshape(theirs.shape), theirs), (s, inv_scale)
