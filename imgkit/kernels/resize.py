@@ -203,59 +203,64 @@ def _nearest_rows(rows, xofs, yofs, value_size, step, dst, y0, y1):
 def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
     """One source row's integer sums ``src[o]·a0 + src[o + C]·a1`` per output value, the table
     per output *pixel* (first tap's value offset ``o``, weights), the channels unrolled for 1, 3
-    and 4; past ``xmax`` the second tap lies outside the row with weight 0: one tap."""
+    and 4; past ``xmax`` the second tap lies outside the row with weight 0: one tap. Offsets are
+    unsigned (uint32 table, uint64 sums), so no read is tested for a negative index."""
     n = xo.size
+    u = np.uint64(1)
     if C == 1:
         for x in range(xmax):
-            o = xo[x]
-            line[x] = np.int32(src[o]) * a0[x] + np.int32(src[o + 1]) * a1[x]
+            o = np.uint64(xo[x])
+            line[x] = np.int32(src[o]) * a0[x] + np.int32(src[o + u]) * a1[x]
     elif C == 3:
         for x in range(xmax):
-            o, d, w0, w1 = xo[x], 3 * x, a0[x], a1[x]
-            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 3]) * w1
-            line[d + 1] = np.int32(src[o + 1]) * w0 + np.int32(src[o + 4]) * w1
-            line[d + 2] = np.int32(src[o + 2]) * w0 + np.int32(src[o + 5]) * w1
+            o, d, w0, w1 = np.uint64(xo[x]), 3 * x, a0[x], a1[x]
+            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 3 * u]) * w1
+            line[d + 1] = np.int32(src[o + u]) * w0 + np.int32(src[o + 4 * u]) * w1
+            line[d + 2] = np.int32(src[o + 2 * u]) * w0 + np.int32(src[o + 5 * u]) * w1
     elif C == 4:
         for x in range(xmax):
-            o, d, w0, w1 = xo[x], 4 * x, a0[x], a1[x]
-            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 4]) * w1
-            line[d + 1] = np.int32(src[o + 1]) * w0 + np.int32(src[o + 5]) * w1
-            line[d + 2] = np.int32(src[o + 2]) * w0 + np.int32(src[o + 6]) * w1
-            line[d + 3] = np.int32(src[o + 3]) * w0 + np.int32(src[o + 7]) * w1
+            o, d, w0, w1 = np.uint64(xo[x]), 4 * x, a0[x], a1[x]
+            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 4 * u]) * w1
+            line[d + 1] = np.int32(src[o + u]) * w0 + np.int32(src[o + 5 * u]) * w1
+            line[d + 2] = np.int32(src[o + 2 * u]) * w0 + np.int32(src[o + 6 * u]) * w1
+            line[d + 3] = np.int32(src[o + 3 * u]) * w0 + np.int32(src[o + 7 * u]) * w1
     else:
         for x in range(xmax):
-            o, w0, w1 = xo[x], a0[x], a1[x]
+            o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
             for c in range(C):
-                line[C * x + c] = np.int32(src[o + c]) * w0 + np.int32(src[o + C + c]) * w1
+                line[C * x + c] = (np.int32(src[o + np.uint64(c)]) * w0
+                                   + np.int32(src[o + np.uint64(C + c)]) * w1)
     for x in range(xmax, n):
-        o, w0 = xo[x], a0[x]
+        o, w0 = np.uint64(xo[x]), a0[x]
         for c in range(C):
-            line[C * x + c] = np.int32(src[o + c]) * w0
+            line[C * x + c] = np.int32(src[o + np.uint64(c)]) * w0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _horizontal_float(src, xo, a0, a1, xmax, C, line):
     """``_horizontal_fixed`` in float32."""
     n = xo.size
+    u = np.uint64(1)
     if C == 1:
         for x in range(xmax):
-            o = xo[x]
-            line[x] = np.float32(src[o]) * a0[x] + np.float32(src[o + 1]) * a1[x]
+            o = np.uint64(xo[x])
+            line[x] = np.float32(src[o]) * a0[x] + np.float32(src[o + u]) * a1[x]
     elif C == 3:
         for x in range(xmax):
-            o, d, w0, w1 = xo[x], 3 * x, a0[x], a1[x]
-            line[d] = np.float32(src[o]) * w0 + np.float32(src[o + 3]) * w1
-            line[d + 1] = np.float32(src[o + 1]) * w0 + np.float32(src[o + 4]) * w1
-            line[d + 2] = np.float32(src[o + 2]) * w0 + np.float32(src[o + 5]) * w1
+            o, d, w0, w1 = np.uint64(xo[x]), 3 * x, a0[x], a1[x]
+            line[d] = np.float32(src[o]) * w0 + np.float32(src[o + 3 * u]) * w1
+            line[d + 1] = np.float32(src[o + u]) * w0 + np.float32(src[o + 4 * u]) * w1
+            line[d + 2] = np.float32(src[o + 2 * u]) * w0 + np.float32(src[o + 5 * u]) * w1
     else:
         for x in range(xmax):
-            o, w0, w1 = xo[x], a0[x], a1[x]
+            o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
             for c in range(C):
-                line[C * x + c] = np.float32(src[o + c]) * w0 + np.float32(src[o + C + c]) * w1
+                line[C * x + c] = (np.float32(src[o + np.uint64(c)]) * w0
+                                   + np.float32(src[o + np.uint64(C + c)]) * w1)
     for x in range(xmax, n):
-        o, w0 = xo[x], a0[x]
+        o, w0 = np.uint64(xo[x]), a0[x]
         for c in range(C):
-            line[C * x + c] = np.float32(src[o + c]) * w0
+            line[C * x + c] = np.float32(src[o + np.uint64(c)]) * w0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -636,7 +641,7 @@ def _resize_bilinear(planes, out, area_mode, eight_bit=False, inv_scale=None):
     fixed = eight_bit or planes.dtype == np.uint8
     fx, fy = _pair(inv_scale)
     ofs0, ofs1, a0, a1 = linear_columns(W, out_w, 1, area_mode, fixed, fx)
-    xo = ofs0 * np.int32(C)                 # per output pixel; both taps inside the row up to xmax
+    xo = (ofs0 * C).astype(np.uint32)       # per output pixel; both taps inside the row up to xmax
     xmax = int(np.count_nonzero(ofs1 > ofs0))
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed, fy)
     rows = planes.reshape(H, W * C)
