@@ -114,3 +114,15 @@ def test_nearest_strided_and_repeated_rows(dtype, channels):
                                   ((s, s), cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_NEAREST))):
             ours = resize_nearest(image, *size, inv_scale=inv_scale)
             assert np.array_equal(ours.reshape(theirs.shape), theirs), (s, inv_scale)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_area_shrink_by_other_factors(dtype, channels):
+    """``resizeArea_`` (a non-integer shrink), whose colour column table is padded per pixel:
+    identical to cv2.resize for every channel count (float32: its float32 sums, same order)."""
+    image = np.random.default_rng(3).integers(0, 255, (301, 457, channels)).astype(dtype)
+    for s in (0.37, 0.73, 0.3, 0.6):
+        theirs = cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        ours = resize_area(image, theirs.shape[1], theirs.shape[0], inv_scale=(s, s))
+        assert np.array_equal(ours.reshape(theirs.shape), theirs), s

@@ -439,13 +439,16 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst,
 
 
 @njit(cache=True, nogil=True)
-def _area_general_rows(rows, xdst, xsrc, xalpha, ysrc, yalpha, ystarts, top, dst, y0, y1):
+def _area_general_rows(rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts, top, dst, y0, y1):
     """``resizeArea_``: each source row's overlap-weighted sums per destination value (``buf``),
     then the rows of a cell weighted and summed (``acc``), all float32 in OpenCV's order.
 
-    The column table is flat, one entry per (source value, destination value) pair, as
-    OpenCV's: one loop without the short, irregular inner loops that mispredict. A source row
-    shared by two destination rows keeps its ``buf`` (the same numbers either way)."""
+    The column table is either flat, one entry per (source value, destination value) pair, as
+    OpenCV's (``taps`` 0), or ``taps`` entries per destination *pixel* (its first value's
+    offset, weight), padded at the end with zero weights: a fixed inner loop summing into
+    registers, without the read-modify-write of ``buf`` per entry (``_area_columns`` picks).
+    Either sums each value's entries in OpenCV's order (a padded ``+ 0·w`` changes nothing).
+    A source row shared by two destination rows keeps its ``buf`` (the same numbers)."""
     n = dst.shape[1]
     buf = np.empty(n, np.float32)
     acc = np.empty(n, np.float32)
@@ -455,9 +458,12 @@ def _area_general_rows(rows, xdst, xsrc, xalpha, ysrc, yalpha, ystarts, top, dst
             if ysrc[j] != held:
                 held = ysrc[j]
                 src = rows[held]
-                buf[:] = 0
-                for k in range(xdst.size):
-                    buf[xdst[k]] += np.float32(src[xsrc[k]]) * xalpha[k]
+                if taps > 0:
+                    _area_cells(src, xsrc, xalpha, taps, C, buf)
+                else:
+                    buf[:] = 0
+                    for k in range(xdst.size):
+                        buf[xdst[k]] += np.float32(src[xsrc[k]]) * xalpha[k]
             beta = yalpha[j]
             if j == ystarts[y]:
                 for x in range(n):
@@ -472,6 +478,47 @@ def _area_general_rows(rows, xdst, xsrc, xalpha, ysrc, yalpha, ystarts, top, dst
         else:
             for x in range(n):
                 out[x] = acc[x]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _area_cells(src, xs, xw, taps, C, buf):
+    """``buf`` = one source row's sums per destination value, ``taps`` entries per destination
+    pixel (uint32 value offsets, float32 weights), first to last, the channels in registers
+    (colour images only: see ``_area_columns``)."""
+    u = np.uint64(1)
+    if C == 3:
+        for d in range(buf.size // 3):
+            a0 = a1 = a2 = np.float32(0)
+            for j in range(d * taps, (d + 1) * taps):
+                o, w = np.uint64(xs[j]), xw[j]
+                a0 += np.float32(src[o]) * w
+                a1 += np.float32(src[o + u]) * w
+                a2 += np.float32(src[o + 2 * u]) * w
+            buf[3 * d], buf[3 * d + 1], buf[3 * d + 2] = a0, a1, a2
+    else:
+        for d in range(buf.size // C):
+            for c in range(C):
+                a = np.float32(0)
+                for j in range(d * taps, (d + 1) * taps):
+                    a += np.float32(src[np.uint64(xs[j]) + np.uint64(c)]) * xw[j]
+                buf[C * d + c] = a
+
+
+def _area_columns(src, alpha, starts, channels):
+    """The column table of ``_area_general_rows``: for colour, padded per pixel ``(empty,
+    offsets, weights, taps)`` (4K BGR, 1 thread: 0.89× cv2's time at 0.37 where the flat loop
+    took 1.15×, 0.81× at 0.73 where it took 1.0×); for gray, where the padded loop measured
+    slower in the kernel (1.3× cv2's at 0.37, flat 1.16×), flat per value ``(destinations,
+    sources, weights, 0)``."""
+    if channels == 1:
+        return _per_value(src, alpha, starts, channels) + (0,)
+    counts = np.diff(starts)
+    taps = int(counts.max())
+    pad = taps - counts                     # each cell's entries, then copies of its last one
+    last = np.repeat(starts[1:] - 1, pad)
+    at = np.insert(np.arange(src.size), np.repeat(starts[1:], pad), last)
+    weights = np.insert(alpha, np.repeat(starts[1:], pad), np.float32(0))
+    return (np.empty(0, np.int32), (src[at] * channels).astype(np.uint32), weights.astype(np.float32), taps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -583,9 +630,9 @@ def _resize_area(planes, out, eight_bit=False, inv_scale=None):
             out[:full_h, :full_w] = core
             _area_cut_blocks(planes, kx, ky, full_w, full_h, out, eight_bit)
         return out
-    xdst, xsrc, xalpha = _per_value(*_area_table(W, out_w, scale_x), C)
+    xdst, xsrc, xalpha, taps = _area_columns(*_area_table(W, out_w, scale_x), C)
     ysrc, yalpha, ystarts = _area_table(H, out_h, scale_y)
-    run_in_strips(_area_general_rows, out.shape, rows, xdst, xsrc, xalpha, ysrc, yalpha, ystarts,
+    run_in_strips(_area_general_rows, out.shape, rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts,
                   _top(planes.dtype), dst, min_values=MIN_VALUES_PER_STRIP // 8)
     return out
 
