@@ -199,11 +199,11 @@ def _nearest_rows(rows, xofs, yofs, value_size, step, dst, y0, y1):
                     out[o + b] = src[s + b]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)       # called, not inlined: two call sites, one body to compile
 def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
     """One source row's integer sums ``src[o]·a0 + src[o + C]·a1`` per output value, the table
-    per output *pixel* (first tap's value offset ``o``, weights), the channels unrolled for 1, 3
-    and 4; past ``xmax`` the second tap lies outside the row with weight 0: one tap. Offsets are
+    per output *pixel* (first tap's value offset ``o``, weights), the channels unrolled for 1 and
+    3 (BGRA is filtered as BGR and alpha); past ``xmax`` the second tap lies outside the row with weight 0: one tap. Offsets are
     unsigned (uint32 table, uint64 sums), so no read is tested for a negative index."""
     n = xo.size
     u = np.uint64(1)
@@ -217,13 +217,6 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
             line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 3 * u]) * w1
             line[d + 1] = np.int32(src[o + u]) * w0 + np.int32(src[o + 4 * u]) * w1
             line[d + 2] = np.int32(src[o + 2 * u]) * w0 + np.int32(src[o + 5 * u]) * w1
-    elif C == 4:
-        for x in range(xmax):
-            o, d, w0, w1 = np.uint64(xo[x]), 4 * x, a0[x], a1[x]
-            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 4 * u]) * w1
-            line[d + 1] = np.int32(src[o + u]) * w0 + np.int32(src[o + 5 * u]) * w1
-            line[d + 2] = np.int32(src[o + 2 * u]) * w0 + np.int32(src[o + 6 * u]) * w1
-            line[d + 3] = np.int32(src[o + 3 * u]) * w0 + np.int32(src[o + 7 * u]) * w1
     else:
         for x in range(xmax):
             o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
@@ -236,7 +229,7 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
             line[C * x + c] = np.int32(src[o + np.uint64(c)]) * w0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)       # called, not inlined: two call sites, one body to compile
 def _horizontal_float(src, xo, a0, a1, xmax, C, line):
     """``_horizontal_fixed`` in float32."""
     n = xo.size
