@@ -2,7 +2,10 @@
 
 OpenCV's conventions (imgproc/src/resize.cpp), reproduced here step by step:
 
-- the scales are ``inv_scale = dst/src`` and ``scale = 1/inv_scale``, both in double;
+- the scales are ``inv_scale = dst/src`` (given a ``dsize``) or ``fx``/``fy`` (given factors:
+  the size is then ``round(src·fx)``, but the mapping uses ``fx`` itself; every kernel takes
+  ``inv_scale=(fx, fy)``) and ``scale = 1/inv_scale``, all in double; every rule below,
+  including the integer-factor tests, uses these scales, never the sizes;
 - NEAREST (``resizeNN``) takes source pixel ``min(floor(dx·scale), W−1)``: top-left sampling;
 - LINEAR (``resizeGeneric_`` with 2 taps) maps pixel centres,
   ``fx = (float)((dx+0.5)·scale − 0.5)``, ``sx = floor(fx)``, ``fx −= sx``; a column left of
@@ -17,7 +20,8 @@ OpenCV's conventions (imgproc/src/resize.cpp), reproduced here step by step:
 - an exact 2× shrink on both axes with LINEAR is handed to AREA;
 - AREA shrinking by integer factors (``resizeAreaFast_``) averages each block: the 2×2 blocks of
   1-, 3- and 4-channel integer images as ``(Σ + 2) >> 2``, every other block as
-  ``Σ·(float)(1/area)`` rounded half to even;
+  ``Σ·(float)(1/area)`` rounded half to even; a block cut by the border (a size rounded up
+  from a factor) is the mean of its pixels inside, ``(float)Σ / count``;
 - AREA shrinking by other factors (``resizeArea_``) weighs each source pixel by its overlap with
   the destination cell (``computeResizeAreaTab``), summing in float32 in OpenCV's order;
 - AREA enlarging (either axis) is LINEAR with another coordinate rule: ``sx = floor(dx·scale)``,
