@@ -1,7 +1,8 @@
 """Resizing with OpenCV's five interpolations, and Pillow-style anti-aliased shrinking.
 
-``resize`` matches ``cv2.resize`` given the same output size (its fixed-point paths on uint8,
-REFERENCE_NOTES §6). ``antialias=True`` widens the linear, cubic or Lanczos filter with the
+``resize`` matches ``cv2.resize`` (its fixed-point paths on uint8, REFERENCE_NOTES §6): given a
+size (width/height/fit) as ``cv2.resize(image, dsize)``, given a scale as ``cv2.resize(image,
+None, fx=scale, fy=scale)``, which maps pixels by the factor, not by the rounded size's ratio. ``antialias=True`` widens the linear, cubic or Lanczos filter with the
 shrink factor, as Pillow's ``Image.resize`` does, instead of OpenCV's fixed 2/4/8 taps that
 alias when shrinking.
 """
@@ -124,8 +125,9 @@ def shrink_on_load(params, size):
                          maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
                    Param("height", int, "Output height; alone, the width follows the aspect ratio.", minimum=1,
                          maximum=MAX_OUTPUT_PIXELS, metavar="PIXELS"),
-                   Param("scale", str, "Both sides times this factor, or N% (50% = 0.5), rounded; above 0 and at "
-                                       "most 46340 (a 1×1 image then stays below 2³¹ pixels).", parse=parse_scale,
+                   Param("scale", str, "Both sides times this factor, or N% (50% = 0.5), rounded, pixels mapped by "
+                                       "the factor (cv2.resize's fx/fy); above 0 and at most 46340 (a 1×1 image "
+                                       "then stays below 2³¹ pixels).", parse=parse_scale,
                          metavar="FACTOR"),
                    Param("fit", str, "WxH: the largest size inside this box, aspect ratio kept; WxH> the same, "
                                      "but an image already inside keeps its size; WxH^ the smallest size "
@@ -153,7 +155,8 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
         Output size; one alone keeps the aspect ratio. The result must have fewer than 2³¹
         pixels, as for ``cv2.resize``.
     scale : float or "N%", optional
-        Both sides times ``scale`` (rounded), in (0, 46340]; ``"50%"`` is 0.5.
+        Both sides times ``scale`` (rounded), in (0, 46340]; ``"50%"`` is 0.5. Pixels are mapped
+        by the factor, as ``cv2.resize(image, None, fx=scale, fy=scale)``.
     fit : "WxH", "WxH>", "WxH^" or (width, height[, flag]), optional
         The largest size inside that box with the image's aspect ratio; ``>``: only to shrink
         (an image inside the box keeps its size); ``^``: the smallest size covering the box.
@@ -165,8 +168,10 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
 
     Notes
     -----
-    The output size is resolved here, once, and both backends get it explicitly, so they map
-    pixels identically (OpenCV's ``fx``/``fy`` form would map by the factor, not the sizes).
+    The output size is resolved here, once, and both backends get it, with the factor when it
+    came from ``scale``: OpenCV then maps by ``1/scale``, not by the size ratio (on a 741×500
+    image, ``scale=0.5`` gives 370×250, read from every 2nd pixel, not every 741/370th).
+    Anti-aliased resizing is Pillow's, which takes a size only: the factor is not used there.
     """
     fit = None if fit is None else parse_fit("fit", fit)
     scale = None if scale is None else parse_scale("scale", scale)
@@ -176,7 +181,7 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
         result = image.copy()       # as cv2.resize (and Pillow) give an image its own size
     elif backend == "opencv":
         from ..reference import resize as reference
-        result = reference.resize(image, size, interp, antialias)
+        result = reference.resize(image, size, interp, antialias, scale)
     else:
         from ..kernels import resample, resize as kernels
         planes = as_planes(image)
@@ -186,7 +191,8 @@ def resize(image, *, width=None, height=None, scale=None, fit=None, interp="auto
             kernel = {"nearest": kernels.resize_nearest, "linear": kernels.resize_linear,
                       "area": kernels.resize_area, "cubic": resample.resize_cubic,
                       "lanczos": resample.resize_lanczos}[interp]
-            result = like_input(kernel(planes, size[0], size[1]), image)
+            inv_scale = None if scale is None else (scale, scale)
+            result = like_input(kernel(planes, size[0], size[1], inv_scale=inv_scale), image)
     return result.reshape((size[1], size[0]) + image.shape[2:])
 
 

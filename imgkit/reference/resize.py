@@ -8,10 +8,15 @@ FLAGS = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.
          "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}
 
 
-def resize(image, size, interp, antialias):
+def resize(image, size, interp, antialias, scale=None):
+    """``cv2.resize`` with ``dsize`` = ``size``, or with ``fx = fy = scale`` when given (OpenCV
+    then computes the same size but maps by the factor); Pillow, which takes a size only, for
+    ``antialias``."""
     if antialias:
         return pillow_resize(image, size, interp)
-    return cv2.resize(image, size, interpolation=FLAGS[interp])
+    if scale is None:
+        return cv2.resize(image, size, interpolation=FLAGS[interp])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=FLAGS[interp])
 
 
 def pillow_resize(image, size, interp):
