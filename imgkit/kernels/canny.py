@@ -242,9 +242,8 @@ def _sobel3(top, mid, bottom, C, l2, gx, gy, mag):
             v = _add32(_add32(_sub32(bl, tl), _sub32(br, tr)), _mul32(two, _sub32(bc, tc)))
             _store(x, u, v, l2, ox, oy, om)
     W = n // C
-    for i in range(n):
-        if C <= i < n - C:
-            continue
+    for j in range(min(2 * C, n)):      # the first and the last pixel's values only
+        i = j if j < C else n - 2 * C + j
         pixel, c = i // C, i % C
         left = max(pixel - 1, 0) * C + c
         right = min(pixel + 1, W - 1) * C + c
@@ -338,9 +337,8 @@ def _sobel3_l1(top, mid, bottom, C, ranks, out, sector):
             else:
                 o[x] = _or16(_or16(_shl16(m, np.int16(4)), rank[x]), _sector(u, v))
     W = n // C
-    for i in range(n):
-        if C <= i < n - C:
-            continue
+    for j in range(min(2 * C, n)):      # the first and the last pixel's values only
+        i = j if j < C else n - 2 * C + j
         pixel, c = i // C, i % C
         left = max(pixel - 1, 0) * C + c
         right = min(pixel + 1, W - 1) * C + c
@@ -496,14 +494,23 @@ def _entry(q, o):
 @njit(cache=True, nogil=True)
 def _push_edges(flat, words, start, end, offset, stack, n):
     """Push every map index ``start ≤ i < end`` labelled EDGE (``stack`` has room) with its
-    output index ``i - offset`` (one row), eight labels at a time: edges are sparse, and a
-    byte-by-byte scan cost a third of the NMS."""
+    output index ``i - offset`` (one row), 64 labels at a time: edges are sparse, and a
+    byte-by-byte scan cost a third of the NMS, one word at a time half the flood's 1 ms at 4K."""
     i = start
     while i < end and i & 7:
         if flat[i] == EDGE:
             stack[n] = _entry(i, i - offset)
             n += 1
         i += 1
+    while i + 64 <= end:        # 64 labels a test: a row holds few edges, often none in a block
+        k = i >> 3
+        if ((words[k] | words[k + 1] | words[k + 2] | words[k + 3] | words[k + 4] | words[k + 5] | words[k + 6]
+             | words[k + 7]) & EDGE_BITS):
+            for j in range(i, i + 64):
+                if flat[j] == EDGE:
+                    stack[n] = _entry(j, j - offset)
+                    n += 1
+        i += 64
     while i + 8 <= end:
         if words[i >> 3] & EDGE_BITS:
             for j in range(i, i + 8):
