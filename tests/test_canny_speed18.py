@@ -80,7 +80,8 @@ def test_every_output_pixel_is_written(monkeypatch):
         np.testing.assert_array_equal(result, cv2.Canny(image, low, high, apertureSize=aperture, L2gradient=l2))
 
 
-@pytest.mark.parametrize("low, high", [(-5, -1), (0, 0), (2040, 2040), (2039, 2041), (32767, 40000), (2.0 ** 31, 2.0 ** 31)])
+@pytest.mark.parametrize("low, high", [(-5, -1), (0, 0), (2040, 2040), (2039, 2041), (32767, 40000),
+                                       (2.0 ** 31, 2.0 ** 31)])
 def test_thresholds_clamped_to_int16_keep_their_meaning(low, high):
     """The int16 path clamps the thresholds to -1…32767; magnitudes are 0–2040, so every
     comparison keeps its outcome, at the edges of that range too."""

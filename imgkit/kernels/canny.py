@@ -2,33 +2,40 @@
 
 The steps after smoothing, as OpenCV orders them (REFERENCE_NOTES §3):
 
-1. ``_sobel3`` (aperture 3) or ``_wide_gradients`` (5 and 7): int16 Sobel dx and dy with
-   BORDER_REPLICATE (aperture 7: scaled by 1/16 and rounded half to even), the magnitude in
-   integers (L1 ``|dx|+|dy|`` or L2 ``dx²+dy²``) and, for colour, the channel with the largest
-   magnitude at each pixel (the first one on a tie).
-2. ``_non_max_suppression``: the direction is quantised with ``tan 22.5° ≈ 13573 / 2^15`` and
-   the pixel must beat its two neighbours across the edge, with OpenCV's exact ``>`` / ``>=``
-   rules; magnitudes outside the image are 0, so border pixels can be edges.
-3. ``_double_threshold``: candidate if ``m > low``, strong if ``m > high``.
+1. Gradients with BORDER_REPLICATE: for aperture 3 with L1 (cv2.Canny's default)
+   ``_sobel3_l1`` in int16, otherwise ``_sobel3`` (aperture 3, L2) or ``_wide_gradients`` (5
+   and 7; 7 scaled by 1/16 and rounded half to even) in int32; the magnitude in integers (L1
+   ``|dx|+|dy|`` or L2 ``dx²+dy²``) and, for colour, the channel with the largest magnitude at
+   each pixel (the first one on a tie).
+2. ``_suppress_l1`` / ``_non_max_suppression``: the direction is quantised with ``tan 22.5° ≈
+   13573 / 2^15`` (``_sector``) and the pixel must beat its two neighbours across the edge,
+   with OpenCV's exact ``>`` / ``>=`` rules; magnitudes outside the image are 0, so border
+   pixels can be edges.
+3. The double threshold, in the same loop: candidate if ``m > low``, strong if ``m > high``.
 4. ``_hysteresis``: an 8-connected flood from the strong pixels through the candidates.
 
-Why this shape: steps 1–3 run fused, row by row, on strips of rows shared between threads
-(``strips.run_in_strips``). Each strip keeps a ring of three rows of magnitudes and
-gradients (as OpenCV does), so no full-size dx, dy or magnitude image is ever made: the only
-full-size array is the edge map, one byte a pixel with a one-pixel frame, which the flood fill
-needs. Each strip then floods its own rows; a flood that would cross into a neighbouring
-strip stops there, and one sequential pass restarts it from the rows at the strip edges once
-every strip is done, so the result does not depend on how the rows were split. The channel
-count, the aperture and the norm are constants of the strip kernel (``edge_strip``): a first call
-compiles the gradient code of its own combination only (2 s instead of 4.6 s), and Numba's cache
-keeps each combination apart.
+Why this shape (OpenCV's own): steps 1–3 run fused, row by row, on strips of rows shared
+between threads (``strips.run_in_strips``). Each strip keeps a ring of three rows of
+magnitudes and directions, so no full-size dx, dy or magnitude image is ever made: the only
+full-size arrays are the edge map, one byte a pixel with a one-pixel frame, which the flood
+fill needs, and the output. The suppression writes each output row (255 on the strong pixels)
+and pushes the strong pixels on a stack; each strip then floods its own rows, setting the
+output as it goes, so there is no final pass over the map. A flood that would cross into a
+neighbouring strip stops there, and one sequential pass restarts it from the rows at the strip
+edges once every strip is done, so the result does not depend on how the rows were split. The
+channel count, the aperture and the norm are constants of the strip kernel (``edge_strip``): a
+first call compiles the gradient code of its own combination only, and Numba's cache keeps
+each combination apart.
 
-What made it fast (3840×2160 gray, aperture 3, 2 threads: ~6 ms against ~10–16 ms for
-cv2.Canny): inner loops without branches (the sector test selects its neighbours instead of
-branching on them), arithmetic kept in int32 where Numba would widen it to int64 and halve
-the vector lanes (``_add32`` & co.), aperture 3 computed straight from the three source rows,
-edge pixels found eight map bytes at a time, and no array reallocated inside a hot loop
-(Numba then counts references on every iteration, 10–50× slower).
+What made it fast (3840×2160 gray, aperture 3, L1, one thread: ~7.5 ms of CPU against ~18 ms
+for cv2.Canny; colour ~15 ms against ~115 ms): int16 lanes (16 a 256-bit vector) where the
+values fit, kept narrow by intrinsics (``_add16`` & co.; Numba widens integer arithmetic to
+int64); the sector test as one ``mulhi``; inner loops without branches, and with no select
+between loaded values (LLVM turned those into gathers of single lanes: the suppression tests
+every direction and selects the result, colour takes the max of packed keys); border pixels
+computed apart rather than by a loop that skips the rest of the row; edge pixels found 64
+map bytes at a time; no array reallocated inside a hot loop (Numba then counts references on
+every iteration, 10–50× slower).
 """
 
 from functools import lru_cache
