@@ -316,60 +316,60 @@ def _sector(u, v):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sobel3_l1(top, mid, bottom, C, ranks, out, sector):
+def _sobel3_l1(rows, top, mid, bottom, C, ranks, out, k, sectors):
     """Aperture 3 and L1 in int16, ``[1 2 1]ᵀ[-1 0 1]`` and its transpose straight from the
-    three source rows. Gray (C = 1): the magnitude ``|dx| + |dy|`` into ``out`` and the
-    ``_sector`` into ``sector``. Colour: one key a channel into ``out``, ``magnitude · 16 +
+    source rows ``top``, ``mid``, ``bottom`` of ``rows`` (H × W·C). Gray (C = 1): the magnitude
+    ``|dx| + |dy|`` into row ``k`` of the ring ``out`` (after its 0 column) and the ``_sector``
+    into row ``k`` of ``sectors``. Colour: one key a channel into ``out[0]``, ``magnitude · 16 +
     rank + sector`` (``ranks``: 8, 4, 0 for the channels 0, 1, 2), so that the largest key of a
     pixel is its strongest channel, the first one on a tie (``_strongest_l1``); magnitudes
-    ≤ 2040 leave the key below 2^15."""
-    n = out.size
+    ≤ 2040 leave the key below 2^15.
+
+    Rows are indexed, never sliced: a view a row cost a pair of atomic reference counts each,
+    ~0.4 µs a row in all (a fifth of a 1080p frame)."""
+    n = rows.shape[1]
     inner = n - 2 * C
-    if inner > 0:
-        t0, t1, t2 = top[0:inner], top[C:C + inner], top[2 * C:2 * C + inner]
-        m0, m2 = mid[0:inner], mid[2 * C:2 * C + inner]
-        b0, b1, b2 = bottom[0:inner], bottom[C:C + inner], bottom[2 * C:2 * C + inner]
-        o, rank, sec = out[C:C + inner], ranks[C:C + inner], sector[1:1 + inner]
-        for x in range(inner):
-            tl, tc, tr = np.int16(t0[x]), np.int16(t1[x]), np.int16(t2[x])
-            bl, bc, br = np.int16(b0[x]), np.int16(b1[x]), np.int16(b2[x])
-            d = _sub16(np.int16(m2[x]), np.int16(m0[x]))
-            u = _add16(_add16(_sub16(tr, tl), _sub16(br, bl)), _add16(d, d))
-            e = _sub16(bc, tc)
-            v = _add16(_add16(_sub16(bl, tl), _sub16(br, tr)), _add16(e, e))
-            m = _add16(_abs16(u), _abs16(v))
-            if C == 1:
-                o[x] = m
-                sec[x] = _sector(u, v)
-            else:
-                o[x] = _or16(_or16(_shl16(m, np.int16(4)), rank[x]), _sector(u, v))
+    for x in range(max(inner, 0)):
+        tl, tc, tr = np.int16(rows[top, x]), np.int16(rows[top, x + C]), np.int16(rows[top, x + 2 * C])
+        bl, bc, br = np.int16(rows[bottom, x]), np.int16(rows[bottom, x + C]), np.int16(rows[bottom, x + 2 * C])
+        d = _sub16(np.int16(rows[mid, x + 2 * C]), np.int16(rows[mid, x]))
+        u = _add16(_add16(_sub16(tr, tl), _sub16(br, bl)), _add16(d, d))
+        e = _sub16(bc, tc)
+        v = _add16(_add16(_sub16(bl, tl), _sub16(br, tr)), _add16(e, e))
+        m = _add16(_abs16(u), _abs16(v))
+        if C == 1:
+            out[k, x + 2] = m
+            sectors[k, x + 1] = _sector(u, v)
+        else:
+            out[0, x + C] = _or16(_or16(_shl16(m, np.int16(4)), ranks[x + C]), _sector(u, v))
     W = n // C
     for j in range(min(2 * C, n)):      # the first and the last pixel's values only
         i = j if j < C else n - 2 * C + j
         pixel, c = i // C, i % C
         left = max(pixel - 1, 0) * C + c
         right = min(pixel + 1, W - 1) * C + c
-        u = np.int16(np.int32(top[right]) - np.int32(top[left]) + np.int32(bottom[right]) - np.int32(bottom[left])
-                     + 2 * (np.int32(mid[right]) - np.int32(mid[left])))
-        v = np.int16(np.int32(bottom[left]) - np.int32(top[left]) + np.int32(bottom[right]) - np.int32(top[right])
-                     + 2 * (np.int32(bottom[i]) - np.int32(top[i])))
+        u = np.int16(np.int32(rows[top, right]) - np.int32(rows[top, left]) + np.int32(rows[bottom, right])
+                     - np.int32(rows[bottom, left]) + 2 * (np.int32(rows[mid, right]) - np.int32(rows[mid, left])))
+        v = np.int16(np.int32(rows[bottom, left]) - np.int32(rows[top, left]) + np.int32(rows[bottom, right])
+                     - np.int32(rows[top, right]) + 2 * (np.int32(rows[bottom, i]) - np.int32(rows[top, i])))
         m = _add16(_abs16(u), _abs16(v))
         if C == 1:
-            out[i] = m
-            sector[i] = _sector(u, v)
+            out[k, i + 1] = m
+            sectors[k, i] = _sector(u, v)
         else:
-            out[i] = _or16(_or16(_shl16(m, np.int16(4)), ranks[i]), _sector(u, v))
+            out[0, i] = _or16(_or16(_shl16(m, np.int16(4)), ranks[i]), _sector(u, v))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _strongest_l1(keys, mag, sector):
+def _strongest_l1(keys, mags, k, sectors):
     """Colour: per pixel, the largest of its three keys (``_sobel3_l1``) gives the magnitude
-    and sector of its strongest channel. A max rather than selects: a select between loaded
-    values became a load from selected addresses, a gather of single lanes (4× slower)."""
-    for x in range(mag.size):
-        key = max(max(keys[3 * x], keys[3 * x + 1]), keys[3 * x + 2])
-        mag[x] = _shr16(key, np.int16(4))
-        sector[x] = _and16(key, np.int16(3))
+    (into row ``k`` of the ring ``mags``) and sector of its strongest channel. A max rather
+    than selects: a select between loaded values became a load from selected addresses, a
+    gather of single lanes (4× slower)."""
+    for x in range(sectors.shape[1]):
+        key = max(max(keys[0, 3 * x], keys[0, 3 * x + 1]), keys[0, 3 * x + 2])
+        mags[k, x + 1] = _shr16(key, np.int16(4))
+        sectors[k, x] = _and16(key, np.int16(3))
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,49 +443,44 @@ def _non_max_suppression(up, mid, down, dx, dy, low, high, flat, words, start, e
 
 
 @njit(cache=True, nogil=True)
-def _suppress_l1(up, mid, down, sector, low, high, flat, words, start, edges, at, stack, n):
-    """``_non_max_suppression`` for aperture 3 and L1, in int16: the direction comes as the
-    ``_sector`` code of each pixel of the row, ``up``, ``mid``, ``down`` are int16 magnitudes
-    and ``low``, ``high`` the thresholds clamped to int16 (the magnitudes are 0–2040).
+def _suppress_l1(mags, up, mid, down, sectors, low, high, grid, image, y, flat, words, stack, n):
+    """``_non_max_suppression`` for aperture 3 and L1, in int16, of image row ``y``: rows
+    ``up``, ``mid``, ``down`` of the ring ``mags`` (int16 magnitudes padded with a 0 at each
+    end), the ``_sector`` codes in row ``mid`` of ``sectors``, ``low`` and ``high`` the
+    thresholds clamped to int16 (the magnitudes are 0–2040). Labels go to row ``y + 1`` of the
+    framed edge map ``grid`` (``flat`` and ``words`` are the same map in a line and as uint64,
+    for the push), 0 or 255 to row ``y`` of the output ``image``.
     Sixteen pixels a vector; a row with no edge pixel is not scanned for the push.
 
     (Skipping runs of 32 pixels none of which is above ``low``, as OpenCV skips them, made it
     slower: the vector loop's set-up and overlap checks, run each time, cost more than 32
     pixels.)"""
-    W = sector.size
-    flat[start - 1] = NOT_EDGE
-    flat[start + W] = NOT_EDGE
-    labels = flat[start:start + W]
-    out = edges[at:at + W]
-    if _suppress_run(up, mid, down, sector, low, high, labels, out, 0, W):
-        if n + W > stack.size:
-            stack = _grown(stack, n + W)
-        n = _push_edges(flat, words, start, start + W, start - at, stack, n)
-    return stack, n
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _suppress_run(up, mid, down, sector, low, high, labels, out, x0, count):
-    """Pixels ``x0 ≤ x < x0 + count`` of ``_suppress_l1``; whether one of them is an edge."""
+    W = sectors.shape[1]
+    grid[y + 1, 0] = NOT_EDGE
+    grid[y + 1, W + 1] = NOT_EDGE
     any_strong = False
-    for i in range(count):
-        x = x0 + i
-        m = mid[x + 1]
-        d = sector[x]
+    for x in range(W):
+        m = mags[mid, x + 1]
+        d = sectors[mid, x]
         # the four tests, then the sector's: a select between loaded neighbours became a load
         # from selected addresses, a gather of single lanes (3× slower)
-        across = (m > mid[x]) & (m >= mid[x + 2])
-        along = (m > up[x + 1]) & (m >= down[x + 1])
-        same = (m > up[x]) & (m > down[x + 2])
-        opposite = (m > up[x + 2]) & (m > down[x])
+        across = (m > mags[mid, x]) & (m >= mags[mid, x + 2])
+        along = (m > mags[up, x + 1]) & (m >= mags[down, x + 1])
+        same = (m > mags[up, x]) & (m > mags[down, x + 2])
+        opposite = (m > mags[up, x + 2]) & (m > mags[down, x])
         diagonal = same if d == DIAGONAL_SAME else opposite
         local_max = across if d == HORIZONTAL else (along if d == VERTICAL else diagonal)
         candidate = local_max & (m > low)
         strong = candidate & (m > high)
-        labels[x] = np.uint8(EDGE) if strong else (np.uint8(CANDIDATE) if candidate else np.uint8(NOT_EDGE))
-        out[x] = np.uint8(255) if strong else np.uint8(0)
+        grid[y + 1, x + 1] = np.uint8(EDGE) if strong else (np.uint8(CANDIDATE) if candidate else np.uint8(NOT_EDGE))
+        image[y, x] = np.uint8(255) if strong else np.uint8(0)
         any_strong |= strong
-    return any_strong
+    if any_strong:
+        if n + W > stack.size:
+            stack = _grown(stack, n + W)
+        start = (y + 1) * (W + 2) + 1
+        n = _push_edges(flat, words, start, start + W, start - y * W, stack, n)
+    return stack, n
 
 
 EDGE_BITS = np.uint64(0x0202020202020202)     # EDGE's bit in each byte of a word
@@ -596,9 +591,10 @@ def edge_strip(channels, aperture, l2):
         return _strip_l1(channels)
 
     @njit(cache=True, nogil=True)
-    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, seams, y0, y1):
+    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, grid, image, seams, y0, y1):
         """Steps 1–3 for rows ``y0 ≤ y < y1`` of the planes (``rows``: H × W·C) into the edge map
-        (padded by one, ``flat``: its values in a line) and the output (``edges``, flat), then
+        (padded by one, ``flat``: its values in a line; ``grid``: the same in 2-D, used by
+        ``_strip_l1`` only, as ``image``) and the output (``edges``, flat), then
         the flood within those rows; ``seams`` marks the strip's first and last rows for the
         final flood. They come reshaped from Python: a reshape here compiled ~0.07 s each."""
         C = channels
@@ -655,16 +651,17 @@ def _strip_l1(channels):
     """``edge_strip`` for aperture 3 and L1, every step in int16: a ring of three rows of
     magnitudes and one of sectors (``_sector``), so the suppression reads no dx or dy."""
     @njit(cache=True, nogil=True)
-    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, seams, y0, y1):
+    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, grid, image, seams, y0, y1):
         """As ``edge_strip``'s kernel (``smooth`` and ``deriv`` unused: the taps are [1 2 1]
-        and [-1 0 1]); ``low`` and ``high`` are clamped to int16, which keeps every comparison
+        and [-1 0 1]), with the edge map and the output as 2-D arrays too (``grid``,
+        ``image``); ``low`` and ``high`` are clamped to int16, which keeps every comparison
         with a magnitude of 0–2040 as it was."""
         C = channels
         H, W = rows.shape[0], rows.shape[1] // C
         stride = W + 2
         low16 = np.int16(min(max(low, -1), 32767))
         high16 = np.int16(min(max(high, -1), 32767))
-        keys = np.empty(W * C, np.int16)
+        keys = np.empty((1, W * C), np.int16)
         ranks = np.empty(W * C, np.int16)
         for i in range(W * C):
             ranks[i] = 8 - 4 * (i % C)
@@ -678,20 +675,18 @@ def _strip_l1(channels):
         for r in range(y0 - 1, y1 + 1):
             k = (r + 3) % 3
             if 0 <= r < H:
-                mag = mags[k, 1:W + 1]
-                top, mid, bottom = rows[ymap[r]], rows[ymap[r + 1]], rows[ymap[r + 2]]
                 if channels == 1:
-                    _sobel3_l1(top, mid, bottom, 1, ranks, mag, sectors[k])
+                    _sobel3_l1(rows, ymap[r], ymap[r + 1], ymap[r + 2], 1, ranks, mags, k, sectors)
                 else:
-                    _sobel3_l1(top, mid, bottom, 3, ranks, keys, sectors[k])
-                    _strongest_l1(keys, mag, sectors[k])
+                    _sobel3_l1(rows, ymap[r], ymap[r + 1], ymap[r + 2], 3, ranks, keys, k, sectors)
+                    _strongest_l1(keys, mags, k, sectors)
             else:       # a loop: np.zeros and slice assignment compiled ~0.3 s more
                 for x in range(1, W + 1):
                     mags[k, x] = 0
             y = r - 1
             if y >= y0:
-                stack, n = _suppress_l1(mags[(y + 2) % 3], mags[(y + 3) % 3], mags[k], sectors[(y + 3) % 3],
-                                        low16, high16, flat, words, (y + 1) * stride + 1, edges, y * W, stack, n)
+                stack, n = _suppress_l1(mags, (y + 2) % 3, (y + 3) % 3, k, sectors, low16, high16, grid, image, y,
+                                        flat, words, stack, n)
         seams[y0] = 1
         seams[y1 - 1] = 1
         _hysteresis(flat, stride, edges, stack, n, (y0 + 1) * stride, (y1 + 1) * stride)
@@ -738,7 +733,7 @@ def canny(planes, low, high, aperture=3, l2=False):
     out = np.empty((H, W), np.uint8)
     edges = out.reshape(H * W)
     run_in_strips(edge_strip(planes.shape[2], aperture, bool(l2)), planes.shape, planes.reshape(H, -1), smooth,
-                  deriv, ymap, np.int32(low), np.int32(high), buffer[:size], buffer.view(np.uint64), edges, seams,
-                  min_values=MIN_VALUES_PER_STRIP)
+                  deriv, ymap, np.int32(low), np.int32(high), buffer[:size], buffer.view(np.uint64), edges, edge_map,
+                  out, seams, min_values=MIN_VALUES_PER_STRIP)
     _join_strips(edge_map, buffer.view(np.uint64), edges, seams)     # ~30 µs at 4K: always
     return out
