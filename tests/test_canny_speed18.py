@@ -91,3 +91,19 @@ def test_thresholds_clamped_to_int16_keep_their_meaning(low, high):
     for picture in (image, random_image((33, 47), np.uint8, 3)):
         np.testing.assert_array_equal(imgkit.canny(picture, low, high, sigma=0),
                                       imgkit.canny(picture, low, high, sigma=0, backend="opencv"))
+
+
+def test_strips_of_one_row_are_still_joined(monkeypatch):
+    """The joining flood is skipped only when one strip ran (no strip began after row 0):
+    images split into strips of a row or two are still joined."""
+    import numba
+    monkeypatch.setattr(kernels, "MIN_VALUES_PER_STRIP", 8)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS >= 2 else 1)
+    try:
+        for seed, shape in enumerate([(2, 300), (3, 200), (2, 150, 3), (5, 90)]):
+            image = cv2.GaussianBlur(random_image(shape, np.uint8, seed), (3, 3), 0).reshape(shape)
+            for low, high in [(5, 300), (20, 500)]:
+                np.testing.assert_array_equal(imgkit.canny(image, low, high, sigma=0), cv2.Canny(image, low, high))
+    finally:
+        numba.set_num_threads(threads)
