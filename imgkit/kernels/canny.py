@@ -2,38 +2,47 @@
 
 The steps after smoothing, as OpenCV orders them (REFERENCE_NOTES §3):
 
-1. ``_sobel3`` (aperture 3) or ``_wide_gradients`` (5 and 7): int16 Sobel dx and dy with
-   BORDER_REPLICATE (aperture 7: scaled by 1/16 and rounded half to even), the magnitude in
-   integers (L1 ``|dx|+|dy|`` or L2 ``dx²+dy²``) and, for colour, the channel with the largest
-   magnitude at each pixel (the first one on a tie).
-2. ``_non_max_suppression``: the direction is quantised with ``tan 22.5° ≈ 13573 / 2^15`` and
-   the pixel must beat its two neighbours across the edge, with OpenCV's exact ``>`` / ``>=``
-   rules; magnitudes outside the image are 0, so border pixels can be edges.
-3. ``_double_threshold``: candidate if ``m > low``, strong if ``m > high``.
+1. Gradients with BORDER_REPLICATE: for aperture 3 with L1 (cv2.Canny's default)
+   ``_sobel3_l1`` in int16, otherwise ``_sobel3`` (aperture 3, L2) or ``_wide_gradients`` (5
+   and 7; 7 scaled by 1/16 and rounded half to even) in int32; the magnitude in integers (L1
+   ``|dx|+|dy|`` or L2 ``dx²+dy²``) and, for colour, the channel with the largest magnitude at
+   each pixel (the first one on a tie).
+2. ``_suppress_l1`` / ``_non_max_suppression``: the direction is quantised with ``tan 22.5° ≈
+   13573 / 2^15`` (``_sector``) and the pixel must beat its two neighbours across the edge,
+   with OpenCV's exact ``>`` / ``>=`` rules; magnitudes outside the image are 0, so border
+   pixels can be edges.
+3. The double threshold, in the same loop: candidate if ``m > low``, strong if ``m > high``.
 4. ``_hysteresis``: an 8-connected flood from the strong pixels through the candidates.
 
-Why this shape: steps 1–3 run fused, row by row, on strips of rows shared between threads
-(``strips.run_in_strips``). Each strip keeps a ring of three rows of magnitudes and
-gradients (as OpenCV does), so no full-size dx, dy or magnitude image is ever made: the only
-full-size array is the edge map, one byte a pixel with a one-pixel frame, which the flood fill
-needs. Each strip then floods its own rows; a flood that would cross into a neighbouring
-strip stops there, and one sequential pass restarts it from the rows at the strip edges once
-every strip is done, so the result does not depend on how the rows were split. The channel
-count, the aperture and the norm are constants of the strip kernel (``edge_strip``): a first call
-compiles the gradient code of its own combination only (2 s instead of 4.6 s), and Numba's cache
-keeps each combination apart.
+Why this shape (OpenCV's own): steps 1–3 run fused, row by row, on strips of rows shared
+between threads (``strips.run_in_strips``). Each strip keeps a ring of three rows of
+magnitudes and directions, so no full-size dx, dy or magnitude image is ever made: the only
+full-size arrays are the edge map, one byte a pixel with a one-pixel frame, which the flood
+fill needs, and the output. The suppression writes each output row (255 on the strong pixels)
+and pushes the strong pixels on a stack; each strip then floods its own rows, setting the
+output as it goes, so there is no final pass over the map. A flood that would cross into a
+neighbouring strip stops there, and one sequential pass restarts it from the rows at the strip
+edges once every strip is done (when more than one ran), so the result does not depend on how the rows were split. The
+channel count, the aperture and the norm are constants of the strip kernel (``edge_strip``): a
+first call compiles the gradient code of its own combination only, and Numba's cache keeps
+each combination apart.
 
-What made it fast (3840×2160 gray, aperture 3, 2 threads: ~6 ms against ~10–16 ms for
-cv2.Canny): inner loops without branches (the sector test selects its neighbours instead of
-branching on them), arithmetic kept in int32 where Numba would widen it to int64 and halve
-the vector lanes (``_add32`` & co.), aperture 3 computed straight from the three source rows,
-edge pixels found eight map bytes at a time, and no array reallocated inside a hot loop
-(Numba then counts references on every iteration, 10–50× slower).
+What made it fast (3840×2160 gray, aperture 3, L1, one thread: ~7 ms of CPU against ~18 ms
+for cv2.Canny; colour ~14 ms against ~114 ms): int16 lanes (16 a 256-bit vector) where the
+values fit, kept narrow by intrinsics (``_add16`` & co.; Numba widens integer arithmetic to
+int64); the sector test as one ``mulhi``; inner loops without branches, and with no select
+between loaded values (LLVM turned those into gathers of single lanes: the suppression tests
+every direction and selects the result, colour takes the max of packed keys); border pixels
+computed apart rather than by a loop that skips the rest of the row; rows indexed rather
+than sliced (each view costs atomic reference counts); edge pixels found eight map bytes at
+a time; no array reallocated inside a hot loop (Numba then counts references on every
+iteration, 10–50× slower).
 """
 
 from functools import lru_cache
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
@@ -44,7 +53,9 @@ from .strips import run_in_strips
 
 TG22 = 13573            # round(tan(22.5°) · 2^15), OpenCV's CANNY_SHIFT = 15
 NOT_EDGE, CANDIDATE, EDGE = 0, 1, 2
+HORIZONTAL, VERTICAL, DIAGONAL_SAME, DIAGONAL_OPPOSITE = (np.int16(code) for code in range(4))
 MIN_VALUES_PER_STRIP = 1 << 17
+FIRST_ROW, LAST_ROW = 1, 2      # a strip's marks in ``seams``
 
 
 def integer_thresholds(low, high, aperture, l2):
@@ -82,6 +93,31 @@ def _int32_op(name):
 
 
 _add32, _sub32, _mul32, _shl32 = (_int32_op(name) for name in ("add", "sub", "mul", "shl"))
+
+
+def _int16_op(name, flags=("nsw",)):
+    """The int16 twin of ``_int32_op``: aperture 3 with L1 fits int16 (|dx|, |dy| ≤ 1020, the
+    magnitude ≤ 2040), so its loops run 16 pixels a 256-bit vector instead of 8."""
+    def typer(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            return getattr(builder, name)(args[0], args[1], flags=list(flags))
+        return types.int16(types.int16, types.int16), codegen
+    typer.__name__ = f"_{name.strip('_')}16"
+    return intrinsic(typer)
+
+
+_add16, _sub16, _shl16 = (_int16_op(name) for name in ("add", "sub", "shl"))
+_or16, _and16, _shr16 = (_int16_op(name, ()) for name in ("or_", "and_", "ashr"))
+
+
+@intrinsic
+def _mulhi16(typingctx, a, b):
+    """``(a · b) >> 16`` of two int16 (one ``vpmulhw`` a vector)."""
+    def codegen(context, builder, signature, args):
+        wide = ir.IntType(32)
+        product = builder.mul(builder.sext(args[0], wide), builder.sext(args[1], wide), flags=["nsw"])
+        return builder.trunc(builder.ashr(product, ir.Constant(wide, 16)), ir.IntType(16))
+    return types.int16(types.int16, types.int16), codegen
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,9 +251,8 @@ def _sobel3(top, mid, bottom, C, l2, gx, gy, mag):
             v = _add32(_add32(_sub32(bl, tl), _sub32(br, tr)), _mul32(two, _sub32(bc, tc)))
             _store(x, u, v, l2, ox, oy, om)
     W = n // C
-    for i in range(n):
-        if C <= i < n - C:
-            continue
+    for j in range(min(2 * C, n)):      # the first and the last pixel's values only
+        i = j if j < C else n - 2 * C + j
         pixel, c = i // C, i % C
         left = max(pixel - 1, 0) * C + c
         right = min(pixel + 1, W - 1) * C + c
@@ -258,6 +293,87 @@ def _wide_gradients(rows, ymap, y, smooth, deriv, C, scaled, l2, vs, vd, gx, gy,
     _horizontal(vs, vd, smooth, deriv, C, scaled, l2, gx, gy, mag)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _abs16(v):
+    return _sub16(np.int16(0), v) if v < 0 else v
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sector(u, v):
+    """OpenCV's direction of the gradient (u, v) as a code for ``_suppress_l1``: HORIZONTAL if
+    ``|v|·2^15 < |u|·TG22``, VERTICAL if ``|v|·2^15 > |u|·(TG22 + 2^16)``, else DIAGONAL_SAME
+    (u and v of one sign, 0 counting as positive) or DIAGONAL_OPPOSITE.
+
+    In int16: ``|u|·TG22 / 2^15`` is never a whole number for 0 < |u| < 2^15 (TG22 is odd), so
+    the tests become ``|v| ≤ t`` and ``|v| > 2|u| + t`` with ``t = ⌊|u|·TG22 / 2^15⌋`` (one
+    ``mulhi`` by ``2·TG22``). Only u = v = 0 is sorted otherwise (horizontal, not diagonal),
+    and its magnitude 0 is never a local maximum, so it cannot matter.
+    """
+    ax = _abs16(u)
+    ay = _abs16(v)
+    t = _mulhi16(ax, np.int16(2 * TG22))
+    same = (u < 0) == (v < 0)
+    diagonal = DIAGONAL_SAME if same else DIAGONAL_OPPOSITE
+    return HORIZONTAL if ay <= t else (VERTICAL if ay > _add16(_add16(ax, ax), t) else diagonal)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sobel3_l1(rows, top, mid, bottom, C, ranks, out, k, sectors):
+    """Aperture 3 and L1 in int16, ``[1 2 1]ᵀ[-1 0 1]`` and its transpose straight from the
+    source rows ``top``, ``mid``, ``bottom`` of ``rows`` (H × W·C). Gray (C = 1): the magnitude
+    ``|dx| + |dy|`` into row ``k`` of the ring ``out`` (after its 0 column) and the ``_sector``
+    into row ``k`` of ``sectors``. Colour: one key a channel into ``out[0]``, ``magnitude · 16 +
+    rank + sector`` (``ranks``: 8, 4, 0 for the channels 0, 1, 2), so that the largest key of a
+    pixel is its strongest channel, the first one on a tie (``_strongest_l1``); magnitudes
+    ≤ 2040 leave the key below 2^15.
+
+    Rows are indexed, never sliced: a view a row cost a pair of atomic reference counts each,
+    ~0.4 µs a row in all (a fifth of a 1080p frame)."""
+    n = rows.shape[1]
+    inner = n - 2 * C
+    for x in range(max(inner, 0)):
+        tl, tc, tr = np.int16(rows[top, x]), np.int16(rows[top, x + C]), np.int16(rows[top, x + 2 * C])
+        bl, bc, br = np.int16(rows[bottom, x]), np.int16(rows[bottom, x + C]), np.int16(rows[bottom, x + 2 * C])
+        d = _sub16(np.int16(rows[mid, x + 2 * C]), np.int16(rows[mid, x]))
+        u = _add16(_add16(_sub16(tr, tl), _sub16(br, bl)), _add16(d, d))
+        e = _sub16(bc, tc)
+        v = _add16(_add16(_sub16(bl, tl), _sub16(br, tr)), _add16(e, e))
+        m = _add16(_abs16(u), _abs16(v))
+        if C == 1:
+            out[k, x + 2] = m
+            sectors[k, x + 1] = _sector(u, v)
+        else:
+            out[0, x + C] = _or16(_or16(_shl16(m, np.int16(4)), ranks[x + C]), _sector(u, v))
+    W = n // C
+    for j in range(min(2 * C, n)):      # the first and the last pixel's values only
+        i = j if j < C else n - 2 * C + j
+        pixel, c = i // C, i % C
+        left = max(pixel - 1, 0) * C + c
+        right = min(pixel + 1, W - 1) * C + c
+        u = np.int16(np.int32(rows[top, right]) - np.int32(rows[top, left]) + np.int32(rows[bottom, right])
+                     - np.int32(rows[bottom, left]) + 2 * (np.int32(rows[mid, right]) - np.int32(rows[mid, left])))
+        v = np.int16(np.int32(rows[bottom, left]) - np.int32(rows[top, left]) + np.int32(rows[bottom, right])
+                     - np.int32(rows[top, right]) + 2 * (np.int32(rows[bottom, i]) - np.int32(rows[top, i])))
+        m = _add16(_abs16(u), _abs16(v))
+        if C == 1:
+            out[k, i + 1] = m
+            sectors[k, i] = _sector(u, v)
+        else:
+            out[0, i] = _or16(_or16(_shl16(m, np.int16(4)), ranks[i]), _sector(u, v))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _strongest_l1(keys, mags, k, sectors):
+    """Colour: per pixel, the largest of its three keys (``_sobel3_l1``) gives the magnitude
+    (into row ``k`` of the ring ``mags``) and sector of its strongest channel. A max rather
+    than selects: a select between loaded values became a load from selected addresses, a
+    gather of single lanes (4× slower)."""
+    for x in range(sectors.shape[1]):
+        key = max(max(keys[0, 3 * x], keys[0, 3 * x + 1]), keys[0, 3 * x + 2])
+        mags[k, x + 1] = _shr16(key, np.int16(4))
+        sectors[k, x] = _and16(key, np.int16(3))
+
+
 # --------------------------------------------------------------------------------------------
 # 2–3. Non-maximum suppression and the double threshold, one row
 # --------------------------------------------------------------------------------------------
@@ -270,11 +386,13 @@ def _double_threshold(m, low, high, local_max):
 
 
 @njit(cache=True, nogil=True)
-def _non_max_suppression(up, mid, down, dx, dy, low, high, flat, words, start, stack, n):
+def _non_max_suppression(up, mid, down, dx, dy, low, high, flat, words, start, edges, at, stack, n):
     """Classify one row: ``flat[start:start + W]`` (a row of the edge map, whose frame is
-    ``start - 1`` and ``start + W``) gets NOT_EDGE / CANDIDATE / EDGE, and the flat index of
-    each edge pixel is pushed on ``stack``. ``words``: the same map as uint64, for the push.
-    ``up``, ``mid``, ``down``: magnitudes padded with a 0 at each end. Returns (stack, n).
+    ``start - 1`` and ``start + W``) gets NOT_EDGE / CANDIDATE / EDGE, the same row of the
+    output (``edges[at:at + W]``) 255 on EDGE and 0 elsewhere, and each edge pixel is pushed on
+    ``stack`` (``_push_edges``).
+    ``words``: the same map as uint64, for the push. ``up``, ``mid``, ``down``: magnitudes
+    padded with a 0 at each end. Returns (stack, n).
 
     OpenCV's sector test: ``|dy|·2^15 < |dx|·TG22`` is horizontal (left/right neighbours),
     ``|dy|·2^15 > |dx|·(TG22 + 2^16)`` vertical (up/down), anything else diagonal, towards
@@ -291,6 +409,7 @@ def _non_max_suppression(up, mid, down, dx, dy, low, high, flat, words, start, s
     flat[start - 1] = NOT_EDGE
     flat[start + W] = NOT_EDGE
     labels = flat[start:start + W]
+    out = edges[at:at + W]
     up_l, up_c, up_r = up[0:W], up[1:W + 1], up[2:W + 2]
     mid_l, mid_c, mid_r = mid[0:W], mid[1:W + 1], mid[2:W + 2]
     down_l, down_c, down_r = down[0:W], down[1:W + 1], down[2:W + 2]
@@ -317,36 +436,87 @@ def _non_max_suppression(up, mid, down, dx, dy, low, high, flat, words, start, s
         label = _double_threshold(m, low, high, local_max)
         strong = _add32(strong, np.int32(label == EDGE))
         labels[x] = label
+        out[x] = 255 if label == EDGE else 0
     if strong:
         if n + strong > stack.size:
             stack = _grown(stack, n + strong)
-        n = _push_edges(flat, words, start, start + W, stack, n)
+        n = _push_edges(flat, words, start, start + W, start - at, stack, n)
+    return stack, n
+
+
+@njit(cache=True, nogil=True)
+def _suppress_l1(mags, up, mid, down, sectors, low, high, grid, image, y, flat, words, stack, n):
+    """``_non_max_suppression`` for aperture 3 and L1, in int16, of image row ``y``: rows
+    ``up``, ``mid``, ``down`` of the ring ``mags`` (int16 magnitudes padded with a 0 at each
+    end), the ``_sector`` codes in row ``mid`` of ``sectors``, ``low`` and ``high`` the
+    thresholds clamped to int16 (the magnitudes are 0–2040). Labels go to row ``y + 1`` of the
+    framed edge map ``grid`` (``flat`` and ``words`` are the same map in a line and as uint64,
+    for the push), 0 or 255 to row ``y`` of the output ``image``.
+    Sixteen pixels a vector; a row with no edge pixel is not scanned for the push.
+
+    (Skipping runs of 32 pixels none of which is above ``low``, as OpenCV skips them, made it
+    slower: the vector loop's set-up and overlap checks, run each time, cost more than 32
+    pixels.)"""
+    W = sectors.shape[1]
+    grid[y + 1, 0] = NOT_EDGE
+    grid[y + 1, W + 1] = NOT_EDGE
+    any_strong = False
+    for x in range(W):
+        m = mags[mid, x + 1]
+        d = sectors[mid, x]
+        # the four tests, then the sector's: a select between loaded neighbours became a load
+        # from selected addresses, a gather of single lanes (3× slower)
+        across = (m > mags[mid, x]) & (m >= mags[mid, x + 2])
+        along = (m > mags[up, x + 1]) & (m >= mags[down, x + 1])
+        same = (m > mags[up, x]) & (m > mags[down, x + 2])
+        opposite = (m > mags[up, x + 2]) & (m > mags[down, x])
+        diagonal = same if d == DIAGONAL_SAME else opposite
+        local_max = across if d == HORIZONTAL else (along if d == VERTICAL else diagonal)
+        candidate = local_max & (m > low)
+        strong = candidate & (m > high)
+        grid[y + 1, x + 1] = np.uint8(EDGE) if strong else (np.uint8(CANDIDATE) if candidate else np.uint8(NOT_EDGE))
+        image[y, x] = np.uint8(255) if strong else np.uint8(0)
+        any_strong |= strong
+    if any_strong:
+        if n + W > stack.size:
+            stack = _grown(stack, n + W)
+        start = (y + 1) * (W + 2) + 1
+        n = _push_edges(flat, words, start, start + W, start - y * W, stack, n)
     return stack, n
 
 
 EDGE_BITS = np.uint64(0x0202020202020202)     # EDGE's bit in each byte of a word
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _entry(q, o):
+    """A stack entry: the map index ``q`` and the output index ``o`` of one pixel, packed in one
+    int64 (both below 2^31), so the flood writes the output without dividing by a stride."""
+    return (q << 32) | o
+
+
 @njit(cache=True, nogil=True)
-def _push_edges(flat, words, start, end, stack, n):
-    """Push every flat index ``start ≤ i < end`` labelled EDGE (``stack`` has room), eight
-    labels at a time: edges are sparse, and a byte-by-byte scan cost a third of the NMS."""
+def _push_edges(flat, words, start, end, offset, stack, n):
+    """Push every map index ``start ≤ i < end`` labelled EDGE (``stack`` has room) with its
+    output index ``i - offset`` (one row), eight labels at a time: edges are sparse, and a
+    byte-by-byte scan cost a third of the NMS. (Blocks of 64 labels gained nothing measurable
+    and compiled 0.27 s more.)"""
     i = start
     while i < end and i & 7:
         if flat[i] == EDGE:
-            stack[n] = i
+            stack[n] = _entry(i, i - offset)
             n += 1
         i += 1
     while i + 8 <= end:
         if words[i >> 3] & EDGE_BITS:
             for j in range(i, i + 8):
                 if flat[j] == EDGE:
-                    stack[n] = j
+                    stack[n] = _entry(j, j - offset)
                     n += 1
         i += 8
     while i < end:
         if flat[i] == EDGE:
-            stack[n] = i
+            stack[n] = _entry(i, i - offset)
             n += 1
         i += 1
     return n
@@ -365,30 +535,35 @@ def _grown(stack, need):
 # --------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _hysteresis(flat, stride, stack, n, lo, hi):
-    """Flood from the EDGE pixels on ``stack`` through 8-connected CANDIDATEs, only into flat
+def _hysteresis(flat, stride, edges, stack, n, lo, hi):
+    """Flood from the EDGE pixels on ``stack`` through 8-connected CANDIDATEs, only into map
     indices ``lo ≤ q < hi`` (a strip's rows); the frame of NOT_EDGE stops it at the image edge.
-    Returns the stack, grown if the flood needed it."""
+    Each pixel reached is set to 255 in ``edges`` (the flat output) too. Returns the stack,
+    grown if the flood needed it."""
     while True:
-        n = _flood(flat, stride, stack, n, lo, hi)
+        n = _flood(flat, stride, edges, stack, n, lo, hi)
         if n == 0:
             return stack
         stack = _grown(stack, 2 * stack.size)
 
 
 @njit(cache=True, nogil=True)
-def _flood(flat, stride, stack, n, lo, hi):
+def _flood(flat, stride, edges, stack, n, lo, hi):
     """The flood itself, until the stack is empty or too full for one more pixel's neighbours.
     (Growing the stack inside this loop made Numba count references on every iteration: 10×
-    slower.)"""
+    slower.) A neighbour's output index is its map index's offset less 2 a row (the frame)."""
+    width = stride - 2
     while n > 0 and n + 8 <= stack.size:
         n -= 1
-        p = stack[n]
-        for q in (p - stride - 1, p - stride, p - stride + 1, p - 1, p + 1,
-                  p + stride - 1, p + stride, p + stride + 1):
+        p = stack[n] >> 32
+        o = stack[n] & 0xFFFFFFFF
+        for q, r in ((p - stride - 1, o - width - 1), (p - stride, o - width), (p - stride + 1, o - width + 1),
+                     (p - 1, o - 1), (p + 1, o + 1),
+                     (p + stride - 1, o + width - 1), (p + stride, o + width), (p + stride + 1, o + width + 1)):
             if lo <= q < hi and flat[q] == CANDIDATE:     # rows of other strips: not read
                 flat[q] = EDGE
-                stack[n] = q
+                edges[r] = 255
+                stack[n] = _entry(q, r)
                 n += 1
     return n
 
@@ -403,14 +578,19 @@ def edge_strip(channels, aperture, l2):
 
     They are constants of its code (closure variables, which Numba's cache keys on), so Numba
     prunes the gradient code of the other eleven combinations before compiling it: a first
-    call compiles one, not all of them (a cold canny: ~2 s of compilation less).
+    call compiles one, not all of them (a cold canny: ~2 s of compilation less). Aperture 3
+    with L1 (cv2.Canny's default) runs in int16 (``_strip_l1``), the others in int32.
     """
+    if aperture == 3 and not l2:
+        return _strip_l1(channels)
+
     @njit(cache=True, nogil=True)
-    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, seams, y0, y1):
+    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, grid, image, seams, y0, y1):
         """Steps 1–3 for rows ``y0 ≤ y < y1`` of the planes (``rows``: H × W·C) into the edge map
-        (padded by one, ``flat``: its values in a line), then the flood within those rows;
-        ``seams`` marks the strip's first and last rows for the final flood. Both come reshaped
-        from Python: a reshape here compiled ~0.07 s each."""
+        (padded by one, ``flat``: its values in a line; ``grid``: the same in 2-D, used by
+        ``_strip_l1`` only, as ``image``) and the output (``edges``, flat), then
+        the flood within those rows; ``seams`` marks the strip's first and last rows for the
+        final flood. They come reshaped from Python: a reshape here compiled ~0.07 s each."""
         C = channels
         H, W = rows.shape[0], rows.shape[1] // C
         half = aperture // 2
@@ -454,43 +634,81 @@ def edge_strip(channels, aperture, l2):
             if y >= y0:
                 stack, n = _non_max_suppression(mags[(y + 2) % 3], mags[(y + 3) % 3], mags[k],
                                                 dxs[(y + 3) % 3], dys[(y + 3) % 3], low, high,
-                                                flat, words, (y + 1) * stride + 1, stack, n)
-        seams[y0] = 1
-        seams[y1 - 1] = 1
-        _hysteresis(flat, stride, stack, n, (y0 + 1) * stride, (y1 + 1) * stride)
+                                                flat, words, (y + 1) * stride + 1, edges, y * W, stack, n)
+        seams[y0] |= FIRST_ROW
+        seams[y1 - 1] |= LAST_ROW
+        _hysteresis(flat, stride, edges, stack, n, (y0 + 1) * stride, (y1 + 1) * stride)
     return kernel
 
 
-def _join_strips(edge_map, words, seams):
+def _strip_l1(channels):
+    """``edge_strip`` for aperture 3 and L1, every step in int16: a ring of three rows of
+    magnitudes and one of sectors (``_sector``), so the suppression reads no dx or dy."""
+    @njit(cache=True, nogil=True)
+    def kernel(rows, smooth, deriv, ymap, low, high, flat, words, edges, grid, image, seams, y0, y1):
+        """As ``edge_strip``'s kernel (``smooth`` and ``deriv`` unused: the taps are [1 2 1]
+        and [-1 0 1]), with the edge map and the output as 2-D arrays too (``grid``,
+        ``image``); ``low`` and ``high`` are clamped to int16, which keeps every comparison
+        with a magnitude of 0–2040 as it was."""
+        C = channels
+        H, W = rows.shape[0], rows.shape[1] // C
+        stride = W + 2
+        low16 = np.int16(min(max(low, -1), 32767))
+        high16 = np.int16(min(max(high, -1), 32767))
+        keys = np.empty((1, W * C), np.int16)
+        ranks = np.empty(W * C, np.int16)
+        for i in range(W * C):
+            ranks[i] = 8 - 4 * (i % C)
+        sectors = np.empty((3, W), np.int16)
+        mags = np.empty((3, W + 2), np.int16)
+        for i in range(3):      # the padding columns stay 0; every row is written before it is read
+            mags[i, 0] = 0
+            mags[i, W + 1] = 0
+        stack = np.empty(max(1024, 4 * W), np.int64)
+        n = np.int64(0)     # not the literal 0, for which each callee would compile once more
+        for r in range(y0 - 1, y1 + 1):
+            k = (r + 3) % 3
+            if 0 <= r < H:
+                if channels == 1:
+                    _sobel3_l1(rows, ymap[r], ymap[r + 1], ymap[r + 2], 1, ranks, mags, k, sectors)
+                else:
+                    _sobel3_l1(rows, ymap[r], ymap[r + 1], ymap[r + 2], 3, ranks, keys, k, sectors)
+                    _strongest_l1(keys, mags, k, sectors)
+            else:       # a loop: np.zeros and slice assignment compiled ~0.3 s more
+                for x in range(1, W + 1):
+                    mags[k, x] = 0
+            y = r - 1
+            if y >= y0:
+                stack, n = _suppress_l1(mags, (y + 2) % 3, (y + 3) % 3, k, sectors, low16, high16, grid, image, y,
+                                        flat, words, stack, n)
+        seams[y0] |= FIRST_ROW
+        seams[y1 - 1] |= LAST_ROW
+        _hysteresis(flat, stride, edges, stack, n, (y0 + 1) * stride, (y1 + 1) * stride)
+    return kernel
+
+
+def _join_strips(edge_map, words, edges, seams):
     """Restart the flood from every edge pixel on a strip's first or last row, now over the
     whole map: the parts of edges that cross from one strip into the next. In Python (a few
     calls: two rows a strip): jitted, it compiled the flood's code once more (0.4 s)."""
     stride = edge_map.shape[1]
+    W = stride - 2
     flat = edge_map.reshape(edge_map.size)
     rows = np.flatnonzero(seams)
     stack = np.empty(max(1024, rows.size * stride), np.int64)
     n = 0
     for y in rows.tolist():
-        n = _push_edges(flat, words, (y + 1) * stride + 1, (y + 2) * stride - 1, stack, n)
-    _hysteresis(flat, stride, stack, n, 0, flat.size)
-
-
-@njit(cache=True, nogil=True)
-def _to_edges(edge_map, out, y0, y1):
-    """EDGE → 255, anything else → 0."""
-    W = out.shape[1]
-    for y in range(y0, y1):
-        row = edge_map[y + 1, 1:W + 1]
-        dst = out[y]
-        for x in range(W):
-            dst[x] = (row[x] >> 1) * 255
+        start = (y + 1) * stride + 1
+        n = _push_edges(flat, words, start, start + W, start - y * W, stack, n)
+    _hysteresis(flat, stride, edges, stack, n, 0, flat.size)
 
 
 def canny(planes, low, high, aperture=3, l2=False):
     """Edges of (H, W, C) uint8 ``planes`` (C = 1 or 3), identical to ``cv2.Canny``.
 
     ``low``/``high`` are the user's thresholds (``integer_thresholds`` applies OpenCV's rules).
-    Returns an (H, W) uint8 array of 0 and 255.
+    Returns an (H, W) uint8 array of 0 and 255: every row is written by the suppression (255 on
+    the strong pixels) and the floods add the rest, so there is no final pass over the map.
     """
     H, W, _ = planes.shape
     low, high = integer_thresholds(low, high, aperture, l2)
@@ -499,15 +717,18 @@ def canny(planes, low, high, aperture=3, l2=False):
     deriv = sobel_taps(1, aperture).astype(np.int32)
     ymap = border_map(H, half, half, BORDER_REPLICATE)
     size = (H + 2) * (W + 2)
+    if size >= 1 << 31:
+        raise ValueError(f"canny: a {W}×{H} image is too large (the flood packs indices below 2^31)")
     buffer = np.empty((size + 7) // 8 * 8, np.uint8)      # whole uint64 words, for _push_edges
     edge_map = buffer[:size].reshape(H + 2, W + 2)
     edge_map[0] = NOT_EDGE
     edge_map[H + 1] = NOT_EDGE
     seams = np.zeros(H, np.uint8)
-    run_in_strips(edge_strip(planes.shape[2], aperture, bool(l2)), planes.shape, planes.reshape(H, -1), smooth,
-                  deriv, ymap, np.int32(low), np.int32(high), buffer[:size], buffer.view(np.uint64), seams,
-                  min_values=MIN_VALUES_PER_STRIP)
-    _join_strips(edge_map, buffer.view(np.uint64), seams)     # ~30 µs at 4K: always
     out = np.empty((H, W), np.uint8)
-    run_in_strips(_to_edges, (H, W, 1), edge_map, out, min_values=1 << 20)
+    edges = out.reshape(H * W)
+    run_in_strips(edge_strip(planes.shape[2], aperture, bool(l2)), planes.shape, planes.reshape(H, -1), smooth,
+                  deriv, ymap, np.int32(low), np.int32(high), buffer[:size], buffer.view(np.uint64), edges, edge_map,
+                  out, seams, min_values=MIN_VALUES_PER_STRIP)
+    if (seams[1:] & FIRST_ROW).any():       # a strip began after row 0: more than one ran
+        _join_strips(edge_map, buffer.view(np.uint64), edges, seams)     # ~0.15 ms
     return out

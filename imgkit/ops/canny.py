@@ -59,17 +59,18 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     The steps, each a private function:
 
     1. ``_smooth``: Gaussian blur with σ = ``sigma`` (bit-exact with ``cv2.GaussianBlur``).
-    2. ``_sobel3`` / ``_wide_gradients``: int16 Sobel dx and dy (border: replicate) and the L1 or
-       L2 magnitude.
-    3. ``_non_max_suppression``: the gradient direction is quantised to 0°, 45°, 90° or 135°
-       with the integer test ``|dy|·2^15 < |dx|·13573`` (tan 22.5°) and its 67.5° twin; a
-       pixel survives if it beats its two neighbours along that direction (OpenCV's strict
-       and non-strict comparisons).
-    4. ``_double_threshold``: a survivor is a candidate if its magnitude is above ``low``,
+    2. ``_sobel3_l1`` (aperture 3, L1) / ``_sobel3`` / ``_wide_gradients``: int16 Sobel dx and
+       dy (border: replicate) and the L1 or L2 magnitude.
+    3. ``_suppress_l1`` / ``_non_max_suppression``: the gradient direction is quantised to 0°,
+       45°, 90° or 135° with the integer test ``|dy|·2^15 < |dx|·13573`` (tan 22.5°) and its
+       67.5° twin; a pixel survives if it beats its two neighbours along that direction
+       (OpenCV's strict and non-strict comparisons).
+    4. The double threshold: a survivor is a candidate if its magnitude is above ``low``,
        an edge if above ``high``.
     5. ``_hysteresis``: candidates 8-connected to an edge become edges.
 
-    Steps 2–4 are fused in one pass over strips of rows; see ``imgkit.kernels.canny``.
+    Steps 2–4 are fused in one pass over strips of rows, which also writes the output; see
+    ``imgkit.kernels.canny``.
 
     References
     ----------
