@@ -321,34 +321,6 @@ def class_offsets(x, y, w, h, classes):
     return x + offset, y + offset, apart
 
 
-@helper
-def _suppressed(x, y, w, h, c, group, threshold, index, filled, slot_box, slots):
-    """Whether a kept box overlaps candidate ``c`` (of ``group``) by more than ``threshold``: only
-    the groups of its label whose scales admit such an overlap are read, in each only the cells
-    its centre reaches, and of their kept boxes only those ``_near`` enough are tested."""
-    _, _, group_label, label_start, label_groups, scales, geometry, shape, cell_start, margin = index
-    ratio = _least_ratio(threshold)
-    low_w, high_w = _scale_range(w[c], ratio, 1)
-    low_h, high_h = _scale_range(h[c], ratio, 1)
-    cx, cy = x[c] + 0.5 * w[c], y[c] + 0.5 * h[c]
-    label = group_label[group]
-    for k in range(label_start[label], label_start[label + 1]):
-        g = label_groups[k]
-        if scales[g, 0] < low_w or scales[g, 0] > high_w or scales[g, 1] < low_h or scales[g, 1] > high_h:
-            continue
-        first_x, last_x = _reach(geometry, shape, g, cx, w[c], 1.0 - ratio, margin, 0)
-        first_y, last_y = _reach(geometry, shape, g, cy, h[c], 1.0 - ratio, margin, 1)
-        for row in range(first_y, last_y + 1):
-            cell_row = shape[g, 2] + row * shape[g, 0]
-            for cell in range(cell_row + first_x, cell_row + last_x + 1):
-                for slot in range(cell_start[cell], cell_start[cell] + filled[cell]):
-                    if _near(slots, slot, x[c], y[c], w[c], h[c], ratio, 2.0 * margin) and \
-                            overlap(x[c], y[c], w[c], h[c], slots[slot, 0], slots[slot, 1], slots[slot, 2],
-                                    slots[slot, 3]) > threshold:
-                        return True
-    return False
-
-
 @njit(cache=True, nogil=True)
 def greedy(x, y, w, h, order, labels, iou_threshold, eta):
     """Keep each candidate of ``order`` (best first) whose overlap with every box kept before it
@@ -365,12 +337,11 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
     n = order.size
     threshold = np.float32(iou_threshold)
     factor = np.float32(eta)
-    index = _index(x, y, w, h, order, labels, 1)
-    member_group, member_cell, cell_start = index[0], index[1], index[8]
+    member_group, member_cell, group_label, label_start, label_groups, scales, geometry, shape, cell_start, \
+        margin = _index(x, y, w, h, order, labels, 1)
     filled = np.empty(cell_start.size - 1, np.int64)
     for cell in range(filled.size):
         filled[cell] = 0
-    slot_box = np.empty(cell_start[-1], np.int64)
     slots = np.empty((cell_start[-1], 4))
     kept = np.empty(n, np.int64)
     count = 0
@@ -381,14 +352,47 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
         if area + smallest_area <= EPSILON and np.float32(1.0) > threshold:
             continue
         group = member_group[rank]
-        if group >= 0 and _suppressed(x, y, w, h, c, group, threshold, index, filled, slot_box, slots):
+        suppressed = False
+        if group >= 0:
+            # the groups whose scales admit an overlap above the threshold, its own first (where
+            # a duplicate detection is): in each, the cells its centre reaches, and of their
+            # kept boxes those _near enough
+            ratio = _least_ratio(threshold)
+            low_w, high_w = _scale_range(w[c], ratio, 1)
+            low_h, high_h = _scale_range(h[c], ratio, 1)
+            cx, cy = x[c] + 0.5 * w[c], y[c] + 0.5 * h[c]
+            label = group_label[group]
+            for k in range(label_start[label] - 1, label_start[label + 1]):
+                g = group if k < label_start[label] else label_groups[k]
+                if k >= label_start[label] and (g == group or not (low_w <= scales[g, 0] <= high_w
+                                                                   and low_h <= scales[g, 1] <= high_h)):
+                    continue
+                first_x, last_x = _reach(geometry, shape, g, cx, w[c], 1.0 - ratio, margin, 0)
+                first_y, last_y = _reach(geometry, shape, g, cy, h[c], 1.0 - ratio, margin, 1)
+                for row in range(first_y, last_y + 1):
+                    cell_row = shape[g, 2] + row * shape[g, 0]
+                    for cell in range(cell_row + first_x, cell_row + last_x + 1):
+                        for slot in range(cell_start[cell], cell_start[cell] + filled[cell]):
+                            if _near(slots, slot, x[c], y[c], w[c], h[c], ratio, 2.0 * margin) and \
+                                    overlap(x[c], y[c], w[c], h[c], slots[slot, 0], slots[slot, 1],
+                                            slots[slot, 2], slots[slot, 3]) > threshold:
+                                suppressed = True
+                                break
+                        if suppressed:
+                            break
+                    if suppressed:
+                        break
+                if suppressed:
+                    break
+        if suppressed:
             continue
         kept[count] = c
         count += 1
         smallest_area = min(smallest_area, area)
         if group >= 0:
             cell = member_cell[rank]
-            _file(cell_start[cell] + filled[cell], c, c, x, y, w, h, slot_box, slots)
+            slot = cell_start[cell] + filled[cell]
+            slots[slot, 0], slots[slot, 1], slots[slot, 2], slots[slot, 3] = x[c], y[c], w[c], h[c]
             filled[cell] += 1
         if factor < 1.0 and threshold > 0.5:
             threshold = threshold * factor
