@@ -43,7 +43,9 @@ RATIO_SLACK = 1e-6
 CELL = 0.5              # a group's cells, as a fraction of its largest box's sides
 # Gaussian Soft-NMS reads every group (any intersection counts): its groups only shape the
 # grids, and scales a factor 8 apart make fewer of them to visit for each pick.
-GAUSSIAN_COARSENESS = 3
+GAUSSIAN_COARSENESS = np.int64(3)
+FINE = np.int64(1)      # int64s, not literals: one compilation of each helper for every caller
+ACROSS, DOWN = np.int64(0), np.int64(1)     # the axes of _reach
 LABEL_BIAS = 1 << 31    # class ids are int32: biased, they are non-negative hash keys
 
 # A helper that only jitted code calls: without the CPython and C entry points (~35 ms of
@@ -338,7 +340,7 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
     threshold = np.float32(iou_threshold)
     factor = np.float32(eta)
     member_group, member_cell, group_label, label_start, label_groups, scales, geometry, shape, cell_start, \
-        margin = _index(x, y, w, h, order, labels, 1)
+        margin = _index(x, y, w, h, order, labels, FINE)
     filled = np.empty(cell_start.size - 1, np.int64)
     for cell in range(filled.size):
         filled[cell] = 0
@@ -358,8 +360,8 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
             # a duplicate detection is): in each, the cells its centre reaches, and of their
             # kept boxes those _near enough
             ratio = _least_ratio(threshold)
-            low_w, high_w = _scale_range(w[c], ratio, 1)
-            low_h, high_h = _scale_range(h[c], ratio, 1)
+            low_w, high_w = _scale_range(w[c], ratio, FINE)
+            low_h, high_h = _scale_range(h[c], ratio, FINE)
             cx, cy = x[c] + 0.5 * w[c], y[c] + 0.5 * h[c]
             label = group_label[group]
             for k in range(label_start[label] - 1, label_start[label + 1]):
@@ -367,8 +369,8 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
                 if k >= label_start[label] and (g == group or not (low_w <= scales[g, 0] <= high_w
                                                                    and low_h <= scales[g, 1] <= high_h)):
                     continue
-                first_x, last_x = _reach(geometry, shape, g, cx, w[c], 1.0 - ratio, margin, 0)
-                first_y, last_y = _reach(geometry, shape, g, cy, h[c], 1.0 - ratio, margin, 1)
+                first_x, last_x = _reach(geometry, shape, g, cx, w[c], 1.0 - ratio, margin, ACROSS)
+                first_y, last_y = _reach(geometry, shape, g, cy, h[c], 1.0 - ratio, margin, DOWN)
                 for row in range(first_y, last_y + 1):
                     cell_row = shape[g, 2] + row * shape[g, 0]
                     for cell in range(cell_row + first_x, cell_row + last_x + 1):
@@ -482,7 +484,7 @@ def _soft_nms(x, y, w, h, scores, members, labels, ends, score_threshold, iou_th
     threshold = np.float32(score_threshold)
     iou = np.float32(iou_threshold)
     sigma32 = np.float32(sigma)
-    coarseness = 1 if linear else GAUSSIAN_COARSENESS
+    coarseness = FINE if linear else GAUSSIAN_COARSENESS
     index = _index(x, y, w, h, members, labels, coarseness)
     member_group, member_cell, group_label, label_start, label_groups, scales, geometry, shape, cell_start, \
         margin = index
@@ -569,8 +571,8 @@ def _soft_nms(x, y, w, h, scores, members, labels, ends, score_threshold, iou_th
                 g = label_groups[k]
                 if scales[g, 0] < low_w or scales[g, 0] > high_w or scales[g, 1] < low_h or scales[g, 1] > high_h:
                     continue
-                first_x, last_x = _reach(geometry, shape, g, cx, pw, 1.0 - ratio, margin, 0)
-                first_y, last_y = _reach(geometry, shape, g, cy, ph, 1.0 - ratio, margin, 1)
+                first_x, last_x = _reach(geometry, shape, g, cx, pw, 1.0 - ratio, margin, ACROSS)
+                first_y, last_y = _reach(geometry, shape, g, cy, ph, 1.0 - ratio, margin, DOWN)
                 for row in range(first_y, last_y + 1):
                     cell_row = shape[g, 2] + row * shape[g, 0]
                     for cell in range(cell_row + first_x, cell_row + last_x + 1):
