@@ -146,3 +146,17 @@ def test_any_prefix_of_a_layout_as_opencv(count, layout, iou, class_aware, seed)
     labels = classes if class_aware else None
     np.testing.assert_array_equal(imgkit.nms(boxes, scores, iou=iou, classes=labels),
                                   opencv_nms(boxes, scores, iou, labels))
+
+
+@pytest.mark.parametrize("top_k", [0, 1, 7, 300])
+def test_soft_nms_classes_merge_ties_by_index_as_the_opencv_path(top_k):
+    # the kernel merges the classes' picks itself (best first, ties by index): scores from four
+    # values tie across classes all the time, and top_k cuts the merged list
+    rng = np.random.default_rng(9)
+    boxes, _, classes = detections(2000, "clustered", seed=9, integer=True)
+    scores = rng.choice([0.2, 0.4, 0.6, 0.8], boxes.shape[0]).astype(np.float32)
+    for method in sorted(SOFT):
+        ours = imgkit.soft_nms(boxes, scores, method=method, classes=classes, top_k=top_k)
+        theirs = imgkit.soft_nms(boxes, scores, method=method, classes=classes, top_k=top_k, backend="opencv")
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])

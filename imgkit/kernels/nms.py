@@ -471,8 +471,9 @@ def _soft_nms(x, y, w, h, scores, members, labels, ends, score_threshold, iou_th
     empty for one run) on its own: repeatedly pick the highest current score (ties: the lowest
     index) while it is ≥ ``score_threshold``, then multiply the score of every remaining box
     still ≥ the threshold by ``exp(-IoU²/sigma)`` (Gaussian) or, where IoU > ``iou_threshold``,
-    by ``1 - IoU`` (linear), in float32. Returns the picks of every run, one run after the
-    other (at most ``top_k`` each, if positive), and their scores when picked.
+    by ``1 - IoU`` (linear), in float32. Returns the picks (at most ``top_k`` a run, if
+    positive) and their scores when picked: in the order made for one run, merged best first
+    (ties by index) for several.
 
     A box whose overlap with the pick is 0 keeps its score exactly (a factor of 1), so each pick
     rescores only the boxes of its class that intersect it (linear: that overlap it by more than
@@ -519,8 +520,9 @@ def _soft_nms(x, y, w, h, scores, members, labels, ends, score_threshold, iou_th
             filled[cell] += 1
     picked = np.empty(n, np.int64)
     picked_scores = np.empty(n, np.float32)
+    run_ends = np.empty(ends.size, np.int64)
     count, start = 0, 0
-    for end in ends:
+    for run, end in enumerate(ends):
         size = end - start
         limit = count + (size if top_k == 0 else min(top_k, size))
         smallest_area = np.inf
@@ -591,12 +593,64 @@ def _soft_nms(x, y, w, h, scores, members, labels, ends, score_threshold, iou_th
                                     continue    # the cell's last box is in this slot now
                             slot += 1
         start = end
-    return picked[:count], picked_scores[:count]
+        run_ends[run] = count
+    if ends.size == 1:
+        return picked[:count], picked_scores[:count]
+    return _merge_runs(picked, picked_scores, run_ends)
+
+
+@helper
+def _ahead(picked, picked_scores, a, b):
+    """Whether pick ``a`` comes before pick ``b``: a higher score, or the same and a lower index."""
+    return picked_scores[a] > picked_scores[b] or (picked_scores[a] == picked_scores[b] and picked[a] < picked[b])
+
+
+@helper
+def _merge_runs(picked, picked_scores, run_ends):
+    """The picks of every run (each best first, ``run_ends``: where each ends) merged best first,
+    ties by index, as ``np.lexsort((indices, -scores))`` orders them: a heap of the runs' heads."""
+    runs = run_ends.size
+    head, end, heap = np.empty(runs, np.int64), np.empty(runs, np.int64), np.empty(runs, np.int64)
+    size = 0
+    for run in range(runs):
+        head[run], end[run] = run_ends[run - 1] if run else 0, run_ends[run]
+        if head[run] < end[run]:
+            heap[size] = run
+            size += 1
+    merged = np.empty(run_ends[-1], np.int64)
+    merged_scores = np.empty(run_ends[-1], np.float32)
+    for first in range(size // 2 - 1, -1, -1):
+        _sift_runs(heap, head, picked, picked_scores, first, size)
+    for k in range(merged.size):
+        run = heap[0]
+        merged[k], merged_scores[k] = picked[head[run]], picked_scores[head[run]]
+        head[run] += 1
+        if head[run] == end[run]:
+            size -= 1
+            heap[0] = heap[size]
+        _sift_runs(heap, head, picked, picked_scores, 0, size)
+    return merged, merged_scores
+
+
+@helper
+def _sift_runs(heap, head, picked, picked_scores, slot, size):
+    """Restore the heap of runs (by their heads' picks, ``_ahead``) below ``slot``."""
+    while True:
+        child = 2 * slot + 1
+        if child >= size:
+            return
+        if child + 1 < size and _ahead(picked, picked_scores, head[heap[child + 1]], head[heap[child]]):
+            child += 1
+        if not _ahead(picked, picked_scores, head[heap[child]], head[heap[slot]]):
+            return
+        heap[slot], heap[child] = heap[child], heap[slot]
+        slot = child
 
 
 def soft_nms(x, y, w, h, scores, classes, score_threshold, iou_threshold, sigma, linear, top_k):
-    """Soft-NMS as ``cv2.dnn.softNMSBoxes``, on all boxes together (``classes`` None) or on each
-    class's boxes apart; the picks in the order made, class after class, and their scores."""
+    """Soft-NMS as ``cv2.dnn.softNMSBoxes``, on all boxes together (``classes`` None: the picks in
+    the order made) or on each class's boxes apart (the picks of every class merged, best first,
+    ties by index); the picks and their scores when picked."""
     if classes is None:
         members, labels, ends = np.arange(x.size), NO_LABELS, np.array([x.size])
     else:

@@ -133,9 +133,8 @@ def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.00
     else:
         from ..kernels import nms as kernels
         indices, values = kernels.soft_nms(x, y, w, h, scores, class_ids, score, iou, sigma, method == "linear",
-                                           top_k)
-        if class_ids is None:
-            return indices, values
+                                           top_k)       # classes: merged best first, ties by index
+        return (indices[:top_k], values[:top_k]) if top_k and class_ids is not None else (indices, values)
     order = np.lexsort((indices, -values))       # best score first, ties by index
     if top_k:
         order = order[:top_k]
