@@ -333,7 +333,8 @@ def greedy(x, y, w, h, order, labels, iou_threshold, eta):
     one class). Returns the kept indices in the order they were kept.
 
     Every candidate has a slot in the index (``_index``); a kept box fills it, and a candidate
-    reads the filled slots of its neighbourhood (``_suppressed``). OpenCV's epsilon rule
+    reads the filled slots of its neighbourhood, in the loop itself (a helper taking the index's
+    tuple cost ~0.2 µs a call: each of its arrays counted in and out). OpenCV's epsilon rule
     (overlap 1 for areas adding up to at most the double epsilon, wherever the boxes are) is
     checked against the smallest kept area, across classes as OpenCV's one pass over shifted
     boxes does.
