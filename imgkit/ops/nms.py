@@ -115,32 +115,30 @@ def soft_nms(boxes, scores, *, sigma=0.5, method="gaussian", iou=0.3, score=0.00
     x, y, w, h = as_xywh(boxes, box_format)
     scores = _check_scores(scores, x.size)
     sigma, iou, score, top_k = float(sigma), float(iou), float(score), int(top_k)
-    if classes is None:
-        return _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend)
-    class_ids = _check_classes(classes, x.size)
-    picks, picked_scores = [], []
-    for label in np.unique(class_ids):
-        members = np.flatnonzero(class_ids == label)
-        indices, values = _soft_nms(x[members], y[members], w[members], h[members], scores[members],
-                                    score, iou, sigma, method, top_k, backend)
-        picks.append(members[indices])
-        picked_scores.append(values)
-    indices, values = np.concatenate(picks), np.concatenate(picked_scores)
-    order = np.lexsort((indices, -values))       # best score first, ties by index
-    if top_k:
-        order = order[:top_k]
-    return indices[order], values[order]
-
-
-def _soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k, backend):
-    import numpy as np
+    class_ids = None if classes is None else _check_classes(classes, x.size)
     if x.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
     if backend == "opencv":
         from ..reference import nms as reference
-        return reference.soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k)
-    from ..kernels import nms as kernels
-    return kernels.soft_nms(x, y, w, h, scores, score, iou, sigma, method == "linear", top_k)
+        if class_ids is None:
+            return reference.soft_nms(x, y, w, h, scores, score, iou, sigma, method, top_k)
+        picks, picked_scores = [], []
+        for label in np.unique(class_ids):
+            members = np.flatnonzero(class_ids == label)
+            indices, values = reference.soft_nms(x[members], y[members], w[members], h[members], scores[members],
+                                                 score, iou, sigma, method, top_k)
+            picks.append(members[indices])
+            picked_scores.append(values)
+        indices, values = np.concatenate(picks), np.concatenate(picked_scores)
+    else:
+        from ..kernels import nms as kernels
+        indices, values = kernels.soft_nms(x, y, w, h, scores, class_ids, score, iou, sigma, method == "linear",
+                                           top_k)       # classes: merged best first, ties by index
+        return (indices[:top_k], values[:top_k]) if top_k and class_ids is not None else (indices, values)
+    order = np.lexsort((indices, -values))       # best score first, ties by index
+    if top_k:
+        order = order[:top_k]
+    return indices[order], values[order]
 
 
 def as_xywh(boxes, box_format="xyxy"):
