@@ -1,0 +1,65 @@
+"""Issue 18's faster copies: whole-pixel words for flips and turns, 8×8 byte blocks for turns of
+one-byte images, strips on every thread. The results stay cv2.flip's and cv2.rotate's."""
+
+import cv2
+import numpy as np
+import pytest
+
+import imgkit
+from conftest import channels_of
+from imgkit.kernels import geometry as kernels
+
+ROTATE_CODES = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 3: cv2.ROTATE_90_CLOCKWISE}
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (9, 17), (37, 53), (64, 80), (1, 23), (23, 1), (7, 7)])
+@pytest.mark.parametrize("turns", [1, 3])
+def test_byte_turns_by_blocks_are_cv2_rotate(shape, turns):
+    # gray uint8 goes through the 8×8 register transpose; the partial blocks at the right and
+    # bottom edges through its scalar tail
+    image = channels_of(shape, 0, "uint8", 7)
+    np.testing.assert_array_equal(imgkit.rotate(image, angle=90.0 * turns), cv2.rotate(image, ROTATE_CODES[turns]))
+
+
+@pytest.mark.parametrize("split", [0, 3, 8, 13])
+@pytest.mark.parametrize("clockwise", [False, True])
+def test_byte_turns_are_exact_in_strips_that_do_not_start_on_a_block(split, clockwise):
+    image = channels_of((45, 29), 0, "uint8", 8)
+    out = np.zeros((29, 45), np.uint8)
+    kernels._turn_bytes(image, out, clockwise, 0, split)
+    kernels._turn_bytes(image, out, clockwise, split, 29)
+    np.testing.assert_array_equal(out, cv2.rotate(image, ROTATE_CODES[3 if clockwise else 1]))
+
+
+@pytest.mark.parametrize("dtype, channels", [("uint8", 2), ("uint8", 4), ("uint16", 2), ("uint16", 4),
+                                             ("float32", 2), ("float32", 4)])
+@pytest.mark.parametrize("axis, code", [("y", 1), ("both", -1)])
+def test_flips_by_whole_pixel_words_are_cv2_flip(dtype, channels, axis, code):
+    # pixels of 2, 4, 8 and 16 bytes: one or two words a pixel
+    image = channels_of((11, 13), channels, dtype, 9)
+    np.testing.assert_array_equal(imgkit.flip(image, axis=axis), cv2.flip(image, code))
+
+
+@pytest.mark.parametrize("dtype, channels", [("uint8", 2), ("uint16", 3), ("float32", 4)])
+@pytest.mark.parametrize("turns", [1, 3])
+def test_turns_by_whole_pixel_words_are_cv2_rotate(dtype, channels, turns):
+    image = channels_of((70, 67), channels, dtype, 10)
+    np.testing.assert_array_equal(imgkit.rotate(image, angle=90.0 * turns), cv2.rotate(image, ROTATE_CODES[turns]))
+
+
+def test_copies_in_strips_on_two_threads_are_exact():
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        image = channels_of((700, 1601), 3, "uint8", 11)        # > 2^20 values: several strips
+        gray = image[:, :, 1].copy()
+        np.testing.assert_array_equal(imgkit.flip(image, axis="y"), cv2.flip(image, 1))
+        np.testing.assert_array_equal(imgkit.flip(image, axis="x"), cv2.flip(image, 0))
+        np.testing.assert_array_equal(imgkit.rotate(image, angle=90.0), cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE))
+        np.testing.assert_array_equal(imgkit.rotate(gray, angle=270.0), cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE))
+        np.testing.assert_array_equal(imgkit.pad(image, top=5, bottom=6, left=7, right=8, border="reflect101"),
+                                      cv2.copyMakeBorder(image, 5, 6, 7, 8, cv2.BORDER_REFLECT101))
+        np.testing.assert_array_equal(imgkit.crop(image, box=(3, 4, 1500, 690)), image[4:694, 3:1503])
+    finally:
+        numba.set_num_threads(before)
