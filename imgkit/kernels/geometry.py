@@ -21,6 +21,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
+from ..options import BORDER_CONSTANT
 from .border import border_index, border_map
 from .strips import run_in_strips
 
@@ -303,14 +304,6 @@ def quarter_turns(planes, turns):
 
 
 @njit(cache=True, nogil=True)
-def _store(out, y, i, value, top):
-    """``value`` into an integer image rounded half to even and saturated (``top`` > 0), or as is."""
-    if top > 0:
-        value = min(max(np.rint(value), 0.0), top)
-    out[y, i] = value
-
-
-@njit(cache=True, nogil=True)
 def _nearest_rows(planes, out, m, border, top, y0, y1):
     height, width, channels = planes.shape
     for y in range(y0, y1):
@@ -329,89 +322,218 @@ def _source_indices(first, n, count, border, out):
         out[k] = border_index(first + k, n, border)
 
 
+BLOCK_ROWS, BLOCK_COLUMNS = 32, 128     # OpenCV's warpAffine blocks: the source pixels a block reads
+                                        # stay in cache; the row buffers hold a block's row
+
+
+@njit(inline="always")
+def _positions(m, y, x0, x1, xs, ys, ax, ay):
+    """The source position of pixels ``x0 ≤ x < x1`` of output row ``y`` (``M·(x, y, 1)`` in
+    double, then float32), split into ``floor`` and the float32 fraction, from index 0 of the
+    buffers: one loop, vectorised."""
+    for x in range(x0, x1):
+        fx = np.float32(m[0] * x + m[1] * y + m[2])
+        fy = np.float32(m[3] * x + m[4] * y + m[5])
+        ix, iy = np.floor(fx), np.floor(fy)
+        xs[x - x0], ys[x - x0] = np.int64(ix), np.int64(iy)
+        ax[x - x0], ay[x - x0] = fx - ix, fy - iy
+
+
+@njit(inline="always")
+def _saturated(value, top):
+    """An integer image's value rounded half to even and saturated (``top`` > 0), or as is."""
+    if top > 0:
+        return min(max(np.rint(value), np.float32(0)), np.float32(top))
+    return value
+
+
+@njit(inline="always")
+def _linear_border(planes, row, x, ix, iy, a, b, border, top):
+    """One pixel of ``_linear_rows`` whose taps may lie outside: through ``border_index``."""
+    height, width, channels = planes.shape
+    x0, x1 = border_index(ix, width, border), border_index(ix + 1, width, border)
+    r0, r1 = border_index(iy, height, border), border_index(iy + 1, height, border)
+    for c in range(channels):
+        p00 = np.float32(0 if r0 < 0 or x0 < 0 else planes[r0, x0, c])
+        p01 = np.float32(0 if r0 < 0 or x1 < 0 else planes[r0, x1, c])
+        p10 = np.float32(0 if r1 < 0 or x0 < 0 else planes[r1, x0, c])
+        p11 = np.float32(0 if r1 < 0 or x1 < 0 else planes[r1, x1, c])
+        v0 = p00 + a * (p01 - p00)
+        v1 = p10 + a * (p11 - p10)
+        row[x * channels + c] = _saturated(v0 + b * (v1 - v0), top)
+
+
 @njit(cache=True, nogil=True)
 def _linear_rows(planes, out, m, border, top, y0, y1):
-    """Each row in two passes: the taps and fractions gathered per value, then the arithmetic
-    over the whole row, which LLVM can vectorise (109 → 62 ms of CPU, one thread, a 1411² BGR
-    photo turned 30°; cv2.warpAffine: 15 ms)."""
+    """Block by block, a row of a block at a time: the source positions first (``_positions``),
+    then each pixel's 2×2 taps read straight from the image where they all lie inside it,
+    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_bytes``."""
     height, width, channels = planes.shape
-    n = out.shape[1]
-    p00, p01 = np.empty(n, np.float32), np.empty(n, np.float32)
-    p10, p11 = np.empty(n, np.float32), np.empty(n, np.float32)
-    ax, ay = np.empty(n, np.float32), np.empty(n, np.float32)
-    for y in range(y0, y1):
-        for x in range(n // channels):
-            fx = np.float32(m[0] * x + m[1] * y + m[2])
-            fy = np.float32(m[3] * x + m[4] * y + m[5])
-            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
-            a, b = fx - np.float32(ix), fy - np.float32(iy)
-            x0, x1, r0, r1 = ix, ix + 1, iy, iy + 1
-            if not (0 <= ix < width - 1 and 0 <= iy < height - 1):
-                x0, x1 = border_index(ix, width, border), border_index(ix + 1, width, border)
-                r0, r1 = border_index(iy, height, border), border_index(iy + 1, height, border)
-            for c in range(channels):
-                k = x * channels + c
-                p00[k] = 0 if r0 < 0 or x0 < 0 else planes[r0, x0, c]
-                p01[k] = 0 if r0 < 0 or x1 < 0 else planes[r0, x1, c]
-                p10[k] = 0 if r1 < 0 or x0 < 0 else planes[r1, x0, c]
-                p11[k] = 0 if r1 < 0 or x1 < 0 else planes[r1, x1, c]
-                ax[k], ay[k] = a, b
-        for k in range(n):
-            v0 = p00[k] + ax[k] * (p01[k] - p00[k])
-            v1 = p10[k] + ax[k] * (p11[k] - p10[k])
-            _store(out, y, k, v0 + ay[k] * (v1 - v0), top)
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line = width * channels
+    top32 = np.float32(top)
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                _positions(m, y, bx, min(bx + BLOCK_COLUMNS, n), xs, ys, ax, ay)
+                row = out[y]
+                for x in range(bx, min(bx + BLOCK_COLUMNS, n)):
+                    ix, iy, a, b = xs[x - bx], ys[x - bx], ax[x - bx], ay[x - bx]
+                    if not (0 <= ix < width - 1 and 0 <= iy < height - 1):
+                        _linear_border(planes, row, x, ix, iy, a, b, border, top32)
+                        continue
+                    base = np.uint64((iy * width + ix) * channels)
+                    for c in range(channels):
+                        k = base + np.uint64(c)
+                        p00, p01 = np.float32(src[k]), np.float32(src[k + np.uint64(channels)])
+                        p10 = np.float32(src[k + np.uint64(line)])
+                        p11 = np.float32(src[k + np.uint64(line + channels)])
+                        v0 = p00 + a * (p01 - p00)
+                        v1 = p10 + a * (p11 - p10)
+                        row[x * channels + c] = _saturated(v0 + b * (v1 - v0), top32)
+
+
+@njit(inline="always")
+def _byte(word, shift):
+    """Byte ``shift / 8`` of a little-endian word, as float32."""
+    return np.float32(np.int32((word >> np.uint64(shift)) & np.uint64(255)))
 
 
 @njit(cache=True, nogil=True)
-def _cubic_coefficients(t, k):
-    """``cv::interpolateCubic`` (A = −0.75) at fraction ``t``, in float32, into ``k``."""
+def _linear_bytes(planes, out, m, border, y0, y1):
+    """``_linear_rows`` for uint8 gray or BGR, in three passes over each row of a block: the
+    positions (vectorised); the taps, both pixels of each tap row loaded as one 8-byte word
+    (scalar: a load a row); the arithmetic on the words' bytes, rounded and saturated
+    (vectorised). With a constant border, a pixel whose taps all lie outside is two words of
+    0; other pixels whose taps are not all inside (or whose word would end past the image) are
+    then done again through ``border_index``."""
+    height, width, channels = planes.shape
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line, last = np.uint64(width * channels), np.uint64(src.size - 8)
+    top = np.float32(255)
+    constant = border == BORDER_CONSTANT
+    right, bottom = np.uint64(width - 1), np.uint64(height - 1)     # unsigned: -1 is past them
+    zero, full = np.uint64(0), ~np.uint64(0)
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    upper, lower = np.zeros(BLOCK_COLUMNS, np.uint64), np.zeros(BLOCK_COLUMNS, np.uint64)
+    inside = np.empty(BLOCK_COLUMNS, np.bool_)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            count = min(bx + BLOCK_COLUMNS, n) - bx
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                _positions(m, y, bx, bx + count, xs, ys, ax, ay)
+                for i in range(count):        # branch-free: outside, word 0 is read and dropped
+                    ix, iy = xs[i], ys[i]
+                    k = np.uint64((iy * width + ix) * channels)
+                    within = (np.uint64(ix) < right) & (np.uint64(iy) < bottom) & (k + line <= last)
+                    k = k if within else zero
+                    keep = full if within else zero
+                    upper[i], lower[i] = _load_word(src, k) & keep, _load_word(src, k + line) & keep
+                    outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
+                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
+                row = out[y, bx * channels:(bx + count) * channels]
+                if channels == 1:
+                    for i in range(count):
+                        a, b = ax[i], ay[i]
+                        p00, p01, p10, p11 = _byte(upper[i], 0), _byte(upper[i], 8), _byte(lower[i], 0), _byte(lower[i], 8)
+                        v0 = p00 + a * (p01 - p00)
+                        v1 = p10 + a * (p11 - p10)
+                        row[i] = min(max(np.rint(v0 + b * (v1 - v0)), np.float32(0)), top)
+                else:
+                    for i in range(count):
+                        a, b = ax[i], ay[i]
+                        for c in range(3):
+                            p00, p01 = _byte(upper[i], 8 * c), _byte(upper[i], 24 + 8 * c)
+                            p10, p11 = _byte(lower[i], 8 * c), _byte(lower[i], 24 + 8 * c)
+                            v0 = p00 + a * (p01 - p00)
+                            v1 = p10 + a * (p11 - p10)
+                            row[3 * i + c] = min(max(np.rint(v0 + b * (v1 - v0)), np.float32(0)), top)
+                for i in range(count):
+                    if not inside[i]:
+                        _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
+
+
+@njit(inline="always")
+def _cubic_coefficients(t):
+    """``cv::interpolateCubic`` (A = −0.75) at fraction ``t``, each coefficient rounded to float32
+    (the integer constants promote the arithmetic to double, as ``5 * A`` does there)."""
     a = np.float32(-0.75)
     one = np.float32(1)
-    k[0] = ((a * (t + one) - 5 * a) * (t + one) + 8 * a) * (t + one) - 4 * a
-    k[1] = ((a + 2) * t - (a + 3)) * t * t + one
-    k[2] = ((a + 2) * (one - t) - (a + 3)) * (one - t) * (one - t) + one
-    k[3] = one - k[0] - k[1] - k[2]
+    k0 = np.float32(((a * (t + one) - 5 * a) * (t + one) + 8 * a) * (t + one) - 4 * a)
+    k1 = np.float32(((a + 2) * t - (a + 3)) * t * t + one)
+    k2 = np.float32(((a + 2) * (one - t) - (a + 3)) * (one - t) * (one - t) + one)
+    return k0, k1, k2, one - k0 - k1 - k2
+
+
+@njit(inline="always")
+def _cubic_weights(a, b, weights):
+    """The 16 float32 weights of the 4×4 taps, row by row: y coefficient × x coefficient."""
+    kx0, kx1, kx2, kx3 = _cubic_coefficients(a)
+    ky0, ky1, ky2, ky3 = _cubic_coefficients(b)
+    weights[0], weights[1], weights[2], weights[3] = ky0 * kx0, ky0 * kx1, ky0 * kx2, ky0 * kx3
+    weights[4], weights[5], weights[6], weights[7] = ky1 * kx0, ky1 * kx1, ky1 * kx2, ky1 * kx3
+    weights[8], weights[9], weights[10], weights[11] = ky2 * kx0, ky2 * kx1, ky2 * kx2, ky2 * kx3
+    weights[12], weights[13], weights[14], weights[15] = ky3 * kx0, ky3 * kx1, ky3 * kx2, ky3 * kx3
+
+
+@njit(inline="always")
+def _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows):
+    """One pixel of ``_cubic_rows`` whose taps may lie outside: through ``border_index``."""
+    height, width, channels = planes.shape
+    _source_indices(ix - 1, width, 4, border, cols)
+    _source_indices(iy - 1, height, 4, border, rows)
+    for c in range(channels):
+        total = 0.0
+        for i in range(4):
+            if rows[i] >= 0:
+                for j in range(4):
+                    if cols[j] >= 0:
+                        total += np.float32(planes[rows[i], cols[j], c]) * weights[i * 4 + j]
+        row[x * channels + c] = _saturated(total, top)
 
 
 @njit(cache=True, nogil=True)
 def _cubic_rows(planes, out, m, border, top, y0, y1):
+    """As ``_linear_rows``, with 4×4 taps weighed by the products of the x and y coefficients
+    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_bytes``."""
     height, width, channels = planes.shape
-    kx = np.empty(4, np.float32)
-    ky = np.empty(4, np.float32)
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line = width * channels
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
     weights = np.empty(16, np.float32)
-    xs = np.empty(4, np.int64)
-    ys = np.empty(4, np.int64)
-    for y in range(y0, y1):
-        for x in range(out.shape[1] // channels):
-            fx = np.float32(m[0] * x + m[1] * y + m[2])
-            fy = np.float32(m[3] * x + m[4] * y + m[5])
-            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
-            _cubic_coefficients(fx - np.float32(ix), kx)
-            _cubic_coefficients(fy - np.float32(iy), ky)
-            for i in range(4):
-                for j in range(4):
-                    weights[i * 4 + j] = ky[i] * kx[j]
-            if 1 <= ix < width - 2 and 1 <= iy < height - 2:     # every tap inside
-                for c in range(channels):
-                    total = 0.0
-                    for i in range(4):
-                        for j in range(4):
-                            total += np.float32(planes[iy - 1 + i, ix - 1 + j, c]) * weights[i * 4 + j]
-                    _store(out, y, x * channels + c, total, top)
-                continue
-            _source_indices(ix - 1, width, 4, border, xs)
-            _source_indices(iy - 1, height, 4, border, ys)
-            for c in range(channels):
-                total = 0.0
-                for i in range(4):
-                    if ys[i] >= 0:
-                        for j in range(4):
-                            if xs[j] >= 0:
-                                total += np.float32(planes[ys[i], xs[j], c]) * weights[i * 4 + j]
-                _store(out, y, x * channels + c, total, top)
+    cols, rows = np.empty(4, np.int64), np.empty(4, np.int64)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                _positions(m, y, bx, min(bx + BLOCK_COLUMNS, n), xs, ys, ax, ay)
+                row = out[y]
+                for x in range(bx, min(bx + BLOCK_COLUMNS, n)):
+                    ix, iy = xs[x - bx], ys[x - bx]
+                    _cubic_weights(ax[x - bx], ay[x - bx], weights)
+                    if not (1 <= ix < width - 2 and 1 <= iy < height - 2):
+                        _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows)
+                        continue
+                    base = np.uint64(((iy - 1) * width + ix - 1) * channels)
+                    for c in range(channels):
+                        total = 0.0
+                        for i in range(4):
+                            k = base + np.uint64(i * line + c)
+                            total += np.float32(src[k]) * weights[4 * i]
+                            total += np.float32(src[k + np.uint64(channels)]) * weights[4 * i + 1]
+                            total += np.float32(src[k + np.uint64(2 * channels)]) * weights[4 * i + 2]
+                            total += np.float32(src[k + np.uint64(3 * channels)]) * weights[4 * i + 3]
+                        row[x * channels + c] = _saturated(total, top)
 
 
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
+_BYTE_ROWS = {"linear": _linear_bytes}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -420,6 +542,11 @@ def warp(planes, inverse, width, height, interp, border):
     out = np.empty((height, width, planes.shape[2]), planes.dtype)
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
-    run_in_strips(_ROWS[interp], out.shape, planes, rows, np.asarray(inverse, np.float64), np.int64(border),
-                  top, min_values=MIN_VALUES_PER_STRIP)
+    matrix = np.asarray(inverse, np.float64)
+    if planes.dtype == np.uint8 and planes.shape[2] in (1, 3) and interp in _BYTE_ROWS:
+        run_in_strips(_BYTE_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border),
+                      min_values=MIN_VALUES_PER_STRIP)
+    else:
+        run_in_strips(_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border), top,
+                      min_values=MIN_VALUES_PER_STRIP)
     return out
