@@ -29,8 +29,8 @@ HSV_SHIFT = 12                              # 8-bit HSV: OpenCV's division table
 HUE_RANGE = 180                             # 8-bit hue: degrees / 2
 _counts = np.arange(1, 256, dtype=np.float64)
 # saturate_cast<int>(double) rounds half to even, as np.rint
-SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int64)
-HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int64)
+SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int32)
+HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int32)
 
 
 def _f32_cbrt(x):
@@ -134,22 +134,22 @@ def _ycrcb_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _hsv_fixed(src, out, y0, y1):
-    half = np.int32(1 << (HSV_SHIFT - 1))
+    """Branch-free, as ``RGB2HSV_b``'s vector code: the hue's difference chosen by selects (R
+    first, then G), both divisions as lookups in int32 tables, every step cast back to int32
+    (Numba widens int32 arithmetic to int64), so LLVM vectorises the row in 32-bit lanes."""
+    half, shift = np.int32(1 << (HSV_SHIFT - 1)), np.int32(HSV_SHIFT)
+    two, four, zero, hue_range = np.int32(2), np.int32(4), np.int32(0), np.int32(HUE_RANGE)
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = np.int32(row[3 * x]), np.int32(row[3 * x + 1]), np.int32(row[3 * x + 2])
-            value, least = max(b, g, r), min(b, g, r)
-            spread = value - least
-            if value == r:
-                hue = g - b
-            elif value == g:
-                hue = b - r + 2 * spread
-            else:
-                hue = r - g + 4 * spread
-            hue = (hue * HUE_TABLE[spread] + half) >> HSV_SHIFT
-            dst[3 * x] = hue + HUE_RANGE if hue < 0 else hue
-            dst[3 * x + 1] = (spread * SATURATION_TABLE[value] + half) >> HSV_SHIFT
+            value = max(b, max(g, r))
+            spread = np.int32(value - min(b, min(g, r)))
+            hue = np.int32(g - b) if value == r else (np.int32(b - r + two * spread) if value == g
+                                                      else np.int32(r - g + four * spread))
+            hue = np.int32(np.int32(hue * HUE_TABLE[spread]) + half) >> shift
+            dst[3 * x] = np.int32(hue + (hue_range if hue < zero else zero))
+            dst[3 * x + 1] = np.int32(np.int32(spread * SATURATION_TABLE[value]) + half) >> shift
             dst[3 * x + 2] = value
 
 
