@@ -105,18 +105,26 @@ def _gray_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _ycrcb_fixed(src, out, top, y0, y1):
-    half = np.int32(1 << (SHIFT - 1))
+    """Every step cast back to int32 (Numba widens int32 arithmetic to int64), so that LLVM
+    vectorises the row in 32-bit lanes."""
+    half, shift = np.int32(1 << (SHIFT - 1)), np.int32(SHIFT)
     delta = np.int32(((top + 1) // 2) << SHIFT)       # 128 or 32768, the chroma's zero
+    zero, top = np.int32(0), np.int32(top)
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = np.int32(row[3 * x]), np.int32(row[3 * x + 1]), np.int32(row[3 * x + 2])
-            luma = (b * np.int32(B2Y) + g * np.int32(G2Y) + r * np.int32(R2Y) + half) >> np.int32(SHIFT)
-            cr = ((r - luma) * np.int32(CR_SCALE) + delta + half) >> np.int32(SHIFT)
-            cb = ((b - luma) * np.int32(CB_SCALE) + delta + half) >> np.int32(SHIFT)
+            luma = np.int32(np.int32(np.int32(np.int32(b * np.int32(B2Y)) + np.int32(g * np.int32(G2Y)))
+                                     + np.int32(np.int32(r * np.int32(R2Y)) + half)) >> shift)
+            cr = np.int32(np.int32(np.int32(np.int32(r - luma) * np.int32(CR_SCALE)) + np.int32(delta + half))
+                          >> shift)
+            cb = np.int32(np.int32(np.int32(np.int32(b - luma) * np.int32(CB_SCALE)) + np.int32(delta + half))
+                          >> shift)
+            cr = np.int32(min(max(cr, zero), top))
+            cb = np.int32(min(max(cb, zero), top))
             dst[3 * x] = luma
-            dst[3 * x + 1] = min(max(cr, 0), top)
-            dst[3 * x + 2] = min(max(cb, 0), top)
+            dst[3 * x + 1] = cr
+            dst[3 * x + 2] = cb
 
 
 @njit(cache=True, nogil=True)
@@ -147,9 +155,9 @@ def _hsv_fixed(src, out, y0, y1):
             spread = np.int32(value - min(b, min(g, r)))
             hue = np.int32(g - b) if value == r else (np.int32(b - r + two * spread) if value == g
                                                       else np.int32(r - g + four * spread))
-            hue = np.int32(np.int32(hue * HUE_TABLE[spread]) + half) >> shift
+            hue = np.int32(np.int32(np.int32(hue * HUE_TABLE[spread]) + half) >> shift)
             dst[3 * x] = np.int32(hue + (hue_range if hue < zero else zero))
-            dst[3 * x + 1] = np.int32(np.int32(spread * SATURATION_TABLE[value]) + half) >> shift
+            dst[3 * x + 1] = np.int32(np.int32(np.int32(spread * SATURATION_TABLE[value]) + half) >> shift)
             dst[3 * x + 2] = value
 
 
