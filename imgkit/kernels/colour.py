@@ -4,7 +4,7 @@ Integer images follow OpenCV's fixed point (``color_rgb.simd.hpp``, ``color_hsv.
 ``color_yuv.simd.hpp``): 15-bit coefficients for gray (``gray_shift``: 9798, 19235, 3735; the
 14-bit ``yuv_shift`` ones, 4899, 9617, 1868, differ on 43 864 of the 2^24 colours) and 14-bit
 ones for YCrCb, rounded by adding half and shifting; 8-bit HSV through OpenCV's two division tables (12-bit
-``hsv_shift``); 8-bit Lab through OpenCV's sRGB-gamma and cube-root tables (``color_lab.cpp``,
+``hsv_shift``), computed per pixel; 8-bit Lab through OpenCV's sRGB-gamma and cube-root tables (``color_lab.cpp``,
 ``RGB2Lab_b``), built here with the float32 arithmetic OpenCV's softfloat builds them with,
 including its own cube root (Turkowski's rational approximation, truncated to float32). float32 images use OpenCV's float32 coefficients and operation order. Each
 conversion is a strip kernel of its own (``strips.run_in_strips``), so a first call compiles
@@ -27,10 +27,11 @@ FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 
 HSV_SHIFT = 12                              # 8-bit HSV: OpenCV's division tables, 12 fractional bits
 HUE_RANGE = 180                             # 8-bit hue: degrees / 2
-_counts = np.arange(1, 256, dtype=np.float64)
-# saturate_cast<int>(double) rounds half to even, as np.rint
-SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int32)
-HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int32)
+# OpenCV's division tables, rint((255 << 12) / v) and rint((180 << 12) / (6 d)) in double, are
+# computed per pixel as float32 quotients, rounded: the same integers for every divisor 1–255, since
+# a float32 quotient's error (< 2^-24 · 2^20 / d = 0.063 / d) is below its distance from a half
+# (≥ 1 / (2 d) where it is no tie; a tie, k + 0.5, is exact in float32 too).
+HUE_NUMERATOR, SATURATION_NUMERATOR = (HUE_RANGE << HSV_SHIFT) // 6, 255 << HSV_SHIFT
 
 
 def _f32_cbrt(x):
@@ -143,10 +144,11 @@ def _ycrcb_float(src, out, y0, y1):
 @njit(cache=True, nogil=True)
 def _hsv_fixed(src, out, y0, y1):
     """Branch-free, as ``RGB2HSV_b``'s vector code: the hue's difference chosen by selects (R
-    first, then G), both divisions as lookups in int32 tables, every step cast back to int32
-    (Numba widens int32 arithmetic to int64), so LLVM vectorises the row in 32-bit lanes."""
+    first, then G), both table divisions as float32 quotients rounded (no gathers), every step
+    cast back to int32 (Numba widens int32 arithmetic to int64): LLVM vectorises the row."""
     half, shift = np.int32(1 << (HSV_SHIFT - 1)), np.int32(HSV_SHIFT)
-    two, four, zero, hue_range = np.int32(2), np.int32(4), np.int32(0), np.int32(HUE_RANGE)
+    one, two, four, zero, hue_range = np.int32(1), np.int32(2), np.int32(4), np.int32(0), np.int32(HUE_RANGE)
+    hue_top, saturation_top = np.float32(HUE_NUMERATOR), np.float32(SATURATION_NUMERATOR)
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
@@ -155,9 +157,11 @@ def _hsv_fixed(src, out, y0, y1):
             spread = np.int32(value - min(b, min(g, r)))
             hue = np.int32(g - b) if value == r else (np.int32(b - r + two * spread) if value == g
                                                       else np.int32(r - g + four * spread))
-            hue = np.int32(np.int32(np.int32(hue * HUE_TABLE[spread]) + half) >> shift)
+            hue_scale = np.int32(np.rint(hue_top / np.float32(max(spread, one)))) if spread else zero
+            saturation_scale = np.int32(np.rint(saturation_top / np.float32(max(value, one)))) if value else zero
+            hue = np.int32(np.int32(np.int32(hue * hue_scale) + half) >> shift)
             dst[3 * x] = np.int32(hue + (hue_range if hue < zero else zero))
-            dst[3 * x + 1] = np.int32(np.int32(np.int32(spread * SATURATION_TABLE[value]) + half) >> shift)
+            dst[3 * x + 1] = np.int32(np.int32(np.int32(spread * saturation_scale) + half) >> shift)
             dst[3 * x + 2] = value
 
 
