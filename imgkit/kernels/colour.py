@@ -72,7 +72,7 @@ def _lab_tables():
 
 LAB_SHIFT, LAB_SHIFT2 = 12, 15
 LAB_CBRT_SIZE = 256 * 3 // 2 * 8
-LAB_GAMMA, LAB_CBRT, LAB_XYZ = _lab_tables()
+LAB_GAMMA, LAB_CBRT, LAB_XYZ = (table.astype(np.int32) for table in _lab_tables())
 L_SCALE = (116 * 255 + 50) // 100                       # L × 255/100
 L_SHIFT = -((16 * 255 * (1 << LAB_SHIFT2) + 50) // 100)
 
@@ -188,17 +188,30 @@ def _hsv_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _lab_fixed(src, out, y0, y1):
-    half, half2, zero = 1 << (LAB_SHIFT - 1), 1 << (LAB_SHIFT2 - 1), 128 << LAB_SHIFT2
+    """In int32 throughout (int32 tables and coefficients, every step cast back: Numba widens
+    int32 arithmetic to int64), so LLVM vectorises the row with 32-bit gathers."""
+    half, half2, zero = np.int32(1 << (LAB_SHIFT - 1)), np.int32(1 << (LAB_SHIFT2 - 1)), np.int32(128 << LAB_SHIFT2)
+    shift, shift2 = np.int32(LAB_SHIFT), np.int32(LAB_SHIFT2)
+    low, high = np.int32(0), np.int32(255)
+    x0, x1, x2 = np.int32(LAB_XYZ[0, 0]), np.int32(LAB_XYZ[0, 1]), np.int32(LAB_XYZ[0, 2])
+    y0_, y1_, y2_ = np.int32(LAB_XYZ[1, 0]), np.int32(LAB_XYZ[1, 1]), np.int32(LAB_XYZ[1, 2])
+    z0, z1, z2 = np.int32(LAB_XYZ[2, 0]), np.int32(LAB_XYZ[2, 1]), np.int32(LAB_XYZ[2, 2])
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = LAB_GAMMA[row[3 * x]], LAB_GAMMA[row[3 * x + 1]], LAB_GAMMA[row[3 * x + 2]]
-            fx = LAB_CBRT[(b * LAB_XYZ[0, 0] + g * LAB_XYZ[0, 1] + r * LAB_XYZ[0, 2] + half) >> LAB_SHIFT]
-            fy = LAB_CBRT[(b * LAB_XYZ[1, 0] + g * LAB_XYZ[1, 1] + r * LAB_XYZ[1, 2] + half) >> LAB_SHIFT]
-            fz = LAB_CBRT[(b * LAB_XYZ[2, 0] + g * LAB_XYZ[2, 1] + r * LAB_XYZ[2, 2] + half) >> LAB_SHIFT]
-            dst[3 * x] = min(max((L_SCALE * fy + L_SHIFT + half2) >> LAB_SHIFT2, 0), 255)
-            dst[3 * x + 1] = min(max((500 * (fx - fy) + zero + half2) >> LAB_SHIFT2, 0), 255)
-            dst[3 * x + 2] = min(max((200 * (fy - fz) + zero + half2) >> LAB_SHIFT2, 0), 255)
+            fx = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * x0) + np.int32(g * x1))
+                                            + np.int32(np.int32(r * x2) + half)) >> shift)]
+            fy = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * y0_) + np.int32(g * y1_))
+                                            + np.int32(np.int32(r * y2_) + half)) >> shift)]
+            fz = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * z0) + np.int32(g * z1))
+                                            + np.int32(np.int32(r * z2) + half)) >> shift)]
+            lightness = np.int32(np.int32(np.int32(np.int32(L_SCALE) * fy) + np.int32(np.int32(L_SHIFT) + half2)) >> shift2)
+            a = np.int32(np.int32(np.int32(np.int32(500) * np.int32(fx - fy)) + np.int32(zero + half2)) >> shift2)
+            bb = np.int32(np.int32(np.int32(np.int32(200) * np.int32(fy - fz)) + np.int32(zero + half2)) >> shift2)
+            dst[3 * x] = np.int32(min(max(lightness, low), high))
+            dst[3 * x + 1] = np.int32(min(max(a, low), high))
+            dst[3 * x + 2] = np.int32(min(max(bb, low), high))
 
 
 @njit(cache=True, nogil=True)
