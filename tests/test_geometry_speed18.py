@@ -65,18 +65,22 @@ def test_copies_in_strips_on_two_threads_are_exact():
         numba.set_num_threads(before)
 
 
+@pytest.mark.parametrize("interp", ["linear", "cubic"])
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("border", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("angle", [30.0, -47.3, 181.0, 0.5])
-def test_linear_warp_of_bytes_is_the_general_kernels_result(channels, border, angle):
-    # the uint8 kernel loads two pixels a word and skips taps wholly outside a constant border;
-    # its result is the general kernel's to the bit, at the image's edges and last pixels too
+def test_warps_of_bytes_are_the_general_kernels_result(interp, channels, border, angle):
+    # the uint8 kernels load a tap row's pixels as words and skip taps wholly outside a constant
+    # border; their result is the general kernel's to the bit, at the image's edges and last
+    # pixels too (where a word would end past the image)
     from imgkit.ops.geometry import invert_affine, rotation
     image = channels_of((23, 31), channels, "uint8", 12)
     matrix, width, height = rotation(image.shape, angle)
     inverse = np.asarray(invert_affine(matrix), np.float64)
     fast = np.zeros((height, width * channels), np.uint8)
     general = np.ones((height, width * channels), np.uint8)
-    kernels._linear_bytes(image, fast, inverse, np.int64(border), 0, height)
-    kernels._linear_rows(image, general, inverse, np.int64(border), 255.0, 0, height)
+    byte_kernel, general_kernel = {"linear": (kernels._linear_bytes, kernels._linear_rows),
+                                   "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
+    byte_kernel(image, fast, inverse, np.int64(border), 0, height)
+    general_kernel(image, general, inverse, np.int64(border), 255.0, 0, height)
     np.testing.assert_array_equal(fast, general)
