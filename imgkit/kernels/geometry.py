@@ -397,6 +397,14 @@ def _linear_rows(planes, out, m, border, top, y0, y1):
 
 
 @njit(inline="always")
+def _byte_of(value):
+    """A rounded value saturated to 0–255 by selects (``min`` and ``max`` on floats branch on NaN,
+    which kept the loops from vectorising), as uint8."""
+    value = value if value > 0 else 0
+    return np.uint8(np.int32(value if value < 255 else 255))
+
+
+@njit(inline="always")
 def _byte(word, shift):
     """Byte ``shift / 8`` of a little-endian word, as float32."""
     return np.float32(np.int32((word >> np.uint64(shift)) & np.uint64(255)))
@@ -443,7 +451,7 @@ def _linear_bytes(planes, out, m, border, y0, y1):
                         p00, p01, p10, p11 = _byte(upper[i], 0), _byte(upper[i], 8), _byte(lower[i], 0), _byte(lower[i], 8)
                         v0 = p00 + a * (p01 - p00)
                         v1 = p10 + a * (p11 - p10)
-                        row[i] = min(max(np.rint(v0 + b * (v1 - v0)), np.float32(0)), top)
+                        row[i] = _byte_of(np.rint(v0 + b * (v1 - v0)))
                 else:
                     for i in range(count):
                         a, b = ax[i], ay[i]
@@ -452,7 +460,7 @@ def _linear_bytes(planes, out, m, border, y0, y1):
                             p10, p11 = _byte(lower[i], 8 * c), _byte(lower[i], 24 + 8 * c)
                             v0 = p00 + a * (p01 - p00)
                             v1 = p10 + a * (p11 - p10)
-                            row[3 * i + c] = min(max(np.rint(v0 + b * (v1 - v0)), np.float32(0)), top)
+                            row[3 * i + c] = _byte_of(np.rint(v0 + b * (v1 - v0)))
                 for i in range(count):
                     if not inside[i]:
                         _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
@@ -586,7 +594,7 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
                             for i in range(count):
                                 totals[i] += _byte(words[word, i], shift) * (ky[r, i] * kx[j, i])
                     for i in range(count):
-                        row[i * channels + c] = min(max(np.rint(totals[i]), 0.0), 255.0)
+                        row[i * channels + c] = _byte_of(np.rint(totals[i]))
                 for i in range(count):
                     if not inside[i]:
                         _cubic_weights(ax[i], ay[i], weights)
