@@ -84,3 +84,23 @@ def test_warps_of_bytes_are_the_general_kernels_result(interp, channels, border,
     byte_kernel(image, fast, inverse, np.int64(border), 0, height)
     general_kernel(image, general, inverse, np.int64(border), 255.0, 0, height)
     np.testing.assert_array_equal(fast, general)
+
+
+@pytest.mark.parametrize("interp", ["linear", "cubic"])
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("inverse", [(0.9, 0.4, -60.0, -0.3, 1.1, -25.0), (1.0, 0.0, 2.5, 0.0, 1.0, 38.7),
+                                     (0.5, -0.87, 140.0, 0.87, 0.5, -150.0)])
+def test_block_rows_mapped_wholly_outside_are_the_constant(interp, channels, inverse):
+    # output rows wider than a block (128): some blocks' rows map past one side of the image and
+    # are filled with 0 at once; the rest of the row is unchanged, next to them
+    image = channels_of((40, 300), channels, "uint8", 13)
+    height, width = 90, 420
+    matrix = np.asarray(inverse, np.float64)
+    fast = np.full((height, width * channels), 7, np.uint8)
+    general = np.ones((height, width * channels), np.uint8)
+    byte_kernel, general_kernel = {"linear": (kernels._linear_bytes, kernels._linear_rows),
+                                   "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
+    byte_kernel(image, fast, matrix, np.int64(0), 0, height)
+    general_kernel(image, general, matrix, np.int64(0), 255.0, 0, height)
+    np.testing.assert_array_equal(fast, general)
+    assert (general == 0).any() and (general != 0).any()

@@ -410,13 +410,26 @@ def _byte(word, shift):
     return np.float32(np.int32((word >> np.uint64(shift)) & np.uint64(255)))
 
 
+@njit(inline="always")
+def _wholly_outside(m, y, x0, x1, width, height, reach):
+    """Whether every pixel ``x0 ≤ x < x1`` of output row ``y`` maps farther than ``reach`` pixels
+    outside the image, all beyond the same side: both ends do, and the points between lie on
+    the segment joining them (one pixel of slack covers the rounding)."""
+    last = x1 - 1
+    ax, ay = m[0] * x0 + m[1] * y + m[2], m[3] * x0 + m[4] * y + m[5]
+    bx, by = m[0] * last + m[1] * y + m[2], m[3] * last + m[4] * y + m[5]
+    low, right, bottom = -reach - 1.0, width + reach, height + reach
+    return ((ax < low and bx < low) or (ax > right and bx > right)
+            or (ay < low and by < low) or (ay > bottom and by > bottom))
+
+
 @njit(cache=True, nogil=True)
 def _linear_bytes(planes, out, m, border, y0, y1):
     """``_linear_rows`` for uint8 gray or BGR, in three passes over each row of a block: the
     positions (vectorised); the taps, both pixels of each tap row loaded as one 8-byte word
     (scalar: a load a row); the arithmetic on the words' bytes, rounded and saturated
-    (vectorised). With a constant border, a pixel whose taps all lie outside is two words of
-    0; other pixels whose taps are not all inside (or whose word would end past the image) are
+    (vectorised). With a constant border, a block's row that maps wholly outside is 0, and
+    a pixel whose taps all lie outside is two words of 0; other pixels whose taps are not all inside (or whose word would end past the image) are
     then done again through ``border_index``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
@@ -434,6 +447,9 @@ def _linear_bytes(planes, out, m, border, y0, y1):
         for bx in range(0, n, BLOCK_COLUMNS):
             count = min(bx + BLOCK_COLUMNS, n) - bx
             for y in range(by, min(by + BLOCK_ROWS, y1)):
+                if constant and _wholly_outside(m, y, bx, bx + count, width, height, 1.0):
+                    out[y, bx * channels:(bx + count) * channels] = 0
+                    continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
                 for i in range(count):        # branch-free: outside, word 0 is read and dropped
                     ix, iy = xs[i], ys[i]
@@ -567,6 +583,9 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
         for bx in range(0, n, BLOCK_COLUMNS):
             count = min(bx + BLOCK_COLUMNS, n) - bx
             for y in range(by, min(by + BLOCK_ROWS, y1)):
+                if constant and _wholly_outside(m, y, bx, bx + count, width, height, 2.0):
+                    out[y, bx * channels:(bx + count) * channels] = 0
+                    continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
                 for i in range(count):        # branch-free: outside, word 0 is read and dropped
                     ix, iy = xs[i], ys[i]
