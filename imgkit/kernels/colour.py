@@ -288,14 +288,29 @@ def _threshold_rows(src, out, levels, above, below, y0, y1):
             dst[x] = high if row[x] > levels[x] else low
 
 
+@njit(cache=True, nogil=True)
+def _threshold_uniform(src, out, level, above, below, y0, y1):
+    """``_threshold_rows`` where every channel has the same level and values: one compare and a
+    select a value, against scalars (no per-value rows to stream beside the image)."""
+    for y in range(y0, y1):
+        row, dst = src[y], out[y]
+        for x in range(row.shape[0]):
+            dst[x] = above if row[x] > level else below
+
+
 def threshold(planes, levels, above, below):
     """``above[c]`` where a value of channel c exceeds ``levels[c]``, ``below[c]`` elsewhere
     (``THRESH_BINARY``; swapped, ``THRESH_BINARY_INV``); the three arrays in the planes' dtype."""
     height, width, channels = planes.shape
     out = np.empty_like(planes)
-    rows = [np.tile(np.asarray(values, planes.dtype), width) for values in (levels, above, below)]
-    run_in_strips(_threshold_rows, planes.shape, planes.reshape(height, width * channels),
-                  out.reshape(height, width * channels), *rows, min_values=THRESHOLD_VALUES_PER_STRIP)
+    values = [np.asarray(values, planes.dtype) for values in (levels, above, below)]
+    rows_in, rows_out = planes.reshape(height, width * channels), out.reshape(height, width * channels)
+    if all((v == v[0]).all() for v in values):
+        run_in_strips(_threshold_uniform, planes.shape, rows_in, rows_out, *(v[0] for v in values),
+                      min_values=THRESHOLD_VALUES_PER_STRIP)
+        return out
+    rows = [np.tile(v, width) for v in values]
+    run_in_strips(_threshold_rows, planes.shape, rows_in, rows_out, *rows, min_values=THRESHOLD_VALUES_PER_STRIP)
     return out
 
 
