@@ -104,3 +104,18 @@ def test_block_rows_mapped_wholly_outside_are_the_constant(interp, channels, inv
     general_kernel(image, general, matrix, np.int64(0), 255.0, 0, height)
     np.testing.assert_array_equal(fast, general)
     assert (general == 0).any() and (general != 0).any()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 23), (23, 1), (9, 17), (70, 67)])
+@pytest.mark.parametrize("split", [0, 5])
+@pytest.mark.parametrize("clockwise", [False, True])
+def test_bgr_turns_by_four_byte_moves_are_cv2_rotate(shape, split, clockwise):
+    # each pixel moved as 4 bytes, the 4th landing on the next pixel of the row: the last pixel
+    # of each row and the image's last byte go byte by byte, in strips that split the rows too
+    image = channels_of(shape, 3, "uint8", 14)
+    out = np.zeros((shape[1], shape[0], 3), np.uint8)
+    src, dst = image.reshape(shape[0], -1), out.reshape(shape[1], -1)
+    split = min(split, shape[1])
+    kernels._turn_triples(src, dst, clockwise, split, shape[1])
+    kernels._turn_triples(src, dst, clockwise, 0, split)
+    np.testing.assert_array_equal(out, cv2.rotate(image, ROTATE_CODES[3 if clockwise else 1]))

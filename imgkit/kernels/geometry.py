@@ -201,9 +201,55 @@ def _store_word(typingctx, array, index, value):
     return types.void(array, index, value), codegen
 
 
-def _word_pointer(context, builder, array_type, array, index):
+def _word_pointer(context, builder, array_type, array, index, bits=64):
     data = context.make_array(array_type)(context, builder, array).data
-    return builder.bitcast(builder.gep(data, [index]), ir.IntType(64).as_pointer())
+    return builder.bitcast(builder.gep(data, [index]), ir.IntType(bits).as_pointer())
+
+
+@intrinsic
+def _load_quad(typingctx, array, index):
+    """The 4 bytes of a uint8 ``array`` from ``index`` on as one uint32 (an unaligned load)."""
+    def codegen(context, builder, signature, args):
+        load = builder.load(_word_pointer(context, builder, signature.args[0], *args, bits=32))
+        load.align = 1
+        return load
+    return types.uint32(array, index), codegen
+
+
+@intrinsic
+def _store_quad(typingctx, array, index, value):
+    """Store uint32 ``value`` as the 4 bytes of a uint8 ``array`` from ``index`` on."""
+    def codegen(context, builder, signature, args):
+        store = builder.store(args[2], _word_pointer(context, builder, signature.args[0], args[0], args[1], bits=32))
+        store.align = 1
+        return context.get_dummy_value()
+    return types.void(array, index, value), codegen
+
+
+@njit(cache=True, nogil=True)
+def _turn_triples(src, out, clockwise, y0, y1):
+    """``_turn`` for 3-byte pixels (BGR uint8): each pixel moved as one 4-byte load and store;
+    the 4th byte written lands on the row's next pixel, which is written after it (the last
+    pixel of a row, and the image's last pixel read, go byte by byte)."""
+    height, row = np.uint64(src.shape[0]), np.uint64(src.shape[1])
+    width = row // np.uint64(3)
+    flat, target = src.reshape(-1), out.reshape(-1)
+    one, three, size = np.uint64(1), np.uint64(3), np.uint64(flat.size)
+    tile = np.uint64(TILE)
+    step = np.uint64(0) - row if clockwise else row
+    for ty in range(np.uint64(y0), np.uint64(y1), tile):
+        for tx in range(np.uint64(0), height, tile):
+            end = min(tx + tile, height)
+            for y in range(ty, min(ty + tile, np.uint64(y1))):
+                s = (height - one - tx) * row + y * three if clockwise else tx * row + (width - one - y) * three
+                t = y * height * three + tx * three
+                for x in range(tx, end):
+                    if x + one < height and s + np.uint64(4) <= size:
+                        _store_quad(target, t, _load_quad(flat, s))
+                    else:
+                        target[t], target[t + one], target[t + np.uint64(2)] = flat[s], flat[s + one], flat[s + np.uint64(2)]
+                    s += step
+                    t += three
 
 
 HALVES, QUARTERS, BYTES = np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF)
@@ -297,6 +343,8 @@ def quarter_turns(planes, turns):
     src = _units(planes)
     if src.itemsize == 1 and src.shape[1] == width:
         run_in_strips(_turn_bytes, out.shape, src, _units(out), turns == 3, min_values=COPY_VALUES_PER_STRIP)
+    elif src.itemsize == 1 and src.shape[1] == 3 * width:
+        run_in_strips(_turn_triples, out.shape, src, _units(out), turns == 3, min_values=COPY_VALUES_PER_STRIP)
     else:
         run_in_strips(_turn, out.shape, src, _units(out), src.shape[1] // width, turns == 3,
                       min_values=COPY_VALUES_PER_STRIP)
