@@ -334,7 +334,12 @@ def histograms(planes):
     for p in range(whole, pixels):
         for c in range(channels):
             counts[c, 0, flat[p * channels + c]] += 1
-    return counts.sum(axis=1)
+    totals = np.zeros((channels, 256), np.int64)
+    for c in range(channels):
+        for part in range(4):
+            for level in range(256):
+                totals[c, level] += counts[c, part, level]
+    return totals
 
 
 @njit(cache=True, nogil=True)

@@ -395,7 +395,7 @@ def _saturated(value, top):
     return value
 
 
-@njit(inline="always")
+@njit(cache=True, nogil=True)
 def _linear_border(planes, row, x, ix, iy, a, b, border, top):
     """One pixel of ``_linear_rows`` whose taps may lie outside: through ``border_index``."""
     height, width, channels = planes.shape
@@ -553,7 +553,7 @@ def _cubic_weights(a, b, weights):
     weights[12], weights[13], weights[14], weights[15] = ky3 * kx0, ky3 * kx1, ky3 * kx2, ky3 * kx3
 
 
-@njit(inline="always")
+@njit(cache=True, nogil=True)
 def _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows):
     """One pixel of ``_cubic_rows`` whose taps may lie outside: through ``border_index``."""
     height, width, channels = planes.shape
