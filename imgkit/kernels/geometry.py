@@ -13,7 +13,10 @@
   Integer results are rounded half to even and saturated. A tap outside the image is the
   border's: 0 for ``constant``, ``border.border_index``'s source pixel otherwise.
 
-Every kernel runs over strips of output rows (``strips.run_in_strips``).
+Every kernel runs over strips of output rows (``strips.run_in_strips``). The copies move whole
+pixels as unsigned words; one-byte turns go by 8×8 register transposes, BGR uint8 turns by 4-byte
+moves. The warps go by OpenCV's blocks (32 rows × 128 columns); uint8 gray and BGR have kernels of
+their own that load a tap row as words and vectorise the arithmetic, to the general kernels' bit.
 """
 
 import numpy as np
