@@ -4,7 +4,7 @@ Integer images follow OpenCV's fixed point (``color_rgb.simd.hpp``, ``color_hsv.
 ``color_yuv.simd.hpp``): 15-bit coefficients for gray (``gray_shift``: 9798, 19235, 3735; the
 14-bit ``yuv_shift`` ones, 4899, 9617, 1868, differ on 43 864 of the 2^24 colours) and 14-bit
 ones for YCrCb, rounded by adding half and shifting; 8-bit HSV through OpenCV's two division tables (12-bit
-``hsv_shift``); 8-bit Lab through OpenCV's sRGB-gamma and cube-root tables (``color_lab.cpp``,
+``hsv_shift``), computed per pixel; 8-bit Lab through OpenCV's sRGB-gamma and cube-root tables (``color_lab.cpp``,
 ``RGB2Lab_b``), built here with the float32 arithmetic OpenCV's softfloat builds them with,
 including its own cube root (Turkowski's rational approximation, truncated to float32). float32 images use OpenCV's float32 coefficients and operation order. Each
 conversion is a strip kernel of its own (``strips.run_in_strips``), so a first call compiles
@@ -27,10 +27,11 @@ FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 
 HSV_SHIFT = 12                              # 8-bit HSV: OpenCV's division tables, 12 fractional bits
 HUE_RANGE = 180                             # 8-bit hue: degrees / 2
-_counts = np.arange(1, 256, dtype=np.float64)
-# saturate_cast<int>(double) rounds half to even, as np.rint
-SATURATION_TABLE = np.concatenate(([0], np.rint((255 << HSV_SHIFT) / _counts))).astype(np.int64)
-HUE_TABLE = np.concatenate(([0], np.rint((HUE_RANGE << HSV_SHIFT) / (6.0 * _counts)))).astype(np.int64)
+# OpenCV's division tables, rint((255 << 12) / v) and rint((180 << 12) / (6 d)) in double, are
+# computed per pixel as float32 quotients, rounded: the same integers for every divisor 1–255, since
+# a float32 quotient's error (< 2^-24 · 2^20 / d = 0.063 / d) is below its distance from a half
+# (≥ 1 / (2 d) where it is no tie; a tie, k + 0.5, is exact in float32 too).
+HUE_NUMERATOR, SATURATION_NUMERATOR = (HUE_RANGE << HSV_SHIFT) // 6, 255 << HSV_SHIFT
 
 
 def _f32_cbrt(x):
@@ -71,7 +72,7 @@ def _lab_tables():
 
 LAB_SHIFT, LAB_SHIFT2 = 12, 15
 LAB_CBRT_SIZE = 256 * 3 // 2 * 8
-LAB_GAMMA, LAB_CBRT, LAB_XYZ = _lab_tables()
+LAB_GAMMA, LAB_CBRT, LAB_XYZ = (table.astype(np.int32) for table in _lab_tables())
 L_SCALE = (116 * 255 + 50) // 100                       # L × 255/100
 L_SHIFT = -((16 * 255 * (1 << LAB_SHIFT2) + 50) // 100)
 
@@ -105,18 +106,26 @@ def _gray_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _ycrcb_fixed(src, out, top, y0, y1):
-    half = np.int32(1 << (SHIFT - 1))
+    """Every step cast back to int32 (Numba widens int32 arithmetic to int64), so that LLVM
+    vectorises the row in 32-bit lanes."""
+    half, shift = np.int32(1 << (SHIFT - 1)), np.int32(SHIFT)
     delta = np.int32(((top + 1) // 2) << SHIFT)       # 128 or 32768, the chroma's zero
+    zero, top = np.int32(0), np.int32(top)
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = np.int32(row[3 * x]), np.int32(row[3 * x + 1]), np.int32(row[3 * x + 2])
-            luma = (b * np.int32(B2Y) + g * np.int32(G2Y) + r * np.int32(R2Y) + half) >> np.int32(SHIFT)
-            cr = ((r - luma) * np.int32(CR_SCALE) + delta + half) >> np.int32(SHIFT)
-            cb = ((b - luma) * np.int32(CB_SCALE) + delta + half) >> np.int32(SHIFT)
+            luma = np.int32(np.int32(np.int32(np.int32(b * np.int32(B2Y)) + np.int32(g * np.int32(G2Y)))
+                                     + np.int32(np.int32(r * np.int32(R2Y)) + half)) >> shift)
+            cr = np.int32(np.int32(np.int32(np.int32(r - luma) * np.int32(CR_SCALE)) + np.int32(delta + half))
+                          >> shift)
+            cb = np.int32(np.int32(np.int32(np.int32(b - luma) * np.int32(CB_SCALE)) + np.int32(delta + half))
+                          >> shift)
+            cr = np.int32(min(max(cr, zero), top))
+            cb = np.int32(min(max(cb, zero), top))
             dst[3 * x] = luma
-            dst[3 * x + 1] = min(max(cr, 0), top)
-            dst[3 * x + 2] = min(max(cb, 0), top)
+            dst[3 * x + 1] = cr
+            dst[3 * x + 2] = cb
 
 
 @njit(cache=True, nogil=True)
@@ -134,22 +143,25 @@ def _ycrcb_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _hsv_fixed(src, out, y0, y1):
-    half = np.int32(1 << (HSV_SHIFT - 1))
+    """Branch-free, as ``RGB2HSV_b``'s vector code: the hue's difference chosen by selects (R
+    first, then G), both table divisions as float32 quotients rounded (no gathers), every step
+    cast back to int32 (Numba widens int32 arithmetic to int64): LLVM vectorises the row."""
+    half, shift = np.int32(1 << (HSV_SHIFT - 1)), np.int32(HSV_SHIFT)
+    one, two, four, zero, hue_range = np.int32(1), np.int32(2), np.int32(4), np.int32(0), np.int32(HUE_RANGE)
+    hue_top, saturation_top = np.float32(HUE_NUMERATOR), np.float32(SATURATION_NUMERATOR)
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = np.int32(row[3 * x]), np.int32(row[3 * x + 1]), np.int32(row[3 * x + 2])
-            value, least = max(b, g, r), min(b, g, r)
-            spread = value - least
-            if value == r:
-                hue = g - b
-            elif value == g:
-                hue = b - r + 2 * spread
-            else:
-                hue = r - g + 4 * spread
-            hue = (hue * HUE_TABLE[spread] + half) >> HSV_SHIFT
-            dst[3 * x] = hue + HUE_RANGE if hue < 0 else hue
-            dst[3 * x + 1] = (spread * SATURATION_TABLE[value] + half) >> HSV_SHIFT
+            value = max(b, max(g, r))
+            spread = np.int32(value - min(b, min(g, r)))
+            hue = np.int32(g - b) if value == r else (np.int32(b - r + two * spread) if value == g
+                                                      else np.int32(r - g + four * spread))
+            hue_scale = np.int32(np.rint(hue_top / np.float32(max(spread, one)))) if spread else zero
+            saturation_scale = np.int32(np.rint(saturation_top / np.float32(max(value, one)))) if value else zero
+            hue = np.int32(np.int32(np.int32(hue * hue_scale) + half) >> shift)
+            dst[3 * x] = np.int32(hue + (hue_range if hue < zero else zero))
+            dst[3 * x + 1] = np.int32(np.int32(np.int32(spread * saturation_scale) + half) >> shift)
             dst[3 * x + 2] = value
 
 
@@ -176,17 +188,30 @@ def _hsv_float(src, out, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _lab_fixed(src, out, y0, y1):
-    half, half2, zero = 1 << (LAB_SHIFT - 1), 1 << (LAB_SHIFT2 - 1), 128 << LAB_SHIFT2
+    """In int32 throughout (int32 tables and coefficients, every step cast back: Numba widens
+    int32 arithmetic to int64), so LLVM vectorises the row with 32-bit gathers."""
+    half, half2, zero = np.int32(1 << (LAB_SHIFT - 1)), np.int32(1 << (LAB_SHIFT2 - 1)), np.int32(128 << LAB_SHIFT2)
+    shift, shift2 = np.int32(LAB_SHIFT), np.int32(LAB_SHIFT2)
+    low, high = np.int32(0), np.int32(255)
+    x0, x1, x2 = np.int32(LAB_XYZ[0, 0]), np.int32(LAB_XYZ[0, 1]), np.int32(LAB_XYZ[0, 2])
+    y0_, y1_, y2_ = np.int32(LAB_XYZ[1, 0]), np.int32(LAB_XYZ[1, 1]), np.int32(LAB_XYZ[1, 2])
+    z0, z1, z2 = np.int32(LAB_XYZ[2, 0]), np.int32(LAB_XYZ[2, 1]), np.int32(LAB_XYZ[2, 2])
     for y in range(y0, y1):
         row, dst = src[y], out[y]
         for x in range(row.shape[0] // 3):
             b, g, r = LAB_GAMMA[row[3 * x]], LAB_GAMMA[row[3 * x + 1]], LAB_GAMMA[row[3 * x + 2]]
-            fx = LAB_CBRT[(b * LAB_XYZ[0, 0] + g * LAB_XYZ[0, 1] + r * LAB_XYZ[0, 2] + half) >> LAB_SHIFT]
-            fy = LAB_CBRT[(b * LAB_XYZ[1, 0] + g * LAB_XYZ[1, 1] + r * LAB_XYZ[1, 2] + half) >> LAB_SHIFT]
-            fz = LAB_CBRT[(b * LAB_XYZ[2, 0] + g * LAB_XYZ[2, 1] + r * LAB_XYZ[2, 2] + half) >> LAB_SHIFT]
-            dst[3 * x] = min(max((L_SCALE * fy + L_SHIFT + half2) >> LAB_SHIFT2, 0), 255)
-            dst[3 * x + 1] = min(max((500 * (fx - fy) + zero + half2) >> LAB_SHIFT2, 0), 255)
-            dst[3 * x + 2] = min(max((200 * (fy - fz) + zero + half2) >> LAB_SHIFT2, 0), 255)
+            fx = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * x0) + np.int32(g * x1))
+                                            + np.int32(np.int32(r * x2) + half)) >> shift)]
+            fy = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * y0_) + np.int32(g * y1_))
+                                            + np.int32(np.int32(r * y2_) + half)) >> shift)]
+            fz = LAB_CBRT[np.int32(np.int32(np.int32(np.int32(b * z0) + np.int32(g * z1))
+                                            + np.int32(np.int32(r * z2) + half)) >> shift)]
+            lightness = np.int32(np.int32(np.int32(np.int32(L_SCALE) * fy) + np.int32(np.int32(L_SHIFT) + half2)) >> shift2)
+            a = np.int32(np.int32(np.int32(np.int32(500) * np.int32(fx - fy)) + np.int32(zero + half2)) >> shift2)
+            bb = np.int32(np.int32(np.int32(np.int32(200) * np.int32(fy - fz)) + np.int32(zero + half2)) >> shift2)
+            dst[3 * x] = np.int32(min(max(lightness, low), high))
+            dst[3 * x + 1] = np.int32(min(max(a, low), high))
+            dst[3 * x + 2] = np.int32(min(max(bb, low), high))
 
 
 @njit(cache=True, nogil=True)
@@ -263,26 +288,58 @@ def _threshold_rows(src, out, levels, above, below, y0, y1):
             dst[x] = high if row[x] > levels[x] else low
 
 
+@njit(cache=True, nogil=True)
+def _threshold_uniform(src, out, level, above, below, y0, y1):
+    """``_threshold_rows`` where every channel has the same level and values: one compare and a
+    select a value, against scalars (no per-value rows to stream beside the image)."""
+    for y in range(y0, y1):
+        row, dst = src[y], out[y]
+        for x in range(row.shape[0]):
+            dst[x] = above if row[x] > level else below
+
+
 def threshold(planes, levels, above, below):
     """``above[c]`` where a value of channel c exceeds ``levels[c]``, ``below[c]`` elsewhere
     (``THRESH_BINARY``; swapped, ``THRESH_BINARY_INV``); the three arrays in the planes' dtype."""
     height, width, channels = planes.shape
     out = np.empty_like(planes)
-    rows = [np.tile(np.asarray(values, planes.dtype), width) for values in (levels, above, below)]
-    run_in_strips(_threshold_rows, planes.shape, planes.reshape(height, width * channels),
-                  out.reshape(height, width * channels), *rows, min_values=THRESHOLD_VALUES_PER_STRIP)
+    values = [np.asarray(values, planes.dtype) for values in (levels, above, below)]
+    rows_in, rows_out = planes.reshape(height, width * channels), out.reshape(height, width * channels)
+    if all((v == v[0]).all() for v in values):
+        run_in_strips(_threshold_uniform, planes.shape, rows_in, rows_out, *(v[0] for v in values),
+                      min_values=THRESHOLD_VALUES_PER_STRIP)
+        return out
+    rows = [np.tile(v, width) for v in values]
+    run_in_strips(_threshold_rows, planes.shape, rows_in, rows_out, *rows, min_values=THRESHOLD_VALUES_PER_STRIP)
     return out
 
 
 @njit(cache=True, nogil=True)
 def histograms(planes):
-    """The 256-bin histogram of each channel of uint8 planes, shape (C, 256)."""
-    counts = np.zeros((planes.shape[2], 256), np.int64)
-    for y in range(planes.shape[0]):
-        for x in range(planes.shape[1]):
-            for c in range(planes.shape[2]):
-                counts[c, planes[y, x, c]] += 1
-    return counts
+    """The 256-bin histogram of each channel of uint8 planes, shape (C, 256): four histograms
+    a channel, pixels taken in turn, so that consecutive increments of a common value do not
+    wait on each other (as ``getThreshVal_Otsu_8u``'s unrolled loop), summed at the end."""
+    channels = planes.shape[2]
+    flat = planes.reshape(-1)
+    pixels = flat.size // channels
+    counts = np.zeros((channels, 4, 256), np.int64)
+    whole = pixels // 4 * 4
+    for p in range(0, whole, 4):
+        base = p * channels
+        for c in range(channels):
+            counts[c, 0, flat[base + c]] += 1
+            counts[c, 1, flat[base + channels + c]] += 1
+            counts[c, 2, flat[base + 2 * channels + c]] += 1
+            counts[c, 3, flat[base + 3 * channels + c]] += 1
+    for p in range(whole, pixels):
+        for c in range(channels):
+            counts[c, 0, flat[p * channels + c]] += 1
+    totals = np.zeros((channels, 256), np.int64)
+    for c in range(channels):
+        for part in range(4):
+            for level in range(256):
+                totals[c, level] += counts[c, part, level]
+    return totals
 
 
 @njit(cache=True, nogil=True)

@@ -13,13 +13,18 @@
   Integer results are rounded half to even and saturated. A tap outside the image is the
   border's: 0 for ``constant``, ``border.border_index``'s source pixel otherwise.
 
-The warps run over strips of output rows (``strips.run_in_strips``); the copies are memory
-bound and run on the calling thread.
+Every kernel runs over strips of output rows (``strips.run_in_strips``). The copies move whole
+pixels as unsigned words; one-byte turns go by 8×8 register transposes, BGR uint8 turns by 4-byte
+moves. The warps go by OpenCV's blocks (32 rows × 128 columns); uint8 gray and BGR have kernels of
+their own that load a tap row as words and vectorise the arithmetic, to the general kernels' bit.
 """
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
+from ..options import BORDER_CONSTANT
 from .border import border_index, border_map
 from .strips import run_in_strips
 
@@ -33,12 +38,25 @@ def _rows(planes):
 
 # The copies index with unsigned integers: Numba wraps a negative index around, and that check
 # on a signed one kept LLVM from vectorising the loop (a 1280×720 BGR crop: 2.1 ms instead of 0.19).
+# They run over strips of rows on every thread (``strips.run_in_strips``), as cv2.flip and
+# cv2.rotate do under OpenCV's parallel_for_.
+
+COPY_VALUES_PER_STRIP = 1 << 20     # ~0.1 ms of copying a strip
+
+
+def _units(planes):
+    """The (H, W·k) view of planes as unsigned words, k = 1, 2 or 3 words a pixel (a BGR uint8
+    pixel is 3 bytes, a BGRA one a single uint32), so that flips and turns move whole pixels."""
+    size = planes.shape[2] * planes.itemsize
+    word = next(word for word in (8, 4, 2, 1) if size % word == 0 and size // word <= 3)
+    return planes.reshape(planes.shape[0], -1).view(np.dtype(f"u{word}"))
+
 
 @njit(cache=True, nogil=True)
-def _copy_rows(src, dst, rows, first):
+def _copy_rows(src, dst, rows, first, y0, y1):
     """Row ``y`` of ``dst`` ← row ``rows[y]`` of ``src`` from value ``first`` on."""
     n, first = np.uint64(dst.shape[1]), np.uint64(first)
-    for y in range(dst.shape[0]):
+    for y in range(y0, y1):
         source, target = src[rows[y]], dst[y]
         for k in range(n):
             target[k] = source[first + k]
@@ -48,17 +66,18 @@ def crop(planes, x0, y0, width, height):
     """The ``height × width`` block whose top-left pixel is (x0, y0), which lies inside."""
     channels = planes.shape[2]
     out = np.empty((height, width, channels), planes.dtype)
-    _copy_rows(_rows(planes), _rows(out), np.arange(y0, y0 + height), x0 * channels)
+    run_in_strips(_copy_rows, out.shape, _rows(planes), _rows(out), np.arange(y0, y0 + height), x0 * channels,
+                  min_values=COPY_VALUES_PER_STRIP)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _pad_rows(src, dst, rows, cols, channels, left, value):
+def _pad_rows(src, dst, rows, cols, channels, left, value, y0, y1):
     """Each row of ``dst``: the source row ``rows[y]`` (all ``value`` if -1), its pixels at
     ``cols`` (``value`` where -1); the image's own columns copied as one run."""
     width = src.shape[1] // channels
     n, start = np.uint64(src.shape[1]), np.uint64(left * channels)
-    for y in range(dst.shape[0]):
+    for y in range(y0, y1):
         sy = rows[y]
         if sy < 0:
             for k in range(dst.shape[1]):
@@ -87,23 +106,33 @@ def pad(planes, top, bottom, left, right, border, value):
     rows = border_map(height, top, bottom, border)
     cols = border_map(width, left, right, border)
     out = np.empty((rows.size, cols.size, channels), planes.dtype)
-    _pad_rows(_rows(planes), _rows(out), rows, cols, channels, left, value)
+    run_in_strips(_pad_rows, out.shape, _rows(planes), _rows(out), rows, cols, channels, left, value,
+                  min_values=COPY_VALUES_PER_STRIP)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _mirror_rows(src, dst, rows, channels):
-    """Row ``y`` of ``dst`` ← row ``rows[y]`` of ``src`` with its pixels in reverse order."""
-    n, channels = np.uint64(src.shape[1]), np.uint64(channels)
-    for y in range(dst.shape[0]):
+def _mirror_rows(src, dst, rows, k, y0, y1):
+    """Row ``y`` of ``dst`` ← row ``rows[y]`` of ``src`` with its pixels (``k`` words each) in
+    reverse order; each ``k`` a loop of its own with a constant stride, which LLVM vectorises."""
+    n = np.uint64(src.shape[1])
+    one, two, three = np.uint64(1), np.uint64(2), np.uint64(3)
+    for y in range(y0, y1):
         source, target = src[rows[y]], dst[y]
-        if channels == 1:
+        if k == 1:
             for x in range(n):
-                target[x] = source[n - 1 - x]
-            continue
-        for x in range(n // channels):
-            for c in range(channels):
-                target[x * channels + c] = source[n - (x + 1) * channels + c]
+                target[x] = source[n - one - x]
+        elif k == 2:
+            for x in range(n // two):
+                s = n - two - two * x
+                target[two * x] = source[s]
+                target[two * x + one] = source[s + one]
+        else:
+            for x in range(n // three):
+                s = n - three - three * x
+                target[three * x] = source[s]
+                target[three * x + one] = source[s + one]
+                target[three * x + two] = source[s + two]
 
 
 def flip(planes, code):
@@ -112,26 +141,195 @@ def flip(planes, code):
     out = np.empty_like(planes)
     rows = np.arange(height) if code > 0 else np.arange(height - 1, -1, -1)
     if code == 0:
-        _copy_rows(_rows(planes), _rows(out), rows, 0)
+        run_in_strips(_copy_rows, out.shape, _rows(planes), _rows(out), rows, 0, min_values=COPY_VALUES_PER_STRIP)
     else:
-        _mirror_rows(_rows(planes), _rows(out), rows, planes.shape[2])
+        src, dst = _units(planes), _units(out)
+        run_in_strips(_mirror_rows, out.shape, src, dst, rows, src.shape[1] // planes.shape[1],
+                      min_values=COPY_VALUES_PER_STRIP)
     return out
 
 
-TILE = 32     # quarter turns go tile by tile, so that the rows read and written stay in cache
+TILE = 64     # quarter turns go tile by tile, so that the rows read and written stay in cache
 
 
 @njit(cache=True, nogil=True)
-def _turn(planes, out, clockwise):
-    """``out`` ← ``planes`` turned a quarter, counter-clockwise or ``clockwise``."""
-    height, width, channels = planes.shape
-    for ty in range(0, width, TILE):
-        for tx in range(0, height, TILE):
-            for y in range(ty, min(ty + TILE, width)):
-                for x in range(tx, min(tx + TILE, height)):
-                    sy, sx = (height - 1 - x, y) if clockwise else (x, width - 1 - y)
-                    for c in range(channels):
-                        out[y, x, c] = planes[sy, sx, c]
+def _turn(src, out, k, clockwise, y0, y1):
+    """Rows ``y0 ≤ y < y1`` of ``out`` ← ``src`` turned a quarter, counter-clockwise or
+    ``clockwise``; both as (H, W·k) words, ``k`` words a pixel; tile by tile. Each output row of
+    a tile walks a source column: flat indices, unsigned (the step down wraps around)."""
+    height, row = np.uint64(src.shape[0]), np.uint64(src.shape[1])
+    width = row // np.uint64(k)
+    flat, target = src.reshape(-1), out.reshape(-1)
+    one, size, words = np.uint64(1), np.uint64(TILE), np.uint64(k)
+    step = np.uint64(0) - row if clockwise else row
+    for ty in range(np.uint64(y0), np.uint64(y1), size):
+        for tx in range(np.uint64(0), height, size):
+            end = min(tx + size, height)
+            for y in range(ty, min(ty + size, np.uint64(y1))):
+                if clockwise:
+                    s = (height - one - tx) * row + y * words
+                else:
+                    s = tx * row + (width - one - y) * words
+                t = y * height * words + tx * words
+                if k == 1:
+                    for _ in range(tx, end):
+                        target[t] = flat[s]
+                        s += step
+                        t += one
+                else:
+                    for _ in range(tx, end):
+                        for c in range(words):
+                            target[t + c] = flat[s + c]
+                        s += step
+                        t += words
+
+
+@intrinsic
+def _load_word(typingctx, array, index):
+    """The 8 bytes of a uint8 ``array`` from ``index`` on as one uint64 (an unaligned load)."""
+    def codegen(context, builder, signature, args):
+        load = builder.load(_word_pointer(context, builder, signature.args[0], *args))
+        load.align = 1
+        return load
+    return types.uint64(array, index), codegen
+
+
+@intrinsic
+def _store_word(typingctx, array, index, value):
+    """Store uint64 ``value`` as the 8 bytes of a uint8 ``array`` from ``index`` on."""
+    def codegen(context, builder, signature, args):
+        store = builder.store(args[2], _word_pointer(context, builder, signature.args[0], args[0], args[1]))
+        store.align = 1
+        return context.get_dummy_value()
+    return types.void(array, index, value), codegen
+
+
+def _word_pointer(context, builder, array_type, array, index, bits=64):
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [index]), ir.IntType(bits).as_pointer())
+
+
+@intrinsic
+def _load_quad(typingctx, array, index):
+    """The 4 bytes of a uint8 ``array`` from ``index`` on as one uint32 (an unaligned load)."""
+    def codegen(context, builder, signature, args):
+        load = builder.load(_word_pointer(context, builder, signature.args[0], *args, bits=32))
+        load.align = 1
+        return load
+    return types.uint32(array, index), codegen
+
+
+@intrinsic
+def _store_quad(typingctx, array, index, value):
+    """Store uint32 ``value`` as the 4 bytes of a uint8 ``array`` from ``index`` on."""
+    def codegen(context, builder, signature, args):
+        store = builder.store(args[2], _word_pointer(context, builder, signature.args[0], args[0], args[1], bits=32))
+        store.align = 1
+        return context.get_dummy_value()
+    return types.void(array, index, value), codegen
+
+
+@njit(cache=True, nogil=True)
+def _turn_triples(src, out, clockwise, y0, y1):
+    """``_turn`` for 3-byte pixels (BGR uint8): each pixel moved as one 4-byte load and store;
+    the 4th byte written lands on the row's next pixel, which is written after it (the last
+    pixel of a row, and the image's last pixel read, go byte by byte)."""
+    height, row = np.uint64(src.shape[0]), np.uint64(src.shape[1])
+    width = row // np.uint64(3)
+    flat, target = src.reshape(-1), out.reshape(-1)
+    one, three, size = np.uint64(1), np.uint64(3), np.uint64(flat.size)
+    tile = np.uint64(TILE)
+    step = np.uint64(0) - row if clockwise else row
+    for ty in range(np.uint64(y0), np.uint64(y1), tile):
+        for tx in range(np.uint64(0), height, tile):
+            end = min(tx + tile, height)
+            for y in range(ty, min(ty + tile, np.uint64(y1))):
+                s = (height - one - tx) * row + y * three if clockwise else tx * row + (width - one - y) * three
+                t = y * height * three + tx * three
+                for x in range(tx, end):
+                    if x + one < height and s + np.uint64(4) <= size:
+                        _store_quad(target, t, _load_quad(flat, s))
+                    else:
+                        target[t], target[t + one], target[t + np.uint64(2)] = flat[s], flat[s + one], flat[s + np.uint64(2)]
+                    s += step
+                    t += three
+
+
+HALVES, QUARTERS, BYTES = np.uint64(0x00000000FFFFFFFF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0x00FF00FF00FF00FF)
+
+
+@njit(inline="always")
+def _swap(a, b, mask, shift):
+    """Exchange the ``mask``-ed-out lanes of ``a`` with the masked lanes of ``b`` (a transpose step)."""
+    return (a & mask) | ((b & mask) << shift), ((a >> shift) & mask) | (b & ~mask)
+
+
+@njit(inline="always")
+def _reversed_bytes(v):
+    v = ((v >> np.uint64(8)) & BYTES) | ((v & BYTES) << np.uint64(8))
+    v = ((v >> np.uint64(16)) & QUARTERS) | ((v & QUARTERS) << np.uint64(16))
+    return (v >> np.uint64(32)) | (v << np.uint64(32))
+
+
+@njit(cache=True, nogil=True)
+def _turn_bytes(src, out, clockwise, y0, y1):
+    """``_turn`` for one-byte pixels, 8×8 blocks at a time: eight 8-byte rows loaded as words,
+    transposed in registers (three rounds of masked swaps: halves, quarters, bytes), stored as
+    eight words of the output (byte-reversed for a clockwise turn). 8 K×8 K cache tiles."""
+    height, width = np.uint64(src.shape[0]), np.uint64(src.shape[1])
+    flat, target = src.reshape(-1), out.reshape(-1)
+    one, eight = np.uint64(1), np.uint64(8)
+    s32, s16, s8 = np.uint64(32), np.uint64(16), np.uint64(8)
+    full = height // eight * eight
+    first, last = np.uint64(y0), np.uint64(y0) + (np.uint64(y1) - np.uint64(y0)) // eight * eight
+    for tx in range(np.uint64(0), full, np.uint64(TILE)):
+        for y in range(first, last, eight):
+            column = y if clockwise else width - eight - y
+            for x in range(tx, min(tx + np.uint64(TILE), full), eight):
+                p = ((height - eight - x) if clockwise else x) * width + column
+                w0 = _load_word(flat, p)
+                w1 = _load_word(flat, p + width)
+                w2 = _load_word(flat, p + 2 * width)
+                w3 = _load_word(flat, p + 3 * width)
+                w4 = _load_word(flat, p + 4 * width)
+                w5 = _load_word(flat, p + 5 * width)
+                w6 = _load_word(flat, p + 6 * width)
+                w7 = _load_word(flat, p + 7 * width)
+                w0, w4 = _swap(w0, w4, HALVES, s32)
+                w1, w5 = _swap(w1, w5, HALVES, s32)
+                w2, w6 = _swap(w2, w6, HALVES, s32)
+                w3, w7 = _swap(w3, w7, HALVES, s32)
+                w0, w2 = _swap(w0, w2, QUARTERS, s16)
+                w1, w3 = _swap(w1, w3, QUARTERS, s16)
+                w4, w6 = _swap(w4, w6, QUARTERS, s16)
+                w5, w7 = _swap(w5, w7, QUARTERS, s16)
+                w0, w1 = _swap(w0, w1, BYTES, s8)
+                w2, w3 = _swap(w2, w3, BYTES, s8)
+                w4, w5 = _swap(w4, w5, BYTES, s8)
+                w6, w7 = _swap(w6, w7, BYTES, s8)
+                t = y * height + x      # word j: byte i is the block's pixel (row i, column j)
+                if clockwise:
+                    _store_word(target, t, _reversed_bytes(w0))
+                    _store_word(target, t + height, _reversed_bytes(w1))
+                    _store_word(target, t + 2 * height, _reversed_bytes(w2))
+                    _store_word(target, t + 3 * height, _reversed_bytes(w3))
+                    _store_word(target, t + 4 * height, _reversed_bytes(w4))
+                    _store_word(target, t + 5 * height, _reversed_bytes(w5))
+                    _store_word(target, t + 6 * height, _reversed_bytes(w6))
+                    _store_word(target, t + 7 * height, _reversed_bytes(w7))
+                else:
+                    _store_word(target, t, w7)
+                    _store_word(target, t + height, w6)
+                    _store_word(target, t + 2 * height, w5)
+                    _store_word(target, t + 3 * height, w4)
+                    _store_word(target, t + 4 * height, w3)
+                    _store_word(target, t + 5 * height, w2)
+                    _store_word(target, t + 6 * height, w1)
+                    _store_word(target, t + 7 * height, w0)
+    for y in range(first, np.uint64(y1)):       # the last columns, and the last rows of the strip
+        for x in range(np.uint64(0) if y >= last else full, height):
+            sy, sx = (height - one - x, y) if clockwise else (x, width - one - y)
+            target[y * height + x] = flat[sy * width + sx]
 
 
 def quarter_turns(planes, turns):
@@ -139,21 +337,21 @@ def quarter_turns(planes, turns):
     height, width, channels = planes.shape
     if turns == 0:
         out = np.empty_like(planes)
-        _copy_rows(_rows(planes), _rows(out), np.arange(height), 0)
+        run_in_strips(_copy_rows, out.shape, _rows(planes), _rows(out), np.arange(height), 0,
+                      min_values=COPY_VALUES_PER_STRIP)
         return out
     if turns == 2:
         return flip(planes, -1)
     out = np.empty((width, height, channels), planes.dtype)
-    _turn(planes, out, turns == 3)
+    src = _units(planes)
+    if src.itemsize == 1 and src.shape[1] == width:
+        run_in_strips(_turn_bytes, out.shape, src, _units(out), turns == 3, min_values=COPY_VALUES_PER_STRIP)
+    elif src.itemsize == 1 and src.shape[1] == 3 * width:
+        run_in_strips(_turn_triples, out.shape, src, _units(out), turns == 3, min_values=COPY_VALUES_PER_STRIP)
+    else:
+        run_in_strips(_turn, out.shape, src, _units(out), src.shape[1] // width, turns == 3,
+                      min_values=COPY_VALUES_PER_STRIP)
     return out
-
-
-@njit(cache=True, nogil=True)
-def _store(out, y, i, value, top):
-    """``value`` into an integer image rounded half to even and saturated (``top`` > 0), or as is."""
-    if top > 0:
-        value = min(max(np.rint(value), 0.0), top)
-    out[y, i] = value
 
 
 @njit(cache=True, nogil=True)
@@ -175,89 +373,306 @@ def _source_indices(first, n, count, border, out):
         out[k] = border_index(first + k, n, border)
 
 
+BLOCK_ROWS, BLOCK_COLUMNS = 32, 128     # OpenCV's warpAffine blocks: the source pixels a block reads
+                                        # stay in cache; the row buffers hold a block's row
+
+
+@njit(inline="always")
+def _positions(m, y, x0, x1, xs, ys, ax, ay):
+    """The source position of pixels ``x0 ≤ x < x1`` of output row ``y`` (``M·(x, y, 1)`` in
+    double, then float32), split into ``floor`` and the float32 fraction, from index 0 of the
+    buffers: one loop, vectorised."""
+    for x in range(x0, x1):
+        fx = np.float32(m[0] * x + m[1] * y + m[2])
+        fy = np.float32(m[3] * x + m[4] * y + m[5])
+        ix, iy = np.floor(fx), np.floor(fy)
+        xs[x - x0], ys[x - x0] = np.int64(ix), np.int64(iy)
+        ax[x - x0], ay[x - x0] = fx - ix, fy - iy
+
+
+@njit(inline="always")
+def _saturated(value, top):
+    """An integer image's value rounded half to even and saturated (``top`` > 0), or as is."""
+    if top > 0:
+        return min(max(np.rint(value), np.float32(0)), np.float32(top))
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _linear_border(planes, row, x, ix, iy, a, b, border, top):
+    """One pixel of ``_linear_rows`` whose taps may lie outside: through ``border_index``."""
+    height, width, channels = planes.shape
+    x0, x1 = border_index(ix, width, border), border_index(ix + 1, width, border)
+    r0, r1 = border_index(iy, height, border), border_index(iy + 1, height, border)
+    for c in range(channels):
+        p00 = np.float32(0 if r0 < 0 or x0 < 0 else planes[r0, x0, c])
+        p01 = np.float32(0 if r0 < 0 or x1 < 0 else planes[r0, x1, c])
+        p10 = np.float32(0 if r1 < 0 or x0 < 0 else planes[r1, x0, c])
+        p11 = np.float32(0 if r1 < 0 or x1 < 0 else planes[r1, x1, c])
+        v0 = p00 + a * (p01 - p00)
+        v1 = p10 + a * (p11 - p10)
+        row[x * channels + c] = _saturated(v0 + b * (v1 - v0), top)
+
+
 @njit(cache=True, nogil=True)
 def _linear_rows(planes, out, m, border, top, y0, y1):
-    """Each row in two passes: the taps and fractions gathered per value, then the arithmetic
-    over the whole row, which LLVM can vectorise (109 → 62 ms of CPU, one thread, a 1411² BGR
-    photo turned 30°; cv2.warpAffine: 15 ms)."""
+    """Block by block, a row of a block at a time: the source positions first (``_positions``),
+    then each pixel's 2×2 taps read straight from the image where they all lie inside it,
+    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_bytes``."""
     height, width, channels = planes.shape
-    n = out.shape[1]
-    p00, p01 = np.empty(n, np.float32), np.empty(n, np.float32)
-    p10, p11 = np.empty(n, np.float32), np.empty(n, np.float32)
-    ax, ay = np.empty(n, np.float32), np.empty(n, np.float32)
-    for y in range(y0, y1):
-        for x in range(n // channels):
-            fx = np.float32(m[0] * x + m[1] * y + m[2])
-            fy = np.float32(m[3] * x + m[4] * y + m[5])
-            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
-            a, b = fx - np.float32(ix), fy - np.float32(iy)
-            x0, x1, r0, r1 = ix, ix + 1, iy, iy + 1
-            if not (0 <= ix < width - 1 and 0 <= iy < height - 1):
-                x0, x1 = border_index(ix, width, border), border_index(ix + 1, width, border)
-                r0, r1 = border_index(iy, height, border), border_index(iy + 1, height, border)
-            for c in range(channels):
-                k = x * channels + c
-                p00[k] = 0 if r0 < 0 or x0 < 0 else planes[r0, x0, c]
-                p01[k] = 0 if r0 < 0 or x1 < 0 else planes[r0, x1, c]
-                p10[k] = 0 if r1 < 0 or x0 < 0 else planes[r1, x0, c]
-                p11[k] = 0 if r1 < 0 or x1 < 0 else planes[r1, x1, c]
-                ax[k], ay[k] = a, b
-        for k in range(n):
-            v0 = p00[k] + ax[k] * (p01[k] - p00[k])
-            v1 = p10[k] + ax[k] * (p11[k] - p10[k])
-            _store(out, y, k, v0 + ay[k] * (v1 - v0), top)
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line = width * channels
+    top32 = np.float32(top)
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                _positions(m, y, bx, min(bx + BLOCK_COLUMNS, n), xs, ys, ax, ay)
+                row = out[y]
+                for x in range(bx, min(bx + BLOCK_COLUMNS, n)):
+                    ix, iy, a, b = xs[x - bx], ys[x - bx], ax[x - bx], ay[x - bx]
+                    if not (0 <= ix < width - 1 and 0 <= iy < height - 1):
+                        _linear_border(planes, row, x, ix, iy, a, b, border, top32)
+                        continue
+                    base = np.uint64((iy * width + ix) * channels)
+                    for c in range(channels):
+                        k = base + np.uint64(c)
+                        p00, p01 = np.float32(src[k]), np.float32(src[k + np.uint64(channels)])
+                        p10 = np.float32(src[k + np.uint64(line)])
+                        p11 = np.float32(src[k + np.uint64(line + channels)])
+                        v0 = p00 + a * (p01 - p00)
+                        v1 = p10 + a * (p11 - p10)
+                        row[x * channels + c] = _saturated(v0 + b * (v1 - v0), top32)
+
+
+@njit(inline="always")
+def _byte_of(value):
+    """A rounded value saturated to 0–255 by selects (``min`` and ``max`` on floats branch on NaN,
+    which kept the loops from vectorising), as uint8."""
+    value = value if value > 0 else 0
+    return np.uint8(np.int32(value if value < 255 else 255))
+
+
+@njit(inline="always")
+def _byte(word, shift):
+    """Byte ``shift / 8`` of a little-endian word, as float32."""
+    return np.float32(np.int32((word >> np.uint64(shift)) & np.uint64(255)))
+
+
+@njit(inline="always")
+def _wholly_outside(m, y, x0, x1, width, height, reach):
+    """Whether every pixel ``x0 ≤ x < x1`` of output row ``y`` maps farther than ``reach`` pixels
+    outside the image, all beyond the same side: both ends do, and the points between lie on
+    the segment joining them (one pixel of slack covers the rounding)."""
+    last = x1 - 1
+    ax, ay = m[0] * x0 + m[1] * y + m[2], m[3] * x0 + m[4] * y + m[5]
+    bx, by = m[0] * last + m[1] * y + m[2], m[3] * last + m[4] * y + m[5]
+    low, right, bottom = -reach - 1.0, width + reach, height + reach
+    return ((ax < low and bx < low) or (ax > right and bx > right)
+            or (ay < low and by < low) or (ay > bottom and by > bottom))
 
 
 @njit(cache=True, nogil=True)
-def _cubic_coefficients(t, k):
-    """``cv::interpolateCubic`` (A = −0.75) at fraction ``t``, in float32, into ``k``."""
+def _linear_bytes(planes, out, m, border, y0, y1):
+    """``_linear_rows`` for uint8 gray or BGR, in three passes over each row of a block: the
+    positions (vectorised); the taps, both pixels of each tap row loaded as one 8-byte word
+    (scalar: a load a row); the arithmetic on the words' bytes, rounded and saturated
+    (vectorised). With a constant border, a block's row that maps wholly outside is 0, and
+    a pixel whose taps all lie outside is two words of 0; other pixels whose taps are not all inside (or whose word would end past the image) are
+    then done again through ``border_index``."""
+    height, width, channels = planes.shape
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line, last = np.uint64(width * channels), np.uint64(src.size - 8)
+    top = np.float32(255)
+    constant = border == BORDER_CONSTANT
+    right, bottom = np.uint64(width - 1), np.uint64(height - 1)     # unsigned: -1 is past them
+    zero, full = np.uint64(0), ~np.uint64(0)
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    upper, lower = np.zeros(BLOCK_COLUMNS, np.uint64), np.zeros(BLOCK_COLUMNS, np.uint64)
+    inside = np.empty(BLOCK_COLUMNS, np.bool_)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            count = min(bx + BLOCK_COLUMNS, n) - bx
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                if constant and _wholly_outside(m, y, bx, bx + count, width, height, 1.0):
+                    out[y, bx * channels:(bx + count) * channels] = 0
+                    continue
+                _positions(m, y, bx, bx + count, xs, ys, ax, ay)
+                for i in range(count):        # branch-free: outside, word 0 is read and dropped
+                    ix, iy = xs[i], ys[i]
+                    k = np.uint64((iy * width + ix) * channels)
+                    within = (np.uint64(ix) < right) & (np.uint64(iy) < bottom) & (k + line <= last)
+                    k = k if within else zero
+                    keep = full if within else zero
+                    upper[i], lower[i] = _load_word(src, k) & keep, _load_word(src, k + line) & keep
+                    outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
+                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
+                row = out[y, bx * channels:(bx + count) * channels]
+                if channels == 1:
+                    for i in range(count):
+                        a, b = ax[i], ay[i]
+                        p00, p01, p10, p11 = _byte(upper[i], 0), _byte(upper[i], 8), _byte(lower[i], 0), _byte(lower[i], 8)
+                        v0 = p00 + a * (p01 - p00)
+                        v1 = p10 + a * (p11 - p10)
+                        row[i] = _byte_of(np.rint(v0 + b * (v1 - v0)))
+                else:
+                    for i in range(count):
+                        a, b = ax[i], ay[i]
+                        for c in range(3):
+                            p00, p01 = _byte(upper[i], 8 * c), _byte(upper[i], 24 + 8 * c)
+                            p10, p11 = _byte(lower[i], 8 * c), _byte(lower[i], 24 + 8 * c)
+                            v0 = p00 + a * (p01 - p00)
+                            v1 = p10 + a * (p11 - p10)
+                            row[3 * i + c] = _byte_of(np.rint(v0 + b * (v1 - v0)))
+                for i in range(count):
+                    if not inside[i]:
+                        _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
+
+
+@njit(inline="always")
+def _cubic_coefficients(t):
+    """``cv::interpolateCubic`` (A = −0.75) at fraction ``t``, each coefficient rounded to float32
+    (the integer constants promote the arithmetic to double, as ``5 * A`` does there)."""
     a = np.float32(-0.75)
     one = np.float32(1)
-    k[0] = ((a * (t + one) - 5 * a) * (t + one) + 8 * a) * (t + one) - 4 * a
-    k[1] = ((a + 2) * t - (a + 3)) * t * t + one
-    k[2] = ((a + 2) * (one - t) - (a + 3)) * (one - t) * (one - t) + one
-    k[3] = one - k[0] - k[1] - k[2]
+    k0 = np.float32(((a * (t + one) - 5 * a) * (t + one) + 8 * a) * (t + one) - 4 * a)
+    k1 = np.float32(((a + 2) * t - (a + 3)) * t * t + one)
+    k2 = np.float32(((a + 2) * (one - t) - (a + 3)) * (one - t) * (one - t) + one)
+    return k0, k1, k2, one - k0 - k1 - k2
+
+
+@njit(inline="always")
+def _cubic_weights(a, b, weights):
+    """The 16 float32 weights of the 4×4 taps, row by row: y coefficient × x coefficient."""
+    kx0, kx1, kx2, kx3 = _cubic_coefficients(a)
+    ky0, ky1, ky2, ky3 = _cubic_coefficients(b)
+    weights[0], weights[1], weights[2], weights[3] = ky0 * kx0, ky0 * kx1, ky0 * kx2, ky0 * kx3
+    weights[4], weights[5], weights[6], weights[7] = ky1 * kx0, ky1 * kx1, ky1 * kx2, ky1 * kx3
+    weights[8], weights[9], weights[10], weights[11] = ky2 * kx0, ky2 * kx1, ky2 * kx2, ky2 * kx3
+    weights[12], weights[13], weights[14], weights[15] = ky3 * kx0, ky3 * kx1, ky3 * kx2, ky3 * kx3
+
+
+@njit(cache=True, nogil=True)
+def _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows):
+    """One pixel of ``_cubic_rows`` whose taps may lie outside: through ``border_index``."""
+    height, width, channels = planes.shape
+    _source_indices(ix - 1, width, 4, border, cols)
+    _source_indices(iy - 1, height, 4, border, rows)
+    for c in range(channels):
+        total = 0.0
+        for i in range(4):
+            if rows[i] >= 0:
+                for j in range(4):
+                    if cols[j] >= 0:
+                        total += np.float32(planes[rows[i], cols[j], c]) * weights[i * 4 + j]
+        row[x * channels + c] = _saturated(total, top)
 
 
 @njit(cache=True, nogil=True)
 def _cubic_rows(planes, out, m, border, top, y0, y1):
+    """As ``_linear_rows``, with 4×4 taps weighed by the products of the x and y coefficients
+    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_bytes``."""
     height, width, channels = planes.shape
-    kx = np.empty(4, np.float32)
-    ky = np.empty(4, np.float32)
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line = width * channels
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
     weights = np.empty(16, np.float32)
-    xs = np.empty(4, np.int64)
-    ys = np.empty(4, np.int64)
-    for y in range(y0, y1):
-        for x in range(out.shape[1] // channels):
-            fx = np.float32(m[0] * x + m[1] * y + m[2])
-            fy = np.float32(m[3] * x + m[4] * y + m[5])
-            ix, iy = np.int64(np.floor(fx)), np.int64(np.floor(fy))
-            _cubic_coefficients(fx - np.float32(ix), kx)
-            _cubic_coefficients(fy - np.float32(iy), ky)
-            for i in range(4):
-                for j in range(4):
-                    weights[i * 4 + j] = ky[i] * kx[j]
-            if 1 <= ix < width - 2 and 1 <= iy < height - 2:     # every tap inside
+    cols, rows = np.empty(4, np.int64), np.empty(4, np.int64)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                _positions(m, y, bx, min(bx + BLOCK_COLUMNS, n), xs, ys, ax, ay)
+                row = out[y]
+                for x in range(bx, min(bx + BLOCK_COLUMNS, n)):
+                    ix, iy = xs[x - bx], ys[x - bx]
+                    _cubic_weights(ax[x - bx], ay[x - bx], weights)
+                    if not (1 <= ix < width - 2 and 1 <= iy < height - 2):
+                        _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows)
+                        continue
+                    base = np.uint64(((iy - 1) * width + ix - 1) * channels)
+                    for c in range(channels):
+                        total = 0.0
+                        for i in range(4):
+                            k = base + np.uint64(i * line + c)
+                            total += np.float32(src[k]) * weights[4 * i]
+                            total += np.float32(src[k + np.uint64(channels)]) * weights[4 * i + 1]
+                            total += np.float32(src[k + np.uint64(2 * channels)]) * weights[4 * i + 2]
+                            total += np.float32(src[k + np.uint64(3 * channels)]) * weights[4 * i + 3]
+                        row[x * channels + c] = _saturated(total, top)
+
+
+@njit(cache=True, nogil=True)
+def _cubic_bytes(planes, out, m, border, y0, y1):
+    """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_bytes``: the positions; the
+    taps, a tap row (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and
+    4–11) for BGR; the coefficients, then the weighed sums tap by tap over the row (each loop
+    vectorised; each pixel's sum in ``_cubic_rows``'s order, in double); then the pixels near or
+    past the edges through ``border_index``."""
+    height, width, channels = planes.shape
+    n = out.shape[1] // channels
+    src = planes.reshape(-1)
+    line, size = np.uint64(width * channels), np.uint64(src.size)
+    reach = 3 * line + np.uint64(8 if channels == 1 else 12)       # the words' last byte + 1
+    constant = border == BORDER_CONSTANT
+    right, bottom = np.uint64(width - 3), np.uint64(height - 3)     # 1 ≤ ix < width − 2, unsigned
+    zero, full = np.uint64(0), ~np.uint64(0)
+    xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
+    ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    words = np.zeros((8, BLOCK_COLUMNS), np.uint64)    # tap row r: words r (bytes 0–7), 4 + r (4–11)
+    kx, ky = np.empty((4, BLOCK_COLUMNS), np.float32), np.empty((4, BLOCK_COLUMNS), np.float32)
+    totals = np.empty(BLOCK_COLUMNS, np.float64)
+    inside = np.empty(BLOCK_COLUMNS, np.bool_)
+    weights = np.empty(16, np.float32)
+    cols, rows = np.empty(4, np.int64), np.empty(4, np.int64)
+    for by in range(y0, y1, BLOCK_ROWS):
+        for bx in range(0, n, BLOCK_COLUMNS):
+            count = min(bx + BLOCK_COLUMNS, n) - bx
+            for y in range(by, min(by + BLOCK_ROWS, y1)):
+                if constant and _wholly_outside(m, y, bx, bx + count, width, height, 2.0):
+                    out[y, bx * channels:(bx + count) * channels] = 0
+                    continue
+                _positions(m, y, bx, bx + count, xs, ys, ax, ay)
+                for i in range(count):        # branch-free: outside, word 0 is read and dropped
+                    ix, iy = xs[i], ys[i]
+                    k = np.uint64(((iy - 1) * width + ix - 1) * channels)
+                    within = (np.uint64(ix - 1) < right) & (np.uint64(iy - 1) < bottom) & (k + reach <= size)
+                    k = k if within else zero
+                    keep = full if within else zero
+                    for r in range(4):
+                        words[r, i] = _load_word(src, k + np.uint64(r) * line) & keep
+                        if channels == 3:
+                            words[4 + r, i] = _load_word(src, k + np.uint64(r) * line + np.uint64(4)) & keep
+                    outside = (np.uint64(ix + 2) > np.uint64(width + 2)) | (np.uint64(iy + 2) > np.uint64(height + 2))
+                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
+                row = out[y, bx * channels:(bx + count) * channels]
+                for i in range(count):
+                    kx[0, i], kx[1, i], kx[2, i], kx[3, i] = _cubic_coefficients(ax[i])
+                    ky[0, i], ky[1, i], ky[2, i], ky[3, i] = _cubic_coefficients(ay[i])
                 for c in range(channels):
-                    total = 0.0
-                    for i in range(4):
+                    totals[:count] = 0.0
+                    for r in range(4):          # tap by tap over the row: each loop vectorises
                         for j in range(4):
-                            total += np.float32(planes[iy - 1 + i, ix - 1 + j, c]) * weights[i * 4 + j]
-                    _store(out, y, x * channels + c, total, top)
-                continue
-            _source_indices(ix - 1, width, 4, border, xs)
-            _source_indices(iy - 1, height, 4, border, ys)
-            for c in range(channels):
-                total = 0.0
-                for i in range(4):
-                    if ys[i] >= 0:
-                        for j in range(4):
-                            if xs[j] >= 0:
-                                total += np.float32(planes[ys[i], xs[j], c]) * weights[i * 4 + j]
-                _store(out, y, x * channels + c, total, top)
+                            offset = 3 * j + c if channels == 3 else j
+                            word = r if offset < 4 else 4 + r
+                            shift = 8 * offset if offset < 4 else 8 * (offset - 4)
+                            for i in range(count):
+                                totals[i] += _byte(words[word, i], shift) * (ky[r, i] * kx[j, i])
+                    for i in range(count):
+                        row[i * channels + c] = _byte_of(np.rint(totals[i]))
+                for i in range(count):
+                    if not inside[i]:
+                        _cubic_weights(ax[i], ay[i], weights)
+                        _cubic_border(planes, row, i, xs[i], ys[i], weights, border, 255.0, cols, rows)
 
 
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
+_BYTE_ROWS = {"linear": _linear_bytes, "cubic": _cubic_bytes}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -266,6 +681,11 @@ def warp(planes, inverse, width, height, interp, border):
     out = np.empty((height, width, planes.shape[2]), planes.dtype)
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
-    run_in_strips(_ROWS[interp], out.shape, planes, rows, np.asarray(inverse, np.float64), np.int64(border),
-                  top, min_values=MIN_VALUES_PER_STRIP)
+    matrix = np.asarray(inverse, np.float64)
+    if planes.dtype == np.uint8 and planes.shape[2] in (1, 3) and interp in _BYTE_ROWS:
+        run_in_strips(_BYTE_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border),
+                      min_values=MIN_VALUES_PER_STRIP)
+    else:
+        run_in_strips(_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border), top,
+                      min_values=MIN_VALUES_PER_STRIP)
     return out
