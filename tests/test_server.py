@@ -18,6 +18,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from conftest import PHOTOS
@@ -278,10 +280,18 @@ def test_a_peer_of_another_uid_is_refused_unheard():
         assert status(env)["served"] == 0       # and the server still serves its own user
 
 
-def slow_call(tmp_path):
-    """A call that runs for a minute or so: a large bilateral filter."""
-    return ["blur", PHOTOS / "astronaut.png", "-o", tmp_path / "slow.png", "--method", "bilateral",
-            "--diameter", "121"]
+@pytest.fixture(scope="module")
+def large_photo(tmp_path_factory):
+    """astronaut tiled 4 × 4 (2048 × 2048): a 121-pixel bilateral filter of it runs for seconds even
+    with the SIMD kernel (one 512 × 512 tile takes well under one)."""
+    path = tmp_path_factory.mktemp("large") / "astronaut16.png"
+    cv2.imwrite(str(path), np.tile(cv2.imread(str(PHOTOS / "astronaut.png")), (4, 4, 1)))
+    return path
+
+
+def slow_call(tmp_path, photo):
+    """A call that runs for many seconds: a large bilateral filter of ``large_photo``."""
+    return ["blur", photo, "-o", tmp_path / "slow.png", "--method", "bilateral", "--diameter", "121"]
 
 
 def wait_until_running(env, count=1, timeout=60):
@@ -292,9 +302,9 @@ def wait_until_running(env, count=1, timeout=60):
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
-def test_ctrl_c_and_sigterm_reach_the_calls_child(running, tmp_path, how):
+def test_ctrl_c_and_sigterm_reach_the_calls_child(running, tmp_path, large_photo, how):
     before = served(running)
-    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path))], env=running, stderr=subprocess.PIPE,
+    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path, large_photo))], env=running, stderr=subprocess.PIPE,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wait_until_running(running)
     time.sleep(1)               # inside the kernel
@@ -326,13 +336,13 @@ def descendants(pid):
     return found
 
 
-def test_a_killed_client_takes_its_child_with_it(running, tmp_path):
+def test_a_killed_client_takes_its_child_with_it(running, tmp_path, large_photo):
     """SIGKILL of the calling process, as in-process: the call's child (its -j threads with it)
     leaves, and no temporary file stays."""
     source = tmp_path / "in"
     source.mkdir()
     for i in range(4):
-        shutil.copy(PHOTOS / "astronaut.png", source / f"{i}.png")
+        shutil.copy(large_photo, source / f"{i}.png")
     out = tmp_path / "out"
     process = subprocess.Popen([*IMGKIT, "blur", source, "-o", out, "-j", "2", "--method", "bilateral",
                                 "--diameter", "121", "-q"], env=running, stderr=subprocess.DEVNULL)
@@ -422,8 +432,8 @@ def test_a_variable_read_at_load_may_be_as_imgkit_leaves_it():
             assert served(env) == before + through_server, value
 
 
-def test_a_child_killed_by_a_signal_kills_its_client_alike(running, tmp_path):
-    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path))], env=running, stderr=subprocess.PIPE)
+def test_a_child_killed_by_a_signal_kills_its_client_alike(running, tmp_path, large_photo):
+    process = subprocess.Popen([*IMGKIT, *map(str, slow_call(tmp_path, large_photo))], env=running, stderr=subprocess.PIPE)
     wait_until_running(running)
     child, = status(running)["children"]
     os.kill(child, signal.SIGKILL)
