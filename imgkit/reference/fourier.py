@@ -2,8 +2,13 @@
 the logarithm, the angle and the masks (OpenCV's tutorial "Discrete Fourier Transform"), one
 channel at a time."""
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
+
+# Masks kept (``packed_gain``), as many as imgkit keeps gains: a 4K one is 66 MB.
+GAINS_KEPT = 2
 
 
 def _channels(image):
@@ -52,17 +57,40 @@ def phase(image):
 
 
 def frequency_filter(image, rows, columns, kind, shape, cutoff, width, order):
+    """Per call and channel: pad (``cv2.copyMakeBorder``), ``cv2.dft`` of the real plane to
+    its CCS-packed half spectrum (real input: half the work of a complex output), multiply
+    by the mask in the same packing, ``cv2.idft`` back to real, crop and round. The mask is
+    built once per size and parameters and kept (``packed_gain``), as a script filtering many
+    images would; imgkit keeps its gain by the same key, so neither side's timing holds the
+    making of a mask but on a size's first call."""
     height, image_width = image.shape[:2]
     padded = cv2.copyMakeBorder(image, 0, rows - height, 0, columns - image_width, cv2.BORDER_REFLECT_101)
-    gain = np.fft.ifftshift(centred_gain(rows, columns, height / rows, image_width / columns,
-                                         kind, shape, cutoff, width, order))
+    gain = packed_gain(rows, columns, height / rows, image_width / columns, kind, shape, cutoff, width, order)
     planes = []
     for plane in _channels(padded):
-        pairs = cv2.dft(plane.astype(np.float64), flags=cv2.DFT_COMPLEX_OUTPUT)
-        pairs *= gain[:, :, None]
-        filtered = cv2.idft(pairs, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+        packed = cv2.dft(plane.astype(np.float64))
+        packed *= gain
+        filtered = cv2.idft(packed, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
         planes.append(_as_dtype(filtered[:height, :image_width], image.dtype))
     return _stack(planes, image)
+
+
+@lru_cache(maxsize=GAINS_KEPT)
+def packed_gain(rows, columns, row_scale, column_scale, kind, shape, cutoff, width, order):
+    """``centred_gain`` laid out as ``cv2.dft`` packs a real image's spectrum (CCS): each
+    value the gain of the bin whose real or imaginary part sits there. Columns 1… hold
+    Re, Im of bins (u, 1), (u, 2)… of every row u; column 0, and the last column when the
+    width is even (bins (·, 0) and (·, W/2)), hold Re, Im of bins (1, ·), (2, ·)… down the
+    column after the real bin (0, ·), and the real bin (H/2, ·) last when the height is even.
+    Read-only, kept for the last few keys."""
+    gain = np.fft.ifftshift(centred_gain(rows, columns, row_scale, column_scale, kind, shape, cutoff, width, order))
+    down = (np.arange(rows) + 1) // 2                  # the bin row of each value of a packed column
+    packed = gain[:, (np.arange(columns) + 1) // 2]    # columns 1…: the bin column of each value
+    packed[:, 0] = gain[down, 0]
+    if columns % 2 == 0:
+        packed[:, -1] = gain[down, columns // 2]
+    packed.flags.writeable = False
+    return packed
 
 
 def centred_gain(rows, columns, row_scale, column_scale, kind, shape, cutoff, width, order):
