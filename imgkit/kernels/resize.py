@@ -35,6 +35,7 @@ area average, which is so short that it runs under ``prange`` (see ``_area_2x2``
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from .simd import load_apart, load_u32, store_apart
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # INTER_RESIZE_COEF_BITS
@@ -206,27 +207,40 @@ def _nearest_rows(rows, xofs, yofs, value_size, step, dst, y0, y1):
 @njit(cache=True, nogil=True)       # called, not inlined: two call sites, one body to compile
 def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
     """One source row's integer sums ``src[o]·a0 + src[o + C]·a1`` per output value, the table
-    per output *pixel* (first tap's value offset ``o``, weights), the channels unrolled for 1 and
-    3 (BGRA is filtered as BGR and alpha); past ``xmax`` the second tap lies outside the row with weight 0: one tap. Offsets are
-    unsigned (uint32 table, uint64 sums), so no read is tested for a negative index."""
+    per output *pixel* (first tap's value offset ``o``, weights); past ``xmax`` the second tap
+    lies outside the row with weight 0: one tap.
+
+    1 and 3 channels read each pixel's taps as 32-bit words (``simd.load_u32``: bytes o…o+3,
+    and o+2…o+5 for BGR), which LLVM turns into ``vpgatherdd`` of 16 pixels, as the look-ups
+    of OpenCV's ``HResizeLinearVec_8u32s``; gray stops where a word would pass the row's end.
+    Other channel counts (BGRA is filtered as BGR and alpha) take bytes one by one. Offsets
+    are unsigned (uint32 table), so no read is tested for a negative index."""
     n = xo.size
     u = np.uint64(1)
+    m, b1, b2, b3 = np.uint32(255), np.uint32(8), np.uint32(16), np.uint32(24)
+    done = 0
     if C == 1:
-        for x in range(xmax):
-            o = np.uint64(xo[x])
-            line[x] = np.int32(src[o]) * a0[x] + np.int32(src[o + u]) * a1[x]
+        done = xmax
+        while done > 0 and np.int64(xo[done - 1]) + 4 > src.size:
+            done -= 1
+        for x in range(done):
+            v = load_u32(src, load_apart(xo, x))
+            store_apart(line, x, np.int32(v & m) * load_apart(a0, x) + np.int32((v >> b1) & m) * load_apart(a1, x))
     elif C == 3:
+        done = xmax
+        two = np.uint32(2)
         for x in range(xmax):
-            o, d, w0, w1 = np.uint64(xo[x]), 3 * x, a0[x], a1[x]
-            line[d] = np.int32(src[o]) * w0 + np.int32(src[o + 3 * u]) * w1
-            line[d + 1] = np.int32(src[o + u]) * w0 + np.int32(src[o + 4 * u]) * w1
-            line[d + 2] = np.int32(src[o + 2 * u]) * w0 + np.int32(src[o + 5 * u]) * w1
-    else:
-        for x in range(xmax):
-            o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
-            for c in range(C):
-                line[C * x + c] = (np.int32(src[o + np.uint64(c)]) * w0
-                                   + np.int32(src[o + np.uint64(C + c)]) * w1)
+            o, w0, w1 = load_apart(xo, x), load_apart(a0, x), load_apart(a1, x)
+            v = load_u32(src, o)                # b g r b'
+            w = load_u32(src, o + two)          # r b' g' r'
+            store_apart(line, 3 * x, np.int32(v & m) * w0 + np.int32(v >> b3) * w1)
+            store_apart(line, 3 * x + 1, np.int32((v >> b1) & m) * w0 + np.int32((w >> b2) & m) * w1)
+            store_apart(line, 3 * x + 2, np.int32(w & m) * w0 + np.int32(w >> b3) * w1)
+    for x in range(done, xmax):
+        o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
+        for c in range(C):
+            line[C * x + c] = (np.int32(src[o + np.uint64(c)]) * w0
+                               + np.int32(src[o + np.uint64(C + c)]) * w1)
     for x in range(xmax, n):
         o, w0 = np.uint64(xo[x]), a0[x]
         for c in range(C):
