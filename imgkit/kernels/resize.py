@@ -35,7 +35,7 @@ area average, which is so short that it runs under ``prange`` (see ``_area_2x2``
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from .simd import load_apart, load_u32, store_apart
+from .simd import load_apart, load_u32, store_apart, vectors_512
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # INTER_RESIZE_COEF_BITS
@@ -233,9 +233,9 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
             o, w0, w1 = load_apart(xo, x), load_apart(a0, x), load_apart(a1, x)
             v = load_u32(src, o)                # b g r b'
             w = load_u32(src, o + two)          # r b' g' r'
-            store_apart(line, 3 * x, np.int32(v & m) * w0 + np.int32(v >> b3) * w1)
-            store_apart(line, 3 * x + 1, np.int32((v >> b1) & m) * w0 + np.int32((w >> b2) & m) * w1)
-            store_apart(line, 3 * x + 2, np.int32(w & m) * w0 + np.int32(w >> b3) * w1)
+            store_apart(line, x, np.int32(v & m) * w0 + np.int32(v >> b3) * w1,
+                        np.int32((v >> b1) & m) * w0 + np.int32((w >> b2) & m) * w1,
+                        np.int32(w & m) * w0 + np.int32(w >> b3) * w1)
     for x in range(done, xmax):
         o, w0, w1 = np.uint64(xo[x]), a0[x], a1[x]
         for c in range(C):
@@ -304,6 +304,7 @@ def _line_slots(r0, r1, tags):
 
 @njit(cache=True, nogil=True)
 def _linear_u8_rows(rows, xo, a0, a1, xmax, C, row0, row1, b0, b1, dst, y0, y1):
+    vectors_512()                   # the vertical pass: 16 lanes, not 8
     n = dst.shape[1]
     lines = np.empty((2, n), np.int32)
     tags = np.array([-1, -1])

@@ -19,7 +19,7 @@ intrinsic:
 - ``load_u32`` (an intrinsic) reads four bytes of a uint8 array as one little-endian uint32
   at a frozen 32-bit offset (unaligned), and asks for 512-bit vectors: in a loop, one
   ``vpgatherdd`` fetches the bytes of 16 scattered pixels;
-- ``store_apart`` (an intrinsic) stores into an array that the caller promises never overlaps
+- ``store_apart`` (an intrinsic) stores one or several values per index into an array that the caller promises never overlaps
   an array read by ``load_u32``. LLVM cannot test at run time whether scattered reads overlap
   a store, so a loop that gathers and stores is otherwise left scalar. The promise is LLVM's
   scoped no-alias metadata: the loads carry ``!alias.scope`` and the stores ``!noalias`` of one
@@ -74,20 +74,32 @@ def load_u32(typingctx, array, offset):
 
 
 @intrinsic
-def store_apart(typingctx, array, index, value):
-    """``array[index] = value`` (1-D, ``index`` in range: not checked), promising LLVM that
-    ``array`` never overlaps an array read by ``load_u32`` in the same function."""
-    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+def store_apart(typingctx, array, index, *values):
+    """``array[n·index + k] = values[k]`` for the n values (1-D, in range: not checked),
+    promising LLVM that ``array`` never overlaps an array read by ``load_u32`` or
+    ``load_apart`` in the same function. The positions are computed here without wrap-around
+    (``nuw nsw``), so that LLVM sees n stores per index as one interleaved group (shuffles and
+    full-width stores) rather than n scatters."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)
+            and values):
         return None
 
     def codegen(context, builder, signature, args):
+        from llvmlite import ir
         data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-        item = context.cast(builder, args[2], signature.args[2], array.dtype)
-        store = builder.store(item, builder.gep(data, [args[1]], inbounds=True))
-        store.set_metadata("noalias", _gathered_scope(builder.module))
+        at = context.cast(builder, args[1], signature.args[1], types.intp)
+        n = len(values)
+        base = builder.mul(at, ir.Constant(at.type, n), flags=["nuw", "nsw"]) if n > 1 else at
+        from numba.core import cgutils
+        items = cgutils.unpack_tuple(builder, args[2])
+        for k, (value, kind) in enumerate(zip(items, signature.args[2].types)):
+            position = builder.add(base, ir.Constant(at.type, k), flags=["nuw", "nsw"]) if k else base
+            store = builder.store(context.cast(builder, value, kind, array.dtype),
+                                  builder.gep(data, [position], inbounds=True))
+            store.set_metadata("noalias", _gathered_scope(builder.module))
         return context.get_dummy_value()
 
-    return types.none(array, index, value), codegen
+    return types.none(array, index, types.StarArgTuple.from_types(values)), codegen
 
 
 @intrinsic
@@ -105,3 +117,14 @@ def load_apart(typingctx, array, index):
         return item
 
     return array.dtype(array, index), codegen
+
+
+@intrinsic
+def vectors_512(typingctx):
+    """No value: asks LLVM to vectorise the calling kernel with 512-bit vectors (as
+    ``prefer_512_bit``), for kernels that use none of the other intrinsics."""
+    def codegen(context, builder, signature, args):
+        prefer_512_bit(builder)
+        return context.get_dummy_value()
+
+    return types.none(), codegen
