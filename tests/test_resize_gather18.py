@@ -77,3 +77,26 @@ def test_horizontal_pass_gathers_16_lanes(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     total, wide = map(int, done.stdout.split())
     assert wide >= 3, done.stdout        # gray: one word per pixel; BGR: two
+
+
+def test_kept_tables_follow_the_geometry_and_dtype():
+    """The bilinear tables are kept per geometry: a size from a factor (fx) and the same size
+    given as a size map differently, and uint8 (11-bit weights) and float32 do not share them."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (101, 149, 3), np.uint8)
+    for _ in range(2):                     # the second round reads the kept tables
+        by_factor = cv2.resize(image, None, fx=0.63, fy=0.63, interpolation=cv2.INTER_LINEAR)
+        h, w = by_factor.shape[:2]
+        by_size = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+        assert not np.array_equal(by_factor, by_size)
+        np.testing.assert_array_equal(resize_linear(image, w, h, inv_scale=(0.63, 0.63)), by_factor)
+        np.testing.assert_array_equal(resize_linear(image, w, h), by_size)
+        as_float = image.astype(np.float32)
+        ipp = cv2.ipp.useIPP()
+        cv2.ipp.setUseIPP(False)            # OpenCV's native float32 path, as the kernel
+        try:
+            expected = cv2.resize(as_float, (w, h), interpolation=cv2.INTER_LINEAR)
+        finally:
+            cv2.ipp.setUseIPP(ipp)
+        np.testing.assert_allclose(resize_linear(as_float, w, h), expected, rtol=0, atol=1e-4)
+        np.testing.assert_array_equal(resize_linear(as_float, w, h, eight_bit=True), by_size)
