@@ -218,7 +218,6 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
     Other channel counts (BGRA is filtered as BGR and alpha) take bytes one by one. Offsets
     are unsigned (uint32 table), so no read is tested for a negative index."""
     n = xo.size
-    u = np.uint64(1)
     m, b1, b2, b3 = np.uint32(255), np.uint32(8), np.uint32(16), np.uint32(24)
     done = 0
     if C == 1:
@@ -227,7 +226,8 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
             done -= 1
         for x in range(done):
             v = load_u32(src, load_apart(xo, x))
-            store_apart(line, x, np.int32(v & m) * load_apart(a0, x) + np.int32((v >> b1) & m) * load_apart(a1, x))
+            store_apart(line, x, np.int32(v & m) * load_apart(a0, x)
+                        + np.int32((v >> b1) & m) * load_apart(a1, x))
     elif C == 3:
         done = xmax
         two = np.uint32(2)

@@ -19,11 +19,17 @@ intrinsic:
 - ``load_u32`` (an intrinsic) reads four bytes of a uint8 array as one little-endian uint32
   at a frozen 32-bit offset (unaligned), and asks for 512-bit vectors: in a loop, one
   ``vpgatherdd`` fetches the bytes of 16 scattered pixels;
-- ``store_apart`` (an intrinsic) stores one or several values per index into an array that the caller promises never overlaps
-  an array read by ``load_u32``. LLVM cannot test at run time whether scattered reads overlap
-  a store, so a loop that gathers and stores is otherwise left scalar. The promise is LLVM's
-  scoped no-alias metadata: the loads carry ``!alias.scope`` and the stores ``!noalias`` of one
-  scope (named by strings, as llvmlite cannot build self-referencing metadata).
+- ``store_apart`` and ``load_apart`` (intrinsics) store into, and read the tables of, a loop
+  that gathers with ``load_u32``, with the caller's promise that the stored array overlaps
+  none of the arrays read. LLVM cannot test at run time whether scattered reads overlap a
+  store, so a loop that gathers and stores is otherwise left scalar. The promise is LLVM's
+  scoped no-alias metadata: every read carries ``!alias.scope`` and every store ``!noalias``
+  of one scope (named by strings: llvmlite cannot build self-referencing metadata);
+- ``vectors_512`` (an intrinsic) asks for 512-bit vectors in a kernel that uses none of the
+  others.
+
+bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
+the intrinsics for its uint8 bilinear rows.
 """
 
 from numba import types
