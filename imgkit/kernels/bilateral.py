@@ -45,6 +45,7 @@ from numba.extending import intrinsic
 
 from .border import border_map
 from .scratch import stack_buffer
+from .simd import freeze, prefer_512_bit
 from .strips import MIN_VALUES_PER_STRIP, run_in_strips
 
 # OpenCV returns a copy when a sigma is this small (bilateral_filter.dispatch.cpp).
@@ -244,15 +245,6 @@ def _in_strips(kernel, planes, radius, border, *args):
 # --------------------------------------------------------------------------- uint8
 
 
-def _freeze(builder, value):
-    """LLVM's ``freeze``, which llvmlite's builder lacks: the same value, but opaque to the
-    rewrites that would undo the choices made here."""
-    from llvmlite import ir
-    frozen = ir.Instruction(builder.block, value.type, "freeze", [value])
-    builder._insert(frozen)
-    return frozen
-
-
 def _colour_weight_codegen(context, builder, signature, args):
     """``table[Σ_c |a_c − b_c|]`` for uint8 pairs (a_0, b_0, a_1, b_1, …), in 32-bit arithmetic.
 
@@ -270,17 +262,15 @@ def _colour_weight_codegen(context, builder, signature, args):
     """
     from llvmlite import ir
     i32 = ir.IntType(32)
-    # llvmlite only accepts the attributes it knows by name; LLVM reads these two strings.
-    for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
-        set.add(builder.function.attributes, attribute)
+    prefer_512_bit(builder)
     absolute = builder.module.declare_intrinsic("llvm.abs", [i32], ir.FunctionType(i32, [i32, ir.IntType(1)]))
     total = None
     for a, b in zip(args[1::2], args[2::2]):
-        diff = _freeze(builder, builder.sub(builder.zext(a, i32), builder.zext(b, i32), flags=["nsw"]))
+        diff = freeze(builder, builder.sub(builder.zext(a, i32), builder.zext(b, i32), flags=["nsw"]))
         dist = builder.call(absolute, [diff, ir.Constant(ir.IntType(1), 1)])
         total = dist if total is None else builder.add(total, dist, flags=["nuw", "nsw"])
     data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
-    return builder.load(builder.gep(data, [_freeze(builder, total)], inbounds=True))
+    return builder.load(builder.gep(data, [freeze(builder, total)], inbounds=True))
 
 
 @intrinsic

@@ -1,0 +1,136 @@
+"""LLVM-level helpers that let Numba kernels vectorise look-ups as OpenCV's SIMD code does.
+
+Numba widens integer arithmetic to 64 bits and leaves LLVM's x86 backend at its default vector
+width, 256 bits even on AVX-512 CPUs. A look-up ``table[i]`` inside a loop then becomes a
+gather with 64-bit addresses (``vgatherqps``, 8 lanes) or no gather at all. The helpers here
+are used inside ``@intrinsic`` code generators, so they act on the kernel that calls the
+intrinsic:
+
+- ``freeze`` wraps a value in LLVM's ``freeze`` instruction (which llvmlite's IR builder lacks:
+  it is inserted as a raw ``ir.Instruction``): the same value, but opaque to the rewrites that
+  would widen a 32-bit index back to 64 bits or undo an arithmetic choice. A frozen i32 index
+  into a byte pointer is what makes the vectoriser emit ``vgatherdps`` / ``vpgatherdd`` (base +
+  32-bit index, 16 lanes) as OpenCV's ``v_lut``;
+- ``prefer_512_bit`` adds the function attributes ``"prefer-vector-width"="512"`` and
+  ``"min-legal-vector-width"="512"`` (clang's ``-mprefer-vector-width=512``) to the calling
+  function. llvmlite only accepts attributes it knows by name, so the quoted strings are added
+  to its attribute set directly; LLVM reads them as string attributes. On CPUs without
+  AVX-512 they change nothing;
+- ``load_u32`` (an intrinsic) reads four bytes of a uint8 array as one little-endian uint32
+  at a frozen 32-bit offset (unaligned), and asks for 512-bit vectors: in a loop, one
+  ``vpgatherdd`` fetches the bytes of 16 scattered pixels;
+- ``store_apart`` and ``load_apart`` (intrinsics) store into, and read the tables of, a loop
+  that gathers with ``load_u32``, with the caller's promise that the stored array overlaps
+  none of the arrays read. LLVM cannot test at run time whether scattered reads overlap a
+  store, so a loop that gathers and stores is otherwise left scalar. The promise is LLVM's
+  scoped no-alias metadata: every read carries ``!alias.scope`` and every store ``!noalias``
+  of one scope (named by strings: llvmlite cannot build self-referencing metadata);
+- ``vectors_512`` (an intrinsic) asks for 512-bit vectors in a kernel that uses none of the
+  others.
+
+bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
+the intrinsics for its uint8 bilinear rows.
+"""
+
+from numba import types
+from numba.extending import intrinsic
+
+
+def freeze(builder, value):
+    """LLVM's ``freeze`` of ``value`` (see the module docstring)."""
+    from llvmlite import ir
+    frozen = ir.Instruction(builder.block, value.type, "freeze", [value])
+    builder._insert(frozen)
+    return frozen
+
+
+def _gathered_scope(module):
+    """The metadata list ``!{scope}`` of the scope of ``load_u32``'s reads."""
+    from llvmlite import ir
+    domain = module.add_metadata([ir.MetaDataString(module, "imgkit.simd")])
+    scope = module.add_metadata([ir.MetaDataString(module, "imgkit.simd.gathered"), domain])
+    return module.add_metadata([scope])
+
+
+def prefer_512_bit(builder):
+    """Ask LLVM to vectorise the function being built with 512-bit vectors where it can."""
+    for attribute in ('"prefer-vector-width"="512"', '"min-legal-vector-width"="512"'):
+        set.add(builder.function.attributes, attribute)
+
+
+@intrinsic
+def load_u32(typingctx, array, offset):
+    """The four bytes ``array[offset : offset + 4]`` of a 1-D uint8 array as a little-endian
+    uint32. ``offset`` is any integer, taken modulo 2³² and as signed 32 bits, and not
+    bounds-checked: the caller keeps it inside the array (below 2³¹)."""
+    if not (isinstance(array, types.Array) and array.dtype == types.uint8 and isinstance(offset, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        prefer_512_bit(builder)
+        data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        index = builder.trunc(args[1], ir.IntType(32)) if offset.bitwidth > 32 else args[1]
+        at = builder.gep(data, [freeze(builder, index)], inbounds=True)
+        word = builder.load(builder.bitcast(at, ir.IntType(32).as_pointer()), align=1)
+        word.set_metadata("alias.scope", _gathered_scope(builder.module))
+        return word
+
+    return types.uint32(array, offset), codegen
+
+
+@intrinsic
+def store_apart(typingctx, array, index, *values):
+    """``array[n·index + k] = values[k]`` for the n values (1-D, in range: not checked),
+    promising LLVM that ``array`` never overlaps an array read by ``load_u32`` or
+    ``load_apart`` in the same function. The positions are computed here without wrap-around
+    (``nuw nsw``), so that LLVM sees n stores per index as one interleaved group (shuffles and
+    full-width stores) rather than n scatters."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)
+            and values):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        at = context.cast(builder, args[1], signature.args[1], types.intp)
+        n = len(values)
+        base = builder.mul(at, ir.Constant(at.type, n), flags=["nuw", "nsw"]) if n > 1 else at
+        from numba.core import cgutils
+        items = cgutils.unpack_tuple(builder, args[2])
+        for k, (value, kind) in enumerate(zip(items, signature.args[2].types)):
+            position = builder.add(base, ir.Constant(at.type, k), flags=["nuw", "nsw"]) if k else base
+            store = builder.store(context.cast(builder, value, kind, array.dtype),
+                                  builder.gep(data, [position], inbounds=True))
+            store.set_metadata("noalias", _gathered_scope(builder.module))
+        return context.get_dummy_value()
+
+    return types.none(array, index, types.StarArgTuple.from_types(values)), codegen
+
+
+@intrinsic
+def load_apart(typingctx, array, index):
+    """``array[index]`` (1-D, ``index`` in range: not checked), in the scope of ``load_u32``'s
+    reads: a loop that stores with ``store_apart`` and reads its tables with this needs no
+    run-time overlap test, which LLVM cannot make once one of its reads is a gather."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, value=args[0]).data
+        item = builder.load(builder.gep(data, [args[1]], inbounds=True))
+        item.set_metadata("alias.scope", _gathered_scope(builder.module))
+        return item
+
+    return array.dtype(array, index), codegen
+
+
+@intrinsic
+def vectors_512(typingctx):
+    """No value: asks LLVM to vectorise the calling kernel with 512-bit vectors (as
+    ``prefer_512_bit``), for kernels that use none of the other intrinsics."""
+    def codegen(context, builder, signature, args):
+        prefer_512_bit(builder)
+        return context.get_dummy_value()
+
+    return types.none(), codegen
