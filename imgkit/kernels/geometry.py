@@ -268,37 +268,34 @@ def _swap(a, b, mask, shift):
     return (a & mask) | ((b & mask) << shift), ((a >> shift) & mask) | (b & ~mask)
 
 
-@njit(inline="always")
-def _reversed_bytes(v):
-    v = ((v >> np.uint64(8)) & BYTES) | ((v & BYTES) << np.uint64(8))
-    v = ((v >> np.uint64(16)) & QUARTERS) | ((v & QUARTERS) << np.uint64(16))
-    return (v >> np.uint64(32)) | (v << np.uint64(32))
-
-
 @njit(cache=True, nogil=True)
 def _turn_bytes(src, out, clockwise, y0, y1):
     """``_turn`` for one-byte pixels, 8×8 blocks at a time: eight 8-byte rows loaded as words,
     transposed in registers (three rounds of masked swaps: halves, quarters, bytes), stored as
-    eight words of the output (byte-reversed for a clockwise turn). 8 K×8 K cache tiles."""
+    eight words of the output. The direction is only the order of the rows: a clockwise turn
+    loads the block's rows bottom up and stores its words top down, a counter-clockwise one the
+    reverse (steps of -1 row are unsigned steps that wrap around). 8 K×8 K cache tiles."""
     height, width = np.uint64(src.shape[0]), np.uint64(src.shape[1])
     flat, target = src.reshape(-1), out.reshape(-1)
-    one, eight = np.uint64(1), np.uint64(8)
+    one, seven, eight = np.uint64(1), np.uint64(7), np.uint64(8)
     s32, s16, s8 = np.uint64(32), np.uint64(16), np.uint64(8)
+    down = (np.uint64(0) - width) if clockwise else width           # source rows, block row 0 first
+    across = height if clockwise else np.uint64(0) - height          # output rows, word 0 first
     full = height // eight * eight
     first, last = np.uint64(y0), np.uint64(y0) + (np.uint64(y1) - np.uint64(y0)) // eight * eight
     for tx in range(np.uint64(0), full, np.uint64(TILE)):
         for y in range(first, last, eight):
             column = y if clockwise else width - eight - y
             for x in range(tx, min(tx + np.uint64(TILE), full), eight):
-                p = ((height - eight - x) if clockwise else x) * width + column
+                p = ((height - one - x) if clockwise else x) * width + column
                 w0 = _load_word(flat, p)
-                w1 = _load_word(flat, p + width)
-                w2 = _load_word(flat, p + 2 * width)
-                w3 = _load_word(flat, p + 3 * width)
-                w4 = _load_word(flat, p + 4 * width)
-                w5 = _load_word(flat, p + 5 * width)
-                w6 = _load_word(flat, p + 6 * width)
-                w7 = _load_word(flat, p + 7 * width)
+                w1 = _load_word(flat, p + down)
+                w2 = _load_word(flat, p + 2 * down)
+                w3 = _load_word(flat, p + 3 * down)
+                w4 = _load_word(flat, p + 4 * down)
+                w5 = _load_word(flat, p + 5 * down)
+                w6 = _load_word(flat, p + 6 * down)
+                w7 = _load_word(flat, p + 7 * down)
                 w0, w4 = _swap(w0, w4, HALVES, s32)
                 w1, w5 = _swap(w1, w5, HALVES, s32)
                 w2, w6 = _swap(w2, w6, HALVES, s32)
@@ -311,25 +308,16 @@ def _turn_bytes(src, out, clockwise, y0, y1):
                 w2, w3 = _swap(w2, w3, BYTES, s8)
                 w4, w5 = _swap(w4, w5, BYTES, s8)
                 w6, w7 = _swap(w6, w7, BYTES, s8)
-                t = y * height + x      # word j: byte i is the block's pixel (row i, column j)
-                if clockwise:
-                    _store_word(target, t, _reversed_bytes(w0))
-                    _store_word(target, t + height, _reversed_bytes(w1))
-                    _store_word(target, t + 2 * height, _reversed_bytes(w2))
-                    _store_word(target, t + 3 * height, _reversed_bytes(w3))
-                    _store_word(target, t + 4 * height, _reversed_bytes(w4))
-                    _store_word(target, t + 5 * height, _reversed_bytes(w5))
-                    _store_word(target, t + 6 * height, _reversed_bytes(w6))
-                    _store_word(target, t + 7 * height, _reversed_bytes(w7))
-                else:
-                    _store_word(target, t, w7)
-                    _store_word(target, t + height, w6)
-                    _store_word(target, t + 2 * height, w5)
-                    _store_word(target, t + 3 * height, w4)
-                    _store_word(target, t + 4 * height, w3)
-                    _store_word(target, t + 5 * height, w2)
-                    _store_word(target, t + 6 * height, w1)
-                    _store_word(target, t + 7 * height, w0)
+                # word j: byte i is the pixel at the block's row i (as loaded), column j
+                t = y * height + x + (np.uint64(0) if clockwise else seven * height)
+                _store_word(target, t, w0)
+                _store_word(target, t + across, w1)
+                _store_word(target, t + 2 * across, w2)
+                _store_word(target, t + 3 * across, w3)
+                _store_word(target, t + 4 * across, w4)
+                _store_word(target, t + 5 * across, w5)
+                _store_word(target, t + 6 * across, w6)
+                _store_word(target, t + 7 * across, w7)
     for y in range(first, np.uint64(y1)):       # the last columns, and the last rows of the strip
         for x in range(np.uint64(0) if y >= last else full, height):
             sy, sx = (height - one - x, y) if clockwise else (x, width - one - y)
