@@ -53,6 +53,9 @@ def run_in_strips(kernel, shape, *args, min_values=MIN_VALUES_PER_STRIP):
     image runs on the calling thread alone.
     """
     height, width, channels = shape
+    if height * width * channels < 2 * min_values:    # one strip: not worth Numba's thread count (~1.5 µs)
+        kernel(*args, 0, height)
+        return
     threads = get_num_threads()
     strips = max(1, min(threads * STRIPS_PER_THREAD, height, height * width * channels // min_values))
     if threads == 1 or strips == 1:
