@@ -23,8 +23,9 @@ The arithmetic follows each reference (REFERENCE_NOTES §6):
   half to even).
 - Pillow (``libImaging/Resample.c``) centres ``(x + 0.5)·scale``, widens the support by the
   downscale factor, normalises the weights, and for uint8 quantises them to 22 bits
-  (``(int)(w·2^22 ± 0.5)``), rounding and clipping to uint8 after *each* pass. Its tables have
-  a variable number of taps; here they are padded with zero weights to the longest one.
+  (``(int)(w·2^22 ± 0.5)``), rounding and clipping to uint8 after *each* pass; its mode "F"
+  sums in float64 with float32 between the passes. Its tables have a variable number of taps;
+  here they are padded with zero weights to the longest one.
 """
 
 import math
@@ -130,7 +131,8 @@ PIL_FILTERS = {"linear": (_pil_bilinear, 1.0), "cubic": (_pil_bicubic, 2.0), "la
 
 def pillow_axis(n_in, n_out, filter):
     """``precompute_coeffs``: first source index and normalised float64 weights per output
-    position, padded with zero weights to Pillow's ``ksize``."""
+    position, padded with zero weights to Pillow's ``ksize``. As Pillow: the kernel at
+    ``(x + xmin − center + 0.5)·(1/filterscale)``, each row divided by its sum taken left to right."""
     kernel, support = PIL_FILTERS[filter]
     scale = n_in / n_out
     filterscale = max(scale, 1.0)
@@ -140,9 +142,9 @@ def pillow_axis(n_in, n_out, filter):
     xmin = np.maximum((center - support + 0.5).astype(np.int64), 0)        # C casts truncate
     xmax = np.minimum((center + support + 0.5).astype(np.int64), n_in) - xmin
     k = np.arange(ksize)
-    w = kernel((k + xmin[:, None] - center[:, None] + 0.5) / filterscale)
+    w = kernel((k + xmin[:, None] - center[:, None] + 0.5) * (1.0 / filterscale))
     w[k >= xmax[:, None]] = 0
-    total = w.sum(axis=1, keepdims=True)
+    total = np.cumsum(w, axis=1)[:, -1:]
     w = np.divide(w, total, out=w, where=total != 0)
     return xmin, w
 
@@ -272,8 +274,8 @@ def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y,
 @njit(cache=True, nogil=True)
 def _rows_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, line_proto, rounded, hi, y0, y1):
     """Lines of ``line_proto``'s type, a float32 vertical sum (taps first to last), then
-    rounded half to even and clipped to ``[0, hi]`` when ``rounded``: uint16/float32 Lanczos
-    and anti-aliased resizing (OpenCV CUBIC has ``_rows_cubic``)."""
+    rounded half to even and clipped to ``[0, hi]`` when ``rounded``: OpenCV's uint16/float32
+    LANCZOS4 (CUBIC has ``_rows_cubic``, Pillow's float mode ``_rows_pillow_float``)."""
     taps = weights_y.shape[1]
     n = out.shape[1]
     ring = np.empty((taps, n), line_proto.dtype)
@@ -296,6 +298,58 @@ def _rows_float(src, out, padded_width, left, channels, index, weights, first_y,
         else:
             for x in range(n):
                 dst[x] = acc[x]
+
+
+@njit(cache=True, nogil=True)
+def _pillow_line(padded, base, weights, channels, line, lo, hi):
+    """Pillow's float horizontal pass: a float64 sum, first tap to last, clamped to ``[lo, hi]``
+    before it is stored as float32."""
+    taps = weights.shape[1]
+    C = channels
+    for x in range(line.size):
+        at = base[x]
+        acc = np.float64(padded[at]) * weights[x, 0]
+        for k in range(1, taps):
+            acc += np.float64(padded[at + k * C]) * weights[x, k]
+        line[x] = min(max(acc, lo), hi)
+
+
+@njit(cache=True, nogil=True)
+def _rows_pillow_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, rounded, hi,
+                       y0, y1):
+    """Pillow's mode "F" (``_ImagingResample*_32bpc``): float64 weights normalised to sum 1,
+    float64 sums in both passes, float32 lines between them, so a flat image stays exactly
+    flat. Both sums are clamped to the float32 range (Pillow overflows to inf); uint16
+    (``rounded``) is then rounded as float32 (as Pillow's result would be), half to even, and
+    clipped to ``[0, hi]``."""
+    taps = weights_y.shape[1]
+    n = out.shape[1]
+    H = src.shape[0]
+    big = np.float64(np.finfo(np.float32).max)
+    ring = np.empty((taps, n), np.float32)
+    padded = np.empty(padded_width, src.dtype)
+    have = np.full(taps, -(1 << 30), np.int64)
+    acc = np.empty(n, np.float64)
+    for y in range(y0, y1):
+        first = first_y[y]
+        for v in range(first, first + taps):
+            slot = _stale_slot(have, v, taps)
+            if slot >= 0:
+                _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
+                _pillow_line(padded, index, weights, channels, ring[slot], -big, big)
+        acc[:] = 0
+        for k in range(taps):
+            line = ring[(first + k + 4 * taps) % taps]
+            b = weights_y[y, k]
+            for x in range(n):
+                acc[x] += np.float64(line[x]) * b
+        dst = out[y]
+        if rounded:
+            for x in range(n):
+                dst[x] = min(max(np.rint(np.float32(min(acc[x], big))), np.float32(0)), np.float32(hi))
+        else:
+            for x in range(n):
+                dst[x] = min(max(acc[x], -big), big)
 
 
 @njit(cache=True, nogil=True)
@@ -513,7 +567,8 @@ def resize_antialias(planes, out_w, out_h, filter="cubic"):
     """Pillow's ``Image.resize`` with BILINEAR / BICUBIC (a = −0.5) / LANCZOS (3 lobes):
     ``filter`` is "linear", "cubic" or "lanczos". The support widens with the downscale
     factor, so shrinking anti-aliases. uint8 in Pillow's 22-bit fixed point, rounded to uint8
-    after each pass; uint16 and float32 in float32, rounded (uint16) at the end only.
+    after each pass; uint16 and float32 as Pillow's mode "F" (float64 sums, float32 between
+    the passes, value-preserving), clamped to float32's range, uint16 rounded at the end.
     """
     _check(planes, out_w, out_h)
     if filter not in PIL_FILTERS:
@@ -526,8 +581,6 @@ def resize_antialias(planes, out_w, out_h, filter="cubic"):
     if planes.dtype == np.uint8:
         return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, pillow_fixed_point(wx), first_y,
                     pillow_fixed_point(wy), PIL_PRECISION_BITS, PIL_PRECISION_BITS)
-    wx, wy = wx.astype(np.float32), wy.astype(np.float32)
     rounded = planes.dtype != np.float32
     hi = float(np.iinfo(planes.dtype).max) if rounded else 0.0
-    return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                np.empty(0, np.float32), rounded, hi)
+    return _run(_rows_pillow_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, rounded, hi)
