@@ -46,10 +46,11 @@ MIN_VALUES_PER_STRIP = 1 << 16
 
 # --- weights --------------------------------------------------------------------------------
 
-def opencv_positions(n_in, n_out):
+def opencv_positions(n_in, n_out, inv_scale=None):
     """``(sx, fx)`` of ``resizeGeneric``: ``fx = float((d + 0.5)·scale − 0.5)``, ``sx = floor(fx)``,
-    ``fx −= sx`` in float32, with ``scale = 1 / (n_out / n_in)`` in double."""
-    scale = 1.0 / (n_out / n_in)
+    ``fx −= sx`` in float32, with ``scale = 1 / inv_scale`` in double; ``inv_scale`` is
+    ``cv2.resize``'s ``fx`` (or ``fy``) when given, else ``n_out / n_in`` (a ``dsize``)."""
+    scale = 1.0 / (n_out / n_in if inv_scale is None else inv_scale)
     fx = ((np.arange(n_out) + 0.5) * scale - 0.5).astype(np.float32)
     sx = np.floor(fx)
     return sx.astype(np.int64), (fx - sx).astype(np.float32)
@@ -92,9 +93,10 @@ def lanczos4_weights(fx):
     return w
 
 
-def opencv_axis(n_in, n_out, weights_of, taps):
-    """First source index (unclamped) and float32 weights per output position."""
-    sx, fx = opencv_positions(n_in, n_out)
+def opencv_axis(n_in, n_out, weights_of, taps, inv_scale=None):
+    """First source index (unclamped) and float32 weights per output position (``inv_scale``
+    as in ``opencv_positions``)."""
+    sx, fx = opencv_positions(n_in, n_out, inv_scale)
     return sx - (taps // 2 - 1), weights_of(fx)
 
 
@@ -511,11 +513,12 @@ def cubic_column_table(first, weights, n_in):
     return base, weights, np.empty(0, np.int32), left, (left + n_in + right)
 
 
-def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8):
+def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=None):
     _check(planes, out_w, out_h)
     H, W, C = planes.shape
-    first_x, wx = opencv_axis(W, out_w, weights_of, taps)
-    first_y, wy = opencv_axis(H, out_h, weights_of, taps)
+    fx, fy = (None, None) if inv_scale is None else inv_scale
+    first_x, wx = opencv_axis(W, out_w, weights_of, taps, fx)
+    first_y, wy = opencv_axis(H, out_h, weights_of, taps, fy)
     first_y = first_y.astype(np.int64)
     if taps == CUBIC_TAPS:
         base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
@@ -546,21 +549,23 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8):
                 np.empty(0, np.float32), True, hi)
 
 
-def resize_cubic(planes, out_w, out_h, ipp=True):
-    """``cv2.resize(..., interpolation=INTER_CUBIC)`` of (H, W, C) ``planes``.
+def resize_cubic(planes, out_w, out_h, ipp=True, inv_scale=None):
+    """``cv2.resize(..., interpolation=INTER_CUBIC)`` of (H, W, C) ``planes``; ``inv_scale``
+    is ``cv2.resize``'s ``(fx, fy)`` when the size came from a scale (None: a ``dsize``).
 
     uint8: with ``ipp`` (OpenCV's default, IPP on) float32 weights and sums, rounded half to
     even, which matched 99.99 % of IPP's pixels (max diff 1); ``ipp=False`` reproduces
     ``cv2.ipp.setUseIPP(False)`` (11-bit weights), identical in tests. uint16/float32:
     float32 arithmetic as OpenCV's native path.
     """
-    return _opencv_resize(planes, out_w, out_h, cubic_weights, CUBIC_TAPS, not ipp)
+    return _opencv_resize(planes, out_w, out_h, cubic_weights, CUBIC_TAPS, not ipp, inv_scale)
 
 
-def resize_lanczos(planes, out_w, out_h):
+def resize_lanczos(planes, out_w, out_h, inv_scale=None):
     """``cv2.resize(..., interpolation=INTER_LANCZOS4)`` of (H, W, C) ``planes``: 8×8 taps,
-    11-bit weights and an integer sum for uint8 (identical), float32 otherwise."""
-    return _opencv_resize(planes, out_w, out_h, lanczos4_weights, LANCZOS4_TAPS, True)
+    11-bit weights and an integer sum for uint8 (identical), float32 otherwise; ``inv_scale``
+    as in ``resize_cubic``."""
+    return _opencv_resize(planes, out_w, out_h, lanczos4_weights, LANCZOS4_TAPS, True, inv_scale)
 
 
 def resize_antialias(planes, out_w, out_h, filter="cubic"):
