@@ -8,7 +8,7 @@ from PIL import Image
 
 import imgkit
 from conftest import channels_of, photo
-from imgkit.kernels.resample import resize_antialias
+from imgkit.kernels.resample import resize_antialias, resize_lanczos
 
 FILTERS = {"linear": Image.BILINEAR, "cubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -79,3 +79,28 @@ def test_photo_float32_and_uint16_as_pillow(filter):
         u16 = (image.astype(np.uint16) * 257)[:, :, None]
         expected = np.clip(np.rint(pillow_f(u16.astype(np.float32), size, filter)), 0, 65535)
         assert np.abs(resize_antialias(u16, *size, filter).astype(np.int64) - expected).max() == 0
+
+
+# (source W, H) → (out W, H) with out_h < H: LANCZOS4 uint8 then runs its vertical pass first,
+# 16 output rows at a time (partial blocks, strips, left/right padding, 1×1, 1×N)
+SHRINKS = [((3840, 2160), (1421, 799)), ((1920, 1080), (960, 540)), ((1001, 757), (731, 553)),
+           ((97, 89), (1, 1)), ((40, 30), (7, 1)), ((9, 40), (23, 17)), ((64, 33), (64, 32)), ((5, 300), (3, 17))]
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("src, size", SHRINKS)
+def test_lanczos_u8_vertical_first_identical(src, size, channels):
+    """Summing the integer taps vertical-first is exact: identical to cv2.resize LANCZOS4 (a
+    wrong transposition, border padding or partial block would show as large differences)."""
+    image = channels_of((src[1], src[0]), channels, np.uint8, seed=src[0] + channels)
+    planes = image if channels > 1 else image[:, :, :1]
+    expected = cv2.resize(image if channels > 1 else image[:, :, 0], size, interpolation=cv2.INTER_LANCZOS4)
+    np.testing.assert_array_equal(resize_lanczos(np.ascontiguousarray(planes), *size), expected.reshape(size[1], size[0], -1))
+
+
+@pytest.mark.parametrize("factor", [0.37, 0.5, 0.73])
+def test_lanczos_u8_photo_at_bench_factors(factor):
+    image = photo("rocket.jpg")
+    big = cv2.resize(image, (1920, 1080), interpolation=cv2.INTER_CUBIC)
+    size = (round(1920 * factor), round(1080 * factor))
+    np.testing.assert_array_equal(resize_lanczos(big, *size), cv2.resize(big, size, interpolation=cv2.INTER_LANCZOS4))
