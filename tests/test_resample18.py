@@ -8,7 +8,7 @@ from PIL import Image
 
 import imgkit
 from conftest import channels_of, photo
-from imgkit.kernels.resample import resize_antialias, resize_lanczos
+from imgkit.kernels.resample import resize_antialias, resize_cubic, resize_lanczos
 
 FILTERS = {"linear": Image.BILINEAR, "cubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -81,10 +81,11 @@ def test_photo_float32_and_uint16_as_pillow(filter):
         assert np.abs(resize_antialias(u16, *size, filter).astype(np.int64) - expected).max() == 0
 
 
-# (source W, H) → (out W, H) with out_h < H: LANCZOS4 uint8 then runs its vertical pass first,
-# 16 output rows at a time (partial blocks, strips, left/right padding, 1×1, 1×N)
+# (source W, H) → (out W, H): uint8 LANCZOS4 (always) and CUBIC (shrinking vertically) run their
+# vertical pass first, 32 output rows at a time (partial blocks, strips, left/right padding, 1×1, 1×N)
 SHRINKS = [((3840, 2160), (1421, 799)), ((1920, 1080), (960, 540)), ((1001, 757), (731, 553)),
-           ((97, 89), (1, 1)), ((40, 30), (7, 1)), ((9, 40), (23, 17)), ((64, 33), (64, 32)), ((5, 300), (3, 17))]
+           ((97, 89), (1, 1)), ((40, 30), (7, 1)), ((9, 40), (23, 17)), ((64, 33), (64, 32)), ((5, 300), (3, 17)),
+           ((37, 29), (111, 58)), ((300, 5), (7, 9))]
 
 
 @pytest.mark.parametrize("channels", [1, 3, 4])
@@ -104,3 +105,23 @@ def test_lanczos_u8_photo_at_bench_factors(factor):
     big = cv2.resize(image, (1920, 1080), interpolation=cv2.INTER_CUBIC)
     size = (round(1920 * factor), round(1080 * factor))
     np.testing.assert_array_equal(resize_lanczos(big, *size), cv2.resize(big, size, interpolation=cv2.INTER_LANCZOS4))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("src, size", SHRINKS)
+def test_cubic_u8_vertical_first_as_ipp(src, size, channels):
+    """uint8 CUBIC (IPP's float arithmetic) summed vertical-first: within one level of cv2.resize
+    everywhere (a misplaced column or row would differ by far more)."""
+    image = channels_of((src[1], src[0]), channels, np.uint8, seed=src[1] + channels)
+    expected = cv2.resize(image if channels > 1 else image[:, :, 0], size, interpolation=cv2.INTER_CUBIC)
+    result = resize_cubic(np.ascontiguousarray(image), *size)
+    assert np.abs(result.astype(int) - expected.reshape(result.shape)).max() <= 1
+
+
+@pytest.mark.parametrize("factor", [0.37, 0.5, 0.73])
+def test_cubic_u8_photo_at_bench_factors(factor):
+    """On a photo, IPP's CUBIC is matched on ≥ 99.99 % of pixels, ±1 elsewhere."""
+    big = cv2.resize(photo("coffee.png"), (1920, 1080), interpolation=cv2.INTER_CUBIC)
+    size = (round(1920 * factor), round(1080 * factor))
+    diff = np.abs(resize_cubic(big, *size).astype(int) - cv2.resize(big, size, interpolation=cv2.INTER_CUBIC))
+    assert diff.max() <= 1 and np.mean(diff == 0) >= 0.9999

@@ -8,9 +8,10 @@ branch. The horizontal pass turns a source row into a *line* of ``out_w·C`` val
 output rows keeps the last ``taps`` lines in a ring, indexed by source row, so a line is
 computed once however many output rows read it (OpenCV's ``resizeGeneric`` does the same). The
 vertical pass then sums ``taps`` lines, contiguous and vectorised. The horizontal taps are
-gathers, which LLVM leaves scalar; uint8 LANCZOS4 shrinking vertically therefore runs the
-vertical pass first, BLOCK output rows at a time stored transposed, so that its 8 horizontal
-taps become contiguous BLOCK-wide loads (exact: its sums are integers).
+gathers, which LLVM leaves scalar; uint8 LANCZOS4 (exact: its sums are integers), and the
+IPP-like uint8 CUBIC when shrinking vertically, therefore run the vertical pass first, BLOCK
+output rows at a time stored transposed, so that the horizontal taps become contiguous
+BLOCK-wide loads.
 
 The arithmetic follows each reference (REFERENCE_NOTES §6):
 
@@ -34,7 +35,8 @@ The arithmetic follows each reference (REFERENCE_NOTES §6):
 import math
 
 import numpy as np
-from numba import carray, njit
+from numba import carray, njit, types
+from numba.extending import overload
 
 from .scratch import stack_buffer
 from .strips import run_in_strips
@@ -240,22 +242,19 @@ def _fill_ring(src, ring, have, first, padded, left, channels, index, weights):
 
 @njit(cache=True, nogil=True)
 def _fill_ring_u8(src, ring, have, first, padded, left, channels, index, weights, shift):
-    """``_fill_ring`` with Pillow's rounded uint8 lines (``shift`` > 0) or exact ones (0)."""
+    """``_fill_ring`` with Pillow's lines, rounded and clipped to uint8."""
     taps, H = ring.shape[0], src.shape[0]
     for v in range(first, first + taps):
         slot = _stale_slot(have, v, taps)
         if slot >= 0:
             _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
-            if shift > 0:
-                _line_u8(padded, index, weights, channels, ring[slot], shift)
-            else:
-                _line(padded, index, weights, channels, ring[slot])
+            _line_u8(padded, index, weights, channels, ring[slot], shift)
 
 
 @njit(cache=True, nogil=True)
 def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y, weights_y, h_shift, v_shift, y0, y1):
-    """Integer lines (int32) and an integer vertical sum ``(Σ + 2^(s−1)) >> s`` clipped to
-    uint8: OpenCV LANCZOS4 (``h_shift`` 0) and Pillow (``h_shift`` 22)."""
+    """Pillow's uint8: lines rounded to uint8 (``h_shift`` 22, held as int32) and an integer
+    vertical sum ``(Σ + 2^(s−1)) >> s`` clipped to uint8."""
     taps = weights_y.shape[1]
     n = out.shape[1]
     ring = np.empty((taps, n), np.int32)
@@ -478,37 +477,43 @@ def _rows_cubic(src, out, padded_width, left, channels, base, wx, phase_base, fi
                           + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
 
 
-BLOCK = 16      # output rows per block of the transposed horizontal pass: one zmm of int32
+BLOCK = 32      # output rows per block of the vertical-first passes: LLVM's vector loop step
+CHUNK = 128     # source values per tile of their transposition: BLOCK × CHUNK on the stack, in L1
+TILE = BLOCK * CHUNK
 
 
 @njit(cache=True, nogil=True)
 def _vertical_block(src, first_y, weights_y, y0, count, columns, left, channels):
-    """The vertical pass first, for ``count ≤ BLOCK`` output rows from ``y0``: each row's taps
-    summed over whole source rows (contiguous, vectorised, in chunks on the stack), stored
-    transposed, ``columns[p·BLOCK + r]`` for padded source value ``p`` and row ``r``, the
-    clamped border values repeated into the padding."""
+    """The vertical pass first, for ``count ≤ BLOCK`` output rows from ``y0``, stored
+    transposed: ``columns[p·BLOCK + r]`` for padded source value ``p`` and row ``r``, the
+    clamped border values repeated into the padding. Per tile of CHUNK source values, each
+    row's taps are summed over contiguous source rows (vectorised) into a stack tile, which is
+    then transposed while it sits in L1 (storing each value straight to its column, 64 bytes
+    from the last, cost 4× more)."""
     H, n = src.shape
     taps = weights_y.shape[1]
     C = channels
     o = left * C
-    chunk = carray(stack_buffer(4096, columns), 4096)
-    for r in range(count):
-        y = y0 + r
-        first = first_y[y]
-        for x0 in range(0, n, 4096):
-            m = min(4096, n - x0)
-            row = src[min(max(first, 0), H - 1), x0:x0 + m]
+    tile = carray(stack_buffer(TILE, columns), TILE)
+    for x0 in range(0, n, CHUNK):
+        m = min(CHUNK, n - x0)
+        for r in range(count):
+            y = y0 + r
+            first = first_y[y]
+            t = tile[r * CHUNK:r * CHUNK + m]
+            row = src[min(max(first, 0), H - 1)][x0:x0 + m]    # src[i][a:b] is contiguous, src[i, a:b] not
             b = weights_y[y, 0]
             for x in range(m):
-                chunk[x] = row[x] * b
+                t[x] = row[x] * b
             for k in range(1, taps):
-                row = src[min(max(first + k, 0), H - 1), x0:x0 + m]
+                row = src[min(max(first + k, 0), H - 1)][x0:x0 + m]
                 b = weights_y[y, k]
                 for x in range(m):
-                    chunk[x] += row[x] * b
-            column = columns[(o + x0) * BLOCK + r:]
-            for x in range(m):
-                column[x * BLOCK] = chunk[x]
+                    t[x] += row[x] * b
+        for x in range(m):
+            column = columns[(o + x0 + x) * BLOCK:(o + x0 + x + 1) * BLOCK]
+            for r in range(count):
+                column[r] = tile[r * CHUNK + x]
     for p in range(o):
         q = (o + p % C) * BLOCK
         for r in range(BLOCK):
@@ -519,35 +524,85 @@ def _vertical_block(src, first_y, weights_y, y0, count, columns, left, channels)
             columns[p * BLOCK + r] = columns[q + r]
 
 
+def _to_u8(value, half, shift):
+    """A sum to uint8: ``(Σ + half) >> shift`` clipped for integer sums (OpenCV's fixed point),
+    rounded half to even and clipped for float32 ones."""
+
+
+@overload(_to_u8)
+def _to_u8_of(value, half, shift):
+    if isinstance(value, types.Integer):
+        return lambda value, half, shift: min(max((value + half) >> shift, 0), 255)
+    return lambda value, half, shift: min(max(np.rint(value), np.float32(0)), np.float32(255))
+
+
 @njit(cache=True, nogil=True)
-def _rows_lanczos_shrink(src, out, padded_width, left, channels, index, weights, first_y, weights_y, shift, y0, y1):
-    """OpenCV LANCZOS4 on uint8 when shrinking vertically, vertical pass first, BLOCK rows at a
-    time: ``_vertical_block``, then the 8 horizontal taps of every output value as 8 contiguous
-    BLOCK-wide loads of the transposed columns (no gathers), then ``(Σ + 2^(s−1)) >> s``
-    clipped. Integer sums are exact in any order (|Σ| < 255·(Σ|w|·2^11)² < 2^31, the bound of
-    OpenCV's own int32 lines), so the result is OpenCV's; the source rows are read once per
-    output row instead of a line per source row."""
-    nv = out.shape[1]
+def _horizontal_block(columns, index, weights, channels, half, shift, block, lanes):
+    """The horizontal taps of every output value over the transposed columns, first tap to
+    last: ``weights[k, j]`` times the BLOCK-wide column ``index[j] + k·C``, contiguous loads (a
+    slice per tap: a signed ``a + r`` index would make LLVM gather), summed in a stack
+    accumulator (no alias with the columns) and stored as uint8 (``_to_u8``) in
+    ``block[j·BLOCK + r]`` for the first ``lanes`` rows. ``lanes`` is the block's row count,
+    known only at run time: with a constant 16 LLVM unrolled the lane loops into scalars."""
+    taps = weights.shape[0]
     s = channels * BLOCK
-    columns = np.zeros(padded_width * BLOCK, np.int32)
-    sums = np.empty(nv * BLOCK, np.int32)
+    acc = carray(stack_buffer(BLOCK, columns), BLOCK)
     w0, w1, w2, w3 = weights[0], weights[1], weights[2], weights[3]
+    if taps == 4:
+        for j in range(index.size):
+            a = index[j] * BLOCK
+            v0, v1, v2, v3 = columns[a:a + BLOCK], columns[a + s:a + s + BLOCK], \
+                columns[a + 2 * s:a + 2 * s + BLOCK], columns[a + 3 * s:a + 3 * s + BLOCK]
+            c0, c1, c2, c3 = w0[j], w1[j], w2[j], w3[j]
+            for r in range(lanes):
+                acc[r] = v0[r] * c0 + v1[r] * c1 + v2[r] * c2 + v3[r] * c3
+            t = block[j * BLOCK:j * BLOCK + BLOCK]
+            for r in range(lanes):
+                t[r] = _to_u8(acc[r], half, shift)
+        return
     w4, w5, w6, w7 = weights[4], weights[5], weights[6], weights[7]
-    half = np.int32(1 << (shift - 1))
+    for j in range(index.size):
+        a = index[j] * BLOCK
+        v0, v1, v2, v3 = columns[a:a + BLOCK], columns[a + s:a + s + BLOCK], \
+            columns[a + 2 * s:a + 2 * s + BLOCK], columns[a + 3 * s:a + 3 * s + BLOCK]
+        v4, v5, v6, v7 = columns[a + 4 * s:a + 4 * s + BLOCK], columns[a + 5 * s:a + 5 * s + BLOCK], \
+            columns[a + 6 * s:a + 6 * s + BLOCK], columns[a + 7 * s:a + 7 * s + BLOCK]
+        c0, c1, c2, c3, c4, c5, c6, c7 = w0[j], w1[j], w2[j], w3[j], w4[j], w5[j], w6[j], w7[j]
+        for r in range(lanes):
+            acc[r] = (v0[r] * c0 + v1[r] * c1 + v2[r] * c2 + v3[r] * c3
+                      + v4[r] * c4 + v5[r] * c5 + v6[r] * c6 + v7[r] * c7)
+        t = block[j * BLOCK:j * BLOCK + BLOCK]
+        for r in range(lanes):
+            t[r] = _to_u8(acc[r], half, shift)
+
+
+@njit(cache=True, nogil=True)
+def _rows_vertical_first(src, out, padded_width, left, channels, index, weights, first_y, weights_y, columns_proto, shift,
+                 y0, y1):
+    """uint8 LANCZOS4, and CUBIC when shrinking vertically: the vertical pass first, BLOCK rows
+    at a time (``_vertical_block``), then the horizontal taps on contiguous columns
+    (``_horizontal_block``: no gathers), then the uint8 block transposed into the rows, 64
+    columns at a time. (Enlarging, CUBIC is faster horizontal pass first, ``_rows_cubic``:
+    there the vertical-first pass sums more rows than the source has.)
+
+    LANCZOS4 (``columns_proto`` int32, ``shift`` 22): 11-bit weights and integer sums, exact in
+    any order (|Σ| < 255·(Σ|w|·2^11)² < 2^31, the bound of OpenCV's own int32 lines), so the
+    result is OpenCV's. CUBIC (float32): float32 weights and sums rounded half to even, IPP's
+    arithmetic (``resize_cubic``), whose summation order is not OpenCV's native one either."""
+    nv = out.shape[1]
+    columns = np.zeros(padded_width * BLOCK, columns_proto.dtype)
+    block = np.empty(nv * BLOCK, np.uint8)
+    half = np.int32(1 << (shift - 1)) if shift > 0 else np.int32(0)
     for yb in range(y0, y1, BLOCK):
         count = min(BLOCK, y1 - yb)
         _vertical_block(src, first_y, weights_y, yb, count, columns, left, channels)
-        for j in range(nv):
-            v = columns[index[j] * BLOCK:index[j] * BLOCK + 8 * s]     # slices: no wraparound, no gather
-            c0, c1, c2, c3, c4, c5, c6, c7 = w0[j], w1[j], w2[j], w3[j], w4[j], w5[j], w6[j], w7[j]
-            t = sums[j * BLOCK:j * BLOCK + BLOCK]
-            for r in range(BLOCK):
-                t[r] = (v[r] * c0 + v[s + r] * c1 + v[2 * s + r] * c2 + v[3 * s + r] * c3
-                        + v[4 * s + r] * c4 + v[5 * s + r] * c5 + v[6 * s + r] * c6 + v[7 * s + r] * c7)
-        for r in range(count):
-            dst = out[yb + r]
-            for j in range(nv):
-                dst[j] = min(max((sums[j * BLOCK + r] + half) >> shift, 0), 255)
+        _horizontal_block(columns, index, weights, channels, half, shift, block, count)
+        for j0 in range(0, nv, 64):         # 64 × BLOCK bytes, in L1 across the rows
+            j1 = min(j0 + 64, nv)
+            for r in range(count):
+                dst = out[yb + r]
+                for j in range(j0, j1):
+                    dst[j] = block[j * BLOCK + r]
 
 
 # --- public kernels -------------------------------------------------------------------------
@@ -596,6 +651,10 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
     first_x, wx = opencv_axis(W, out_w, weights_of, taps, fx)
     first_y, wy = opencv_axis(H, out_h, weights_of, taps, fy)
     first_y = first_y.astype(np.int64)
+    if taps == CUBIC_TAPS and planes.dtype == np.uint8 and not native_u8 and out_h < H:
+        index, wx, left, padded_width = column_table(first_x, wx, W, C)
+        return _run(_rows_vertical_first, planes, out_w, out_h, left, padded_width, index,
+                    np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.float32), 0)
     if taps == CUBIC_TAPS:
         base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
         if planes.dtype == np.uint8 and native_u8:
@@ -616,10 +675,8 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
     index, wx, left, padded_width = column_table(first_x, wx, W, C)
     if planes.dtype == np.uint8 and native_u8:
         wx, wy = fixed_point(wx), fixed_point(wy)
-        if out_h < H:
-            return _run(_rows_lanczos_shrink, planes, out_w, out_h, left, padded_width, index,
-                        np.ascontiguousarray(wx.T), first_y, wy, 2 * COEF_BITS)
-        return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
+        return _run(_rows_vertical_first, planes, out_w, out_h, left, padded_width, index,
+                    np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.int32), 2 * COEF_BITS)
     if planes.dtype == np.float32:
         return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
                     np.empty(0, np.float32), False, 0.0)
