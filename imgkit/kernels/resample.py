@@ -488,8 +488,8 @@ def _vertical_block(src, first_y, weights_y, y0, count, columns, left, channels)
     transposed: ``columns[p·BLOCK + r]`` for padded source value ``p`` and row ``r``, the
     clamped border values repeated into the padding. Per tile of CHUNK source values, each
     row's taps are summed over contiguous source rows (vectorised) into a stack tile, which is
-    then transposed while it sits in L1 (storing each value straight to its column, 64 bytes
-    from the last, cost 4× more)."""
+    then transposed while it sits in L1 (storing each value straight to its column, BLOCK·4
+    bytes from the last, cost ~4× more)."""
     H, n = src.shape
     taps = weights_y.shape[1]
     C = channels
@@ -543,7 +543,8 @@ def _horizontal_block(columns, index, weights, channels, half, shift, block, lan
     slice per tap: a signed ``a + r`` index would make LLVM gather), summed in a stack
     accumulator (no alias with the columns) and stored as uint8 (``_to_u8``) in
     ``block[j·BLOCK + r]`` for the first ``lanes`` rows. ``lanes`` is the block's row count,
-    known only at run time: with a constant 16 LLVM unrolled the lane loops into scalars."""
+    known only at run time: a constant trip count was unrolled into scalars, while a run-time
+    BLOCK = 32 is one step of LLVM's vector loop (4 × 8 float32 lanes)."""
     taps = weights.shape[0]
     s = channels * BLOCK
     acc = carray(stack_buffer(BLOCK, columns), BLOCK)
@@ -577,8 +578,8 @@ def _horizontal_block(columns, index, weights, channels, half, shift, block, lan
 
 
 @njit(cache=True, nogil=True)
-def _rows_vertical_first(src, out, padded_width, left, channels, index, weights, first_y, weights_y, columns_proto, shift,
-                 y0, y1):
+def _rows_vertical_first(src, out, padded_width, left, channels, index, weights, first_y, weights_y, columns_proto,
+                         shift, y0, y1):
     """uint8 LANCZOS4, and CUBIC when shrinking vertically: the vertical pass first, BLOCK rows
     at a time (``_vertical_block``), then the horizontal taps on contiguous columns
     (``_horizontal_block``: no gathers), then the uint8 block transposed into the rows, 64
