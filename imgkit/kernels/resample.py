@@ -7,7 +7,11 @@ value, the clamped source index of every tap and its weight, so the hot loops ha
 branch. The horizontal pass turns a source row into a *line* of ``out_w·C`` values; a strip of
 output rows keeps the last ``taps`` lines in a ring, indexed by source row, so a line is
 computed once however many output rows read it (OpenCV's ``resizeGeneric`` does the same). The
-vertical pass then sums ``taps`` lines, contiguous and vectorised.
+vertical pass then sums ``taps`` lines, contiguous and vectorised. The horizontal taps are
+gathers, which LLVM leaves scalar; uint8 LANCZOS4 (exact: its sums are integers), and the
+IPP-like uint8 CUBIC when shrinking vertically, therefore run the vertical pass first, BLOCK
+output rows at a time stored transposed, so that the horizontal taps become contiguous
+BLOCK-wide loads.
 
 The arithmetic follows each reference (REFERENCE_NOTES §6):
 
@@ -23,15 +27,18 @@ The arithmetic follows each reference (REFERENCE_NOTES §6):
   half to even).
 - Pillow (``libImaging/Resample.c``) centres ``(x + 0.5)·scale``, widens the support by the
   downscale factor, normalises the weights, and for uint8 quantises them to 22 bits
-  (``(int)(w·2^22 ± 0.5)``), rounding and clipping to uint8 after *each* pass. Its tables have
-  a variable number of taps; here they are padded with zero weights to the longest one.
+  (``(int)(w·2^22 ± 0.5)``), rounding and clipping to uint8 after *each* pass; its mode "F"
+  sums in float64 with float32 between the passes. Its tables have a variable number of taps;
+  here they are padded with zero weights to the longest one.
 """
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import carray, njit, types
+from numba.extending import overload
 
+from .scratch import stack_buffer
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # OpenCV INTER_RESIZE_COEF_BITS
@@ -132,7 +139,8 @@ PIL_FILTERS = {"linear": (_pil_bilinear, 1.0), "cubic": (_pil_bicubic, 2.0), "la
 
 def pillow_axis(n_in, n_out, filter):
     """``precompute_coeffs``: first source index and normalised float64 weights per output
-    position, padded with zero weights to Pillow's ``ksize``."""
+    position, padded with zero weights to Pillow's ``ksize``. As Pillow: the kernel at
+    ``(x + xmin − center + 0.5)·(1/filterscale)``, each row divided by its sum taken left to right."""
     kernel, support = PIL_FILTERS[filter]
     scale = n_in / n_out
     filterscale = max(scale, 1.0)
@@ -142,9 +150,9 @@ def pillow_axis(n_in, n_out, filter):
     xmin = np.maximum((center - support + 0.5).astype(np.int64), 0)        # C casts truncate
     xmax = np.minimum((center + support + 0.5).astype(np.int64), n_in) - xmin
     k = np.arange(ksize)
-    w = kernel((k + xmin[:, None] - center[:, None] + 0.5) / filterscale)
+    w = kernel((k + xmin[:, None] - center[:, None] + 0.5) * (1.0 / filterscale))
     w[k >= xmax[:, None]] = 0
-    total = w.sum(axis=1, keepdims=True)
+    total = np.cumsum(w, axis=1)[:, -1:]
     w = np.divide(w, total, out=w, where=total != 0)
     return xmin, w
 
@@ -234,22 +242,19 @@ def _fill_ring(src, ring, have, first, padded, left, channels, index, weights):
 
 @njit(cache=True, nogil=True)
 def _fill_ring_u8(src, ring, have, first, padded, left, channels, index, weights, shift):
-    """``_fill_ring`` with Pillow's rounded uint8 lines (``shift`` > 0) or exact ones (0)."""
+    """``_fill_ring`` with Pillow's lines, rounded and clipped to uint8."""
     taps, H = ring.shape[0], src.shape[0]
     for v in range(first, first + taps):
         slot = _stale_slot(have, v, taps)
         if slot >= 0:
             _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
-            if shift > 0:
-                _line_u8(padded, index, weights, channels, ring[slot], shift)
-            else:
-                _line(padded, index, weights, channels, ring[slot])
+            _line_u8(padded, index, weights, channels, ring[slot], shift)
 
 
 @njit(cache=True, nogil=True)
 def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y, weights_y, h_shift, v_shift, y0, y1):
-    """Integer lines (int32) and an integer vertical sum ``(Σ + 2^(s−1)) >> s`` clipped to
-    uint8: OpenCV LANCZOS4 (``h_shift`` 0) and Pillow (``h_shift`` 22)."""
+    """Pillow's uint8: lines rounded to uint8 (``h_shift`` 22, held as int32) and an integer
+    vertical sum ``(Σ + 2^(s−1)) >> s`` clipped to uint8."""
     taps = weights_y.shape[1]
     n = out.shape[1]
     ring = np.empty((taps, n), np.int32)
@@ -274,8 +279,8 @@ def _rows_fixed(src, out, padded_width, left, channels, index, weights, first_y,
 @njit(cache=True, nogil=True)
 def _rows_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, line_proto, rounded, hi, y0, y1):
     """Lines of ``line_proto``'s type, a float32 vertical sum (taps first to last), then
-    rounded half to even and clipped to ``[0, hi]`` when ``rounded``: uint16/float32 Lanczos
-    and anti-aliased resizing (OpenCV CUBIC has ``_rows_cubic``)."""
+    rounded half to even and clipped to ``[0, hi]`` when ``rounded``: OpenCV's uint16/float32
+    LANCZOS4 (CUBIC has ``_rows_cubic``, Pillow's float mode ``_rows_pillow_float``)."""
     taps = weights_y.shape[1]
     n = out.shape[1]
     ring = np.empty((taps, n), line_proto.dtype)
@@ -298,6 +303,58 @@ def _rows_float(src, out, padded_width, left, channels, index, weights, first_y,
         else:
             for x in range(n):
                 dst[x] = acc[x]
+
+
+@njit(cache=True, nogil=True)
+def _pillow_line(padded, base, weights, channels, line, lo, hi):
+    """Pillow's float horizontal pass: a float64 sum, first tap to last, clamped to ``[lo, hi]``
+    before it is stored as float32."""
+    taps = weights.shape[1]
+    C = channels
+    for x in range(line.size):
+        at = base[x]
+        acc = np.float64(padded[at]) * weights[x, 0]
+        for k in range(1, taps):
+            acc += np.float64(padded[at + k * C]) * weights[x, k]
+        line[x] = min(max(acc, lo), hi)
+
+
+@njit(cache=True, nogil=True)
+def _rows_pillow_float(src, out, padded_width, left, channels, index, weights, first_y, weights_y, rounded, hi,
+                       y0, y1):
+    """Pillow's mode "F" (``_ImagingResample*_32bpc``): float64 weights normalised to sum 1,
+    float64 sums in both passes, float32 lines between them, so a flat image stays exactly
+    flat. Both sums are clamped to the float32 range (Pillow overflows to inf); uint16
+    (``rounded``) is then rounded as float32 (as Pillow's result would be), half to even, and
+    clipped to ``[0, hi]``."""
+    taps = weights_y.shape[1]
+    n = out.shape[1]
+    H = src.shape[0]
+    big = np.float64(np.finfo(np.float32).max)
+    ring = np.empty((taps, n), np.float32)
+    padded = np.empty(padded_width, src.dtype)
+    have = np.full(taps, -(1 << 30), np.int64)
+    acc = np.empty(n, np.float64)
+    for y in range(y0, y1):
+        first = first_y[y]
+        for v in range(first, first + taps):
+            slot = _stale_slot(have, v, taps)
+            if slot >= 0:
+                _pad_row(src[min(max(v, 0), H - 1)], padded, left, channels)
+                _pillow_line(padded, index, weights, channels, ring[slot], -big, big)
+        acc[:] = 0
+        for k in range(taps):
+            line = ring[(first + k + 4 * taps) % taps]
+            b = weights_y[y, k]
+            for x in range(n):
+                acc[x] += np.float64(line[x]) * b
+        dst = out[y]
+        if rounded:
+            for x in range(n):
+                dst[x] = min(max(np.rint(np.float32(min(acc[x], big))), np.float32(0)), np.float32(hi))
+        else:
+            for x in range(n):
+                dst[x] = min(max(acc[x], -big), big)
 
 
 @njit(cache=True, nogil=True)
@@ -420,6 +477,135 @@ def _rows_cubic(src, out, padded_width, left, channels, base, wx, phase_base, fi
                           + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
 
 
+BLOCK = 32      # output rows per block of the vertical-first passes: LLVM's vector loop step
+CHUNK = 128     # source values per tile of their transposition: BLOCK × CHUNK on the stack, in L1
+TILE = BLOCK * CHUNK
+
+
+@njit(cache=True, nogil=True)
+def _vertical_block(src, first_y, weights_y, y0, count, columns, left, channels):
+    """The vertical pass first, for ``count ≤ BLOCK`` output rows from ``y0``, stored
+    transposed: ``columns[p·BLOCK + r]`` for padded source value ``p`` and row ``r``, the
+    clamped border values repeated into the padding. Per tile of CHUNK source values, each
+    row's taps are summed over contiguous source rows (vectorised) into a stack tile, which is
+    then transposed while it sits in L1 (storing each value straight to its column, BLOCK·4
+    bytes from the last, cost ~4× more)."""
+    H, n = src.shape
+    taps = weights_y.shape[1]
+    C = channels
+    o = left * C
+    tile = carray(stack_buffer(TILE, columns), TILE)
+    for x0 in range(0, n, CHUNK):
+        m = min(CHUNK, n - x0)
+        for r in range(count):
+            y = y0 + r
+            first = first_y[y]
+            t = tile[r * CHUNK:r * CHUNK + m]
+            row = src[min(max(first, 0), H - 1)][x0:x0 + m]    # src[i][a:b] is contiguous, src[i, a:b] not
+            b = weights_y[y, 0]
+            for x in range(m):
+                t[x] = row[x] * b
+            for k in range(1, taps):
+                row = src[min(max(first + k, 0), H - 1)][x0:x0 + m]
+                b = weights_y[y, k]
+                for x in range(m):
+                    t[x] += row[x] * b
+        for x in range(m):
+            column = columns[(o + x0 + x) * BLOCK:(o + x0 + x + 1) * BLOCK]
+            for r in range(count):
+                column[r] = tile[r * CHUNK + x]
+    for p in range(o):
+        q = (o + p % C) * BLOCK
+        for r in range(BLOCK):
+            columns[p * BLOCK + r] = columns[q + r]
+    for p in range(o + n, columns.size // BLOCK):
+        q = (o + n - C + (p - o - n) % C) * BLOCK
+        for r in range(BLOCK):
+            columns[p * BLOCK + r] = columns[q + r]
+
+
+def _to_u8(value, half, shift):
+    """A sum to uint8: ``(Σ + half) >> shift`` clipped for integer sums (OpenCV's fixed point),
+    rounded half to even and clipped for float32 ones."""
+
+
+@overload(_to_u8)
+def _to_u8_of(value, half, shift):
+    if isinstance(value, types.Integer):
+        return lambda value, half, shift: min(max((value + half) >> shift, 0), 255)
+    return lambda value, half, shift: min(max(np.rint(value), np.float32(0)), np.float32(255))
+
+
+@njit(cache=True, nogil=True)
+def _horizontal_block(columns, index, weights, channels, half, shift, block, lanes):
+    """The horizontal taps of every output value over the transposed columns, first tap to
+    last: ``weights[k, j]`` times the BLOCK-wide column ``index[j] + k·C``, contiguous loads (a
+    slice per tap: a signed ``a + r`` index would make LLVM gather), summed in a stack
+    accumulator (no alias with the columns) and stored as uint8 (``_to_u8``) in
+    ``block[j·BLOCK + r]`` for the first ``lanes`` rows. ``lanes`` is the block's row count,
+    known only at run time: a constant trip count was unrolled into scalars, while a run-time
+    BLOCK = 32 is one step of LLVM's vector loop (4 × 8 float32 lanes)."""
+    taps = weights.shape[0]
+    s = channels * BLOCK
+    acc = carray(stack_buffer(BLOCK, columns), BLOCK)
+    w0, w1, w2, w3 = weights[0], weights[1], weights[2], weights[3]
+    if taps == 4:
+        for j in range(index.size):
+            a = index[j] * BLOCK
+            v0, v1, v2, v3 = columns[a:a + BLOCK], columns[a + s:a + s + BLOCK], \
+                columns[a + 2 * s:a + 2 * s + BLOCK], columns[a + 3 * s:a + 3 * s + BLOCK]
+            c0, c1, c2, c3 = w0[j], w1[j], w2[j], w3[j]
+            for r in range(lanes):
+                acc[r] = v0[r] * c0 + v1[r] * c1 + v2[r] * c2 + v3[r] * c3
+            t = block[j * BLOCK:j * BLOCK + BLOCK]
+            for r in range(lanes):
+                t[r] = _to_u8(acc[r], half, shift)
+        return
+    w4, w5, w6, w7 = weights[4], weights[5], weights[6], weights[7]
+    for j in range(index.size):
+        a = index[j] * BLOCK
+        v0, v1, v2, v3 = columns[a:a + BLOCK], columns[a + s:a + s + BLOCK], \
+            columns[a + 2 * s:a + 2 * s + BLOCK], columns[a + 3 * s:a + 3 * s + BLOCK]
+        v4, v5, v6, v7 = columns[a + 4 * s:a + 4 * s + BLOCK], columns[a + 5 * s:a + 5 * s + BLOCK], \
+            columns[a + 6 * s:a + 6 * s + BLOCK], columns[a + 7 * s:a + 7 * s + BLOCK]
+        c0, c1, c2, c3, c4, c5, c6, c7 = w0[j], w1[j], w2[j], w3[j], w4[j], w5[j], w6[j], w7[j]
+        for r in range(lanes):
+            acc[r] = (v0[r] * c0 + v1[r] * c1 + v2[r] * c2 + v3[r] * c3
+                      + v4[r] * c4 + v5[r] * c5 + v6[r] * c6 + v7[r] * c7)
+        t = block[j * BLOCK:j * BLOCK + BLOCK]
+        for r in range(lanes):
+            t[r] = _to_u8(acc[r], half, shift)
+
+
+@njit(cache=True, nogil=True)
+def _rows_vertical_first(src, out, padded_width, left, channels, index, weights, first_y, weights_y, columns_proto,
+                         shift, y0, y1):
+    """uint8 LANCZOS4, and CUBIC when shrinking vertically: the vertical pass first, BLOCK rows
+    at a time (``_vertical_block``), then the horizontal taps on contiguous columns
+    (``_horizontal_block``: no gathers), then the uint8 block transposed into the rows, 64
+    columns at a time. (Enlarging, CUBIC is faster horizontal pass first, ``_rows_cubic``:
+    there the vertical-first pass sums more rows than the source has.)
+
+    LANCZOS4 (``columns_proto`` int32, ``shift`` 22): 11-bit weights and integer sums, exact in
+    any order (|Σ| < 255·(Σ|w|·2^11)² < 2^31, the bound of OpenCV's own int32 lines), so the
+    result is OpenCV's. CUBIC (float32): float32 weights and sums rounded half to even, IPP's
+    arithmetic (``resize_cubic``), whose summation order is not OpenCV's native one either."""
+    nv = out.shape[1]
+    columns = np.zeros(padded_width * BLOCK, columns_proto.dtype)
+    block = np.empty(nv * BLOCK, np.uint8)
+    half = np.int32(1 << (shift - 1)) if shift > 0 else np.int32(0)
+    for yb in range(y0, y1, BLOCK):
+        count = min(BLOCK, y1 - yb)
+        _vertical_block(src, first_y, weights_y, yb, count, columns, left, channels)
+        _horizontal_block(columns, index, weights, channels, half, shift, block, count)
+        for j0 in range(0, nv, 64):         # 64 × BLOCK bytes, in L1 across the rows
+            j1 = min(j0 + 64, nv)
+            for r in range(count):
+                dst = out[yb + r]
+                for j in range(j0, j1):
+                    dst[j] = block[j * BLOCK + r]
+
+
 # --- public kernels -------------------------------------------------------------------------
 
 def _run(kernel, planes, out_w, out_h, left, padded_width, *args):
@@ -466,6 +652,10 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
     first_x, wx = opencv_axis(W, out_w, weights_of, taps, fx)
     first_y, wy = opencv_axis(H, out_h, weights_of, taps, fy)
     first_y = first_y.astype(np.int64)
+    if taps == CUBIC_TAPS and planes.dtype == np.uint8 and not native_u8 and out_h < H:
+        index, wx, left, padded_width = column_table(first_x, wx, W, C)
+        return _run(_rows_vertical_first, planes, out_w, out_h, left, padded_width, index,
+                    np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.float32), 0)
     if taps == CUBIC_TAPS:
         base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
         if planes.dtype == np.uint8 and native_u8:
@@ -486,7 +676,8 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
     index, wx, left, padded_width = column_table(first_x, wx, W, C)
     if planes.dtype == np.uint8 and native_u8:
         wx, wy = fixed_point(wx), fixed_point(wy)
-        return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, 0, 2 * COEF_BITS)
+        return _run(_rows_vertical_first, planes, out_w, out_h, left, padded_width, index,
+                    np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.int32), 2 * COEF_BITS)
     if planes.dtype == np.float32:
         return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
                     np.empty(0, np.float32), False, 0.0)
@@ -518,7 +709,8 @@ def resize_antialias(planes, out_w, out_h, filter="cubic"):
     """Pillow's ``Image.resize`` with BILINEAR / BICUBIC (a = −0.5) / LANCZOS (3 lobes):
     ``filter`` is "linear", "cubic" or "lanczos". The support widens with the downscale
     factor, so shrinking anti-aliases. uint8 in Pillow's 22-bit fixed point, rounded to uint8
-    after each pass; uint16 and float32 in float32, rounded (uint16) at the end only.
+    after each pass; uint16 and float32 as Pillow's mode "F" (float64 sums, float32 between
+    the passes, value-preserving), clamped to float32's range, uint16 rounded at the end.
     """
     _check(planes, out_w, out_h)
     if filter not in PIL_FILTERS:
@@ -531,8 +723,6 @@ def resize_antialias(planes, out_w, out_h, filter="cubic"):
     if planes.dtype == np.uint8:
         return _run(_rows_fixed, planes, out_w, out_h, left, padded_width, index, pillow_fixed_point(wx), first_y,
                     pillow_fixed_point(wy), PIL_PRECISION_BITS, PIL_PRECISION_BITS)
-    wx, wy = wx.astype(np.float32), wy.astype(np.float32)
     rounded = planes.dtype != np.float32
     hi = float(np.iinfo(planes.dtype).max) if rounded else 0.0
-    return _run(_rows_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy,
-                np.empty(0, np.float32), rounded, hi)
+    return _run(_rows_pillow_float, planes, out_w, out_h, left, padded_width, index, wx, first_y, wy, rounded, hi)
