@@ -231,6 +231,23 @@ def _replicate(src, out, step, y0, y1):
                 dst[3 * x + 2] = row[4 * x + 2]
 
 
+@njit(cache=True, nogil=True)
+def _from_gray(src, out, fill, value_first, y0, y1):
+    """Three channels a gray value: (v, fill, fill) with ``value_first``, else (fill, fill, v)."""
+    for y in range(y0, y1):
+        row, dst = src[y], out[y]
+        if value_first:
+            for x in range(row.shape[0]):
+                dst[3 * x] = row[x]
+                dst[3 * x + 1] = fill
+                dst[3 * x + 2] = fill
+        else:
+            for x in range(row.shape[0]):
+                dst[3 * x] = fill
+                dst[3 * x + 1] = fill
+                dst[3 * x + 2] = row[x]
+
+
 def _run(kernel, planes, channels, *args):
     """``kernel`` over the rows of BGR ``planes``, into a new (H, W, channels) array."""
     height, width = planes.shape[:2]
@@ -261,6 +278,19 @@ def to_ycrcb(planes):
     if planes.dtype == np.float32:
         return _run(_ycrcb_float, planes, 3)
     return _run(_ycrcb_fixed, planes, 3, np.int32(np.iinfo(planes.dtype).max))
+
+
+def gray_to(space, planes):
+    """HSV or YCrCb of integer gray planes, (H, W, 1), without making them BGR first (as
+    ``COLOR_GRAY2BGR`` then ``cv2.cvtColor`` do: three passes where this is one). Where B = G = R
+    = v, 8-bit HSV is (0, 0, v): no spread, so no hue and no saturation; YCrCb is (v, δ, δ): the
+    14-bit coefficients sum to 2^14, so Y = v exactly, and R − Y = B − Y = 0 leaves the zero δ."""
+    height, width = planes.shape[:2]
+    out = np.empty((height, width, 3), planes.dtype)
+    fill = 0 if space == "hsv" else (int(np.iinfo(planes.dtype).max) + 1) // 2
+    run_in_strips(_from_gray, out.shape, planes.reshape(height, width), out.reshape(height, width * 3),
+                  planes.dtype.type(fill), space == "ycrcb", min_values=MIN_VALUES_PER_STRIP)
+    return out
 
 
 def to_hsv(planes):

@@ -60,6 +60,8 @@ def convert(image, to="gray", *, backend="numba"):
     planes = as_planes(image)
     if to == "gray" and channels == 1:
         return planes[:, :, 0].copy()
+    if channels == 1 and to in ("hsv", "ycrcb") and image.dtype.kind == "u":
+        return kernels.gray_to(to, planes)  # (float32 rounds Y = 0.114 v + 0.587 v + 0.299 v: as BGR)
     if channels != 3:
         planes = kernels.to_bgr(planes)     # the kernels read BGR: gray replicated, alpha dropped
     elif to == "bgr":
