@@ -67,11 +67,12 @@ def _copy_rows(src, dst, rows, first, y0, y1):
 
 
 def crop(planes, x0, y0, width, height):
-    """The ``height × width`` block whose top-left pixel is (x0, y0), which lies inside."""
+    """The ``height × width`` block whose top-left pixel is (x0, y0), which lies inside, copied
+    on the calling thread, as NumPy copies a slice: a crop is short (0.1–0.4 ms at 1280×720), and
+    ``run_in_strips``' hand-off to a waking helper (~0.1 ms) made a BGR one 1.1–1.5× NumPy's time."""
     channels = planes.shape[2]
     out = np.empty((height, width, channels), planes.dtype)
-    run_in_strips(_copy_rows, out.shape, _rows(planes), _rows(out), np.arange(y0, y0 + height), x0 * channels,
-                  min_values=COPY_VALUES_PER_STRIP)
+    _copy_rows(_rows(planes), _rows(out), np.arange(y0, y0 + height), x0 * channels, 0, height)
     return out
 
 
