@@ -12,7 +12,7 @@ only the conversion it runs. Input planes are B, G, R (a 4th channel, alpha, is 
 """
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .strips import run_in_strips
 
@@ -77,8 +77,7 @@ L_SCALE = (116 * 255 + 50) // 100                       # L × 255/100
 L_SHIFT = -((16 * 255 * (1 << LAB_SHIFT2) + 50) // 100)
 
 MIN_VALUES_PER_STRIP = 1 << 19      # ~0.5–5 ns a pixel: a 4K frame in ~16 strips
-THRESHOLD_VALUES_PER_STRIP = 1 << 24    # memory-bound: a 4K BGR frame took 3.9 ms on one thread,
-                                        # 4.2 ms on two here (best of 30), so up to 16M values run on one
+THRESHOLD_VALUES_PER_THREAD = 1 << 18   # ~0.03 ms of work: a smaller image runs on the calling thread
 
 # The conversion kernels take BGR rows, (H, W·3), and write (H, W·C) rows: a fixed stride of 3 and
 # one flat loop a row let LLVM vectorise them (gray: 2.8 ms on a 4K frame on one thread, where a
@@ -232,6 +231,23 @@ def _replicate(src, out, step, y0, y1):
                 dst[3 * x + 2] = row[4 * x + 2]
 
 
+@njit(cache=True, nogil=True)
+def _from_gray(src, out, fill, value_first, y0, y1):
+    """Three channels a gray value: (v, fill, fill) with ``value_first``, else (fill, fill, v)."""
+    for y in range(y0, y1):
+        row, dst = src[y], out[y]
+        if value_first:
+            for x in range(row.shape[0]):
+                dst[3 * x] = row[x]
+                dst[3 * x + 1] = fill
+                dst[3 * x + 2] = fill
+        else:
+            for x in range(row.shape[0]):
+                dst[3 * x] = fill
+                dst[3 * x + 1] = fill
+                dst[3 * x + 2] = row[x]
+
+
 def _run(kernel, planes, channels, *args):
     """``kernel`` over the rows of BGR ``planes``, into a new (H, W, channels) array."""
     height, width = planes.shape[:2]
@@ -264,6 +280,19 @@ def to_ycrcb(planes):
     return _run(_ycrcb_fixed, planes, 3, np.int32(np.iinfo(planes.dtype).max))
 
 
+def gray_to(space, planes):
+    """HSV or YCrCb of integer gray planes, (H, W, 1), without making them BGR first (as
+    ``COLOR_GRAY2BGR`` then ``cv2.cvtColor`` do: three passes where this is one). Where B = G = R
+    = v, 8-bit HSV is (0, 0, v): no spread, so no hue and no saturation; YCrCb is (v, δ, δ): the
+    14-bit coefficients sum to 2^14, so Y = v exactly, and R − Y = B − Y = 0 leaves the zero δ."""
+    height, width = planes.shape[:2]
+    out = np.empty((height, width, 3), planes.dtype)
+    fill = 0 if space == "hsv" else (int(np.iinfo(planes.dtype).max) + 1) // 2
+    run_in_strips(_from_gray, out.shape, planes.reshape(height, width), out.reshape(height, width * 3),
+                  planes.dtype.type(fill), space == "ycrcb", min_values=MIN_VALUES_PER_STRIP)
+    return out
+
+
 def to_hsv(planes):
     """H, S, V (``COLOR_BGR2HSV``): uint8 H in 0–179 (degrees / 2), S in 0–255; float32 H in
     degrees [0, 360), S in [0, 1], V as given."""
@@ -279,7 +308,7 @@ def to_lab(planes):
 
 # ---------------------------------------------------------------- thresholds
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _threshold_rows(src, out, levels, above, below, y0, y1):
     for y in range(y0, y1):
         row, dst = src[y], out[y]
@@ -288,7 +317,7 @@ def _threshold_rows(src, out, levels, above, below, y0, y1):
             dst[x] = high if row[x] > levels[x] else low
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _threshold_uniform(src, out, level, above, below, y0, y1):
     """``_threshold_rows`` where every channel has the same level and values: one compare and a
     select a value, against scalars (no per-value rows to stream beside the image)."""
@@ -298,20 +327,70 @@ def _threshold_uniform(src, out, level, above, below, y0, y1):
             dst[x] = above if row[x] > level else below
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _threshold_uniform_strips(src, out, level, above, below, threads):
+    """``_threshold_uniform`` over the whole image, one strip per thread under ``prange``, as
+    ``cv2.threshold``'s ``parallel_for_``. It is one pass over memory (~0.3 ms a 4K gray frame
+    on two threads), so ``run_in_strips``' hand-off to a waking helper (~0.1 ms) would cost a
+    third of it: this ran on one thread instead, at 1.6–1.9× OpenCV's time (see ``strips`` for
+    ``prange``'s cost when the other core is busy)."""
+    height = src.shape[0]
+    strips = min(threads, height)      # (get_num_threads() in here would defeat the disk cache)
+    per_strip = (height + strips - 1) // strips
+    for strip in prange(strips):
+        _threshold_uniform(src, out, level, above, below, strip * per_strip, min(height, (strip + 1) * per_strip))
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _threshold_rows_strips(src, out, levels, above, below, threads):
+    """``_threshold_rows`` as ``_threshold_uniform_strips`` runs ``_threshold_uniform`` (a kernel
+    of its own: each compiles only the loop it runs, ~1 s)."""
+    height = src.shape[0]
+    strips = min(threads, height)
+    per_strip = (height + strips - 1) // strips
+    for strip in prange(strips):
+        _threshold_rows(src, out, levels, above, below, strip * per_strip, min(height, (strip + 1) * per_strip))
+
+
 def threshold(planes, levels, above, below):
     """``above[c]`` where a value of channel c exceeds ``levels[c]``, ``below[c]`` elsewhere
-    (``THRESH_BINARY``; swapped, ``THRESH_BINARY_INV``); the three arrays in the planes' dtype."""
+    (``THRESH_BINARY``; swapped, ``THRESH_BINARY_INV``): three lists of one number a channel,
+    each a value of the planes' dtype. An image of fewer than 2 × ``THRESHOLD_VALUES_PER_THREAD``
+    values runs on the calling thread (``prange`` would wake every thread of Numba's pool)."""
     height, width, channels = planes.shape
     out = np.empty_like(planes)
-    values = [np.asarray(values, planes.dtype) for values in (levels, above, below)]
     rows_in, rows_out = planes.reshape(height, width * channels), out.reshape(height, width * channels)
-    if all((v == v[0]).all() for v in values):
-        run_in_strips(_threshold_uniform, planes.shape, rows_in, rows_out, *(v[0] for v in values),
-                      min_values=THRESHOLD_VALUES_PER_STRIP)
-        return out
-    rows = [np.tile(v, width) for v in values]
-    run_in_strips(_threshold_rows, planes.shape, rows_in, rows_out, *rows, min_values=THRESHOLD_VALUES_PER_STRIP)
+    uniform = all(v.count(v[0]) == len(v) for v in (levels, above, below))
+    if uniform:
+        kernel, strips_kernel = _threshold_uniform, _threshold_uniform_strips
+        values = [planes.dtype.type(v[0]) for v in (levels, above, below)]
+    else:
+        kernel, strips_kernel = _threshold_rows, _threshold_rows_strips
+        values = [np.tile(np.asarray(v, planes.dtype), width) for v in (levels, above, below)]
+    threads = min(get_num_threads(), planes.size // THRESHOLD_VALUES_PER_THREAD)
+    if threads >= 2:
+        strips_kernel(rows_in, rows_out, *values, threads)
+    else:
+        kernel(rows_in, rows_out, *values, 0, height)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _gray_histogram(flat):
+    """``histograms`` of one channel: its four histograms as rows of their own, indexed by the
+    value alone (a 4K frame: 3.1 ms instead of 4.1 on one thread, where cv2's Otsu histogram
+    takes ~3.3)."""
+    counts = np.zeros((4, 256), np.int64)
+    first, second, third, fourth = counts[0], counts[1], counts[2], counts[3]
+    whole = flat.size // 4 * 4
+    for i in range(0, whole, 4):
+        first[flat[i]] += 1
+        second[flat[i + 1]] += 1
+        third[flat[i + 2]] += 1
+        fourth[flat[i + 3]] += 1
+    for i in range(whole, flat.size):
+        first[flat[i]] += 1
+    return first + second + third + fourth
 
 
 @njit(cache=True, nogil=True)
@@ -321,6 +400,8 @@ def histograms(planes):
     wait on each other (as ``getThreshVal_Otsu_8u``'s unrolled loop), summed at the end."""
     channels = planes.shape[2]
     flat = planes.reshape(-1)
+    if channels == 1:
+        return _gray_histogram(flat).reshape(1, 256)
     pixels = flat.size // channels
     counts = np.zeros((channels, 4, 256), np.int64)
     whole = pixels // 4 * 4
