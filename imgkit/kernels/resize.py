@@ -46,6 +46,9 @@ COEF_SCALE = 1 << COEF_BITS
 DBL_EPSILON = np.finfo(np.float64).eps
 
 MIN_VALUES_PER_STRIP = 1 << 18
+# nearest copies a value in ~0.3 ns (4K gray x0.37: 1.1 M values in 0.32 ms, memory-bound): a
+# strip worth handing to another thread (~0.1 ms) holds 4× as many values
+NEAREST_VALUES_PER_STRIP = 1 << 20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,15 +165,17 @@ def _per_value(src, alpha, starts, channels):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _nearest_rows(rows, xofs, yofs, value_size, step, words, dst, y0, y1):
+def _nearest_rows(rows, xofs, yofs, value_size, step, words, shifts, dst, y0, y1):
     """Copy source pixels (``value_size`` bytes each) to the destination rows y0..y1, as
     ``resizeNN``: byte offsets per output pixel (``xofs``), and a row that reads the same source
     row as the one above it is a copy of it (enlarging: one contiguous, vectorised copy).
     ``step`` > 0: an integer shrink, ``xofs[x] = step·x``, read by a strided loop without the
     table (a constant stride 2 for gray x0.5, which LLVM vectorises with shuffles). Otherwise
     1- and 3-byte pixels are read as 32-bit words (``simd.load_u32``: ``vpgatherdd`` of 16
-    pixels, as OpenCV's ``v_lut``) for the first ``words`` pixels, whose word stays inside the
-    row; the rest byte by byte."""
+    words, as OpenCV's ``v_lut``) for the first ``words`` words, each inside the row; the rest
+    byte by byte. Gray reads a pair of pixels per word where no pair spans more than it
+    (``shifts``: the second pixel's bit offset in its pair's word; empty: one pixel a word):
+    half the gathers, which bound the loop (4K x0.37: 0.36 -> 0.29 ms)."""
     n = xofs.size
     m, b1, b2 = np.uint32(255), np.uint32(8), np.uint32(16)
     for y in range(y0, y1):
@@ -191,6 +196,11 @@ def _nearest_rows(rows, xofs, yofs, value_size, step, words, dst, y0, y1):
             for x in range(n):
                 for b in range(value_size):
                     out[x * value_size + b] = src[step * x + b]
+        elif value_size == 1 and shifts.size > 0:
+            done = 2 * words
+            for k in range(words):
+                v = load_u32(src, load_apart(xofs, 2 * k))
+                store_apart(out, k, v & m, (v >> load_apart(shifts, k)) & m)
         elif value_size == 1:
             done = words
             for x in range(words):
@@ -575,11 +585,11 @@ def resize_nearest(planes, out_w, out_h, inv_scale=None):
     """
     H, W, C, out = _check(planes, out_w, out_h)
     pixel = C * planes.itemsize
-    xofs, yofs, step, words = _nearest_tables(W, H, out_w, out_h, pixel, *_pair(inv_scale))
+    xofs, yofs, step, words, shifts = _nearest_tables(W, H, out_w, out_h, pixel, *_pair(inv_scale))
     rows = planes.view(np.uint8).reshape(H, W * pixel)
     dst = out.view(np.uint8).reshape(out_h, out_w * pixel)
-    run_in_strips(_nearest_rows, out.shape, rows, xofs, yofs, pixel, step, words, dst,
-                  min_values=MIN_VALUES_PER_STRIP)
+    run_in_strips(_nearest_rows, out.shape, rows, xofs, yofs, pixel, step, words, shifts, dst,
+                  min_values=NEAREST_VALUES_PER_STRIP)
     return out
 
 
@@ -587,8 +597,9 @@ def resize_nearest(planes, out_w, out_h, inv_scale=None):
 def _nearest_tables(W, H, out_w, out_h, pixel, fx, fy):
     """The tables of a nearest resize, kept for the next call of the same geometry (as
     ``_bilinear_tables``): each output pixel's source byte offset (uint32: no wraparound test),
-    each output row's source row, the byte stride of an integer shrink (0: none) and how many
-    pixels a 32-bit word can be read for (1- and 3-byte pixels: the word inside the row)."""
+    each output row's source row, the byte stride of an integer shrink (0: none), how many
+    32-bit words can be read (1- and 3-byte pixels: each inside the row) and, for gray pixels
+    paired in words, the second pixel's bit offset in each pair's word."""
     scale_x, _ = _scales(W, out_w, fx)
     scale_y, _ = _scales(H, out_h, fy)
     sx = np.minimum(np.floor(np.arange(out_w) * scale_x).astype(np.int64), W - 1)
@@ -597,7 +608,12 @@ def _nearest_tables(W, H, out_w, out_h, pixel, fx, fy):
     # 3-byte pixels gather even an integer shrink: 4K BGR x0.5 0.94 ms, strided 1.92 ms
     step = kx * pixel if fast_x and pixel != 3 and np.array_equal(sx, kx * np.arange(out_w)) else 0
     words = int(np.count_nonzero(sx * pixel + 4 <= W * pixel)) if pixel in (1, 3) else 0
-    return (sx * pixel).astype(np.uint32), sy.astype(np.int32), step, words
+    apart = sx[1::2] - sx[:-1:2]
+    shifts = np.empty(0, np.uint32)
+    if pixel == 1 and apart.size and apart.max() <= 3:     # every pair inside one word
+        shifts = (8 * apart).astype(np.uint32)
+        words = int(np.count_nonzero(sx[:-1:2] + 4 <= W))
+    return (sx * pixel).astype(np.uint32), sy.astype(np.int32), step, words, shifts
 
 
 def resize_linear(planes, out_w, out_h, eight_bit=False, inv_scale=None):
