@@ -77,3 +77,21 @@ def test_passes_gather_16_lanes(tmp_path):
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) >= 2, done.stdout       # the first pass and the others
+
+
+def test_kept_tables_follow_the_geometry_dtype_and_channels():
+    """The tables are kept per geometry: a size from a factor (fx) and the same size given as
+    a size map differently, and gray uint8 (tap by tap), gray uint16 (flat) and BGR (padded
+    per pixel) of one geometry each get their own."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (101, 149, 3), np.uint8)
+    gray = image[:, :, :1].copy()
+    for _ in range(2):                     # the second round reads the kept tables
+        for planes in (gray, gray.astype(np.uint16) * 257, image):
+            by_factor = cv2.resize(planes, None, fx=0.63, fy=0.63, interpolation=cv2.INTER_AREA)
+            h, w = by_factor.shape[:2]
+            by_size = cv2.resize(planes, (w, h), interpolation=cv2.INTER_AREA)
+            assert not np.array_equal(by_factor, by_size)
+            np.testing.assert_array_equal(resize_area(planes, w, h, inv_scale=(0.63, 0.63)).reshape(by_factor.shape),
+                                          by_factor)
+            np.testing.assert_array_equal(resize_area(planes, w, h).reshape(by_size.shape), by_size)

@@ -739,16 +739,26 @@ def _resize_area(planes, out, eight_bit=False, inv_scale=None):
             out[:full_h, :full_w] = core
             _area_cut_blocks(planes, kx, ky, full_w, full_h, out, eight_bit)
         return out
-    ysrc, yalpha, ystarts = _area_table(H, out_h, scale_y)
-    if C == 1 and planes.dtype == np.uint8:
-        xs, xw, taps, words = _area_gray_columns(*_area_table(W, out_w, scale_x), W)
-        run_in_strips(_area_gray_u8_rows, out.shape, rows, xs, xw, taps, words, ysrc, yalpha, ystarts, dst,
+    gray_u8 = C == 1 and planes.dtype == np.uint8
+    columns, (ysrc, yalpha, ystarts) = _area_tables(W, H, out_w, out_h, C, gray_u8, scale_x, scale_y)
+    if gray_u8:
+        run_in_strips(_area_gray_u8_rows, out.shape, rows, *columns, ysrc, yalpha, ystarts, dst,
                       min_values=MIN_VALUES_PER_STRIP // 8)
         return out
-    xdst, xsrc, xalpha, taps = _area_columns(*_area_table(W, out_w, scale_x), C)
-    run_in_strips(_area_general_rows, out.shape, rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts,
+    run_in_strips(_area_general_rows, out.shape, rows, *columns, C, ysrc, yalpha, ystarts,
                   _top(planes.dtype), dst, min_values=MIN_VALUES_PER_STRIP // 8)
     return out
+
+
+@lru_cache(maxsize=16)
+def _area_tables(W, H, out_w, out_h, C, gray_u8, scale_x, scale_y):
+    """The column table (``_area_gray_columns`` for gray uint8, else ``_area_columns``) and
+    the row table of an area resize by other factors than integers, kept for the next call of
+    the same geometry, as ``_bilinear_tables`` (building them costs ~0.3 ms at 4K x0.37).
+    Shared between calls: the kernels only read them."""
+    x = _area_table(W, out_w, scale_x)
+    columns = _area_gray_columns(*x, W) if gray_u8 else _area_columns(*x, C)
+    return columns, _area_table(H, out_h, scale_y)
 
 
 def _area_blocks(rows, kx, ky, C, core, eight_bit):
