@@ -29,8 +29,8 @@ OpenCV's conventions (imgproc/src/resize.cpp), reproduced here step by step:
 
 The tables (source offsets and weights per column and per row) are built in numpy, once per
 geometry (``_nearest_tables``, ``_bilinear_tables``, ``_area_tables``; the integer-factor area
-paths need none); the kernels run over strips of output rows (``strips.run_in_strips``), except the 2×2 area
-average, which is so short that it runs under ``prange`` (see ``_area_2x2``).
+paths need none); the kernels run over strips of output rows (``strips.run_in_strips``),
+except the 2×2 area average, which is so short that it runs under ``prange`` (see ``_area_2x2``).
 """
 
 from functools import lru_cache
