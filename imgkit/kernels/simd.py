@@ -29,7 +29,8 @@ intrinsic:
   others.
 
 bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
-the intrinsics for its uint8 bilinear rows.
+the intrinsics for its uint8 bilinear rows, its nearest rows (gray and BGR) and its gray uint8
+area rows (shrinking by other factors than integers).
 """
 
 from numba import types

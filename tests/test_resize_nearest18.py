@@ -1,0 +1,90 @@
+"""Issue 18: nearest resize reads 1- and 3-byte pixels as 32-bit words gathered 16 at a time
+(``simd.load_u32``) and keeps its tables per geometry. Still ``cv2.resize`` bit for bit at every
+row width around the vector loop's cuts and the word tail, for every pixel size, never a read
+past the image, and the gathers really are emitted."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import cv2
+import llvmlite.binding as ll
+import numpy as np
+import pytest
+
+from imgkit.kernels.resize import resize_nearest
+
+WIDTHS = (1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 64, 65)
+FACTORS = (0.3, 0.37, 0.5, 1 / 3, 0.73, 1.6, 2.3, 3.0)     # 0.3: gray pixels 4 apart, a word each
+
+
+@pytest.mark.parametrize("dtype, channels", [(np.uint8, 1), (np.uint8, 3), (np.uint8, 4),
+                                             (np.uint16, 1), (np.uint16, 3), (np.float32, 3)])
+def test_every_width_matches_opencv(dtype, channels):
+    rng = np.random.default_rng(18)
+    for width in WIDTHS:
+        image = rng.integers(0, 256, (9, width, channels)).astype(dtype)
+        for f in FACTORS:
+            if round(width * f) == 0:
+                continue
+            expected = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST).reshape(
+                round(9 * f), round(width * f), channels)
+            result = resize_nearest(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
+            np.testing.assert_array_equal(result, expected, err_msg=f"width {width}, x{f}")
+
+
+def test_no_read_past_the_image():
+    """The image ends where an unreadable page begins: a word read for the last pixels of its
+    last row (up to 3 bytes beyond) would crash the process."""
+    script = textwrap.dedent("""
+        import ctypes, mmap
+        import numpy as np
+        from imgkit.kernels.resize import resize_nearest
+        page = mmap.PAGESIZE
+        buf = mmap.mmap(-1, 2 * page)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+        libc = ctypes.CDLL(None)
+        assert libc.mprotect(ctypes.c_void_p(base + page), page, 0) == 0   # PROT_NONE
+        for c in (1, 3):
+            for w, h, f in ((61, 20, 2.3), (64, 20, 0.73), (50, 27, 0.37), (7, 3, 3.0), (40, 9, 0.5), (63, 21, 0.3)):
+                n = w * h * c
+                image = np.frombuffer(buf, np.uint8, n, page - n).reshape(h, w, c)
+                image[...] = np.arange(n, dtype=np.uint8).reshape(h, w, c)
+                resize_nearest(image, round(w * f), round(h * f), inv_scale=(f, f))
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
+def test_rows_gather_16_lanes(tmp_path):
+    """``vpgatherdd`` on zmm registers in the gray and the BGR loop."""
+    script = textwrap.dedent("""
+        import numpy as np
+        from imgkit.kernels.resize import resize_nearest, _nearest_rows as f
+        resize_nearest(np.zeros((8, 8, 1), np.uint8), 5, 5)
+        asm = f.inspect_asm(f.signatures[0])
+        print(sum("vpgatherdd" in l and "zmm" in l for l in asm.splitlines()))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) >= 2, done.stdout
+
+
+def test_kept_tables_follow_the_geometry_and_pixel_size():
+    """The tables are kept per geometry: a size from a factor (fx) and the same size given as
+    a size map differently, and gray uint8 and uint16 (1 and 2 bytes a pixel) do not share them."""
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (101, 149, 1), np.uint8)
+    for _ in range(2):                     # the second round reads the kept tables
+        by_factor = cv2.resize(image, None, fx=0.63, fy=0.63, interpolation=cv2.INTER_NEAREST)
+        h, w = by_factor.shape[:2]
+        by_size = cv2.resize(image, (w, h), interpolation=cv2.INTER_NEAREST)
+        assert not np.array_equal(by_factor, by_size)
+        np.testing.assert_array_equal(resize_nearest(image, w, h, inv_scale=(0.63, 0.63))[..., 0], by_factor)
+        np.testing.assert_array_equal(resize_nearest(image, w, h)[..., 0], by_size)
+        wide = image.astype(np.uint16) * 257
+        np.testing.assert_array_equal(resize_nearest(wide, w, h)[..., 0], by_size.astype(np.uint16) * 257)
