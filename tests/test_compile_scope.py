@@ -33,6 +33,14 @@ def test_canny_compiles_each_flood_function_once_and_one_strip_kernel(tmp_path):
     assert counts == ["1", "1", "1", "1", "1"]
 
 
+def test_canny_compiles_its_small_int16_helpers_once_not_at_each_call_site(tmp_path):
+    # inline="always" made Numba type and lower _sector and _abs16 again at each of their call
+    # sites (sixteen copies in a colour call, ~0.4 s of a first `imgkit canny`); compiled once as
+    # functions, they are still inlined by LLVM
+    counts = compiled(tmp_path, "canny.canny(planes, 50, 150)\ncompiled(canny._sector, canny._abs16)")
+    assert counts == ["1", "1"]
+
+
 def test_canny_compiles_no_library_array_filling(tmp_path):
     # np.zeros and a slice assignment in the strip kernel compiled ~0.3 s of Numba's library code
     # (np.zeros, its zero fill): the magnitude ring is zeroed by loops instead
