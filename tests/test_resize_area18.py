@@ -3,16 +3,11 @@ pass gathering 16 source pixels as 32-bit words (``simd.load_u32``). Still ``cv2
 for bit at every row width around the vector loop's cuts and the word tail, never a read past
 the image, and the gathers really are emitted."""
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import cv2
-import llvmlite.binding as ll
 import numpy as np
 import pytest
 
+from gathers import assert_no_read_past_the_image, needs_avx512, zmm_gathers
 from imgkit.kernels.resize import resize_area
 
 WIDTHS = (1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 64, 65, 97)
@@ -43,40 +38,18 @@ def test_photo_at_4k_matches_opencv():
 
 
 def test_no_read_past_the_image():
-    """The image ends where an unreadable page begins: a word read for the last pixels of its
-    last row (up to 3 bytes beyond) would crash the process."""
-    script = textwrap.dedent("""
-        import ctypes, mmap
-        import numpy as np
-        from imgkit.kernels.resize import resize_area
-        page = mmap.PAGESIZE
-        buf = mmap.mmap(-1, 2 * page)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-        libc = ctypes.CDLL(None)
-        assert libc.mprotect(ctypes.c_void_p(base + page), page, 0) == 0   # PROT_NONE
-        for w, h, f in ((61, 31, 0.73), (64, 60, 0.37), (50, 81, 0.3), (7, 3, 0.61)):
-            image = np.frombuffer(buf, np.uint8, w * h, page - w * h).reshape(h, w, 1)
-            image[...] = np.arange(w * h, dtype=np.uint8).reshape(h, w, 1)
-            resize_area(image, round(w * f), round(h * f), inv_scale=(f, f))
-        print("ok")
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    """A word read for the last pixels of the last row (up to 3 bytes beyond) would crash the child."""
+    assert_no_read_past_the_image("resize_area", ((61, 31, 0.73), (64, 60, 0.37), (50, 81, 0.3), (7, 3, 0.61)))
 
 
-@pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
+@needs_avx512
 def test_passes_gather_16_lanes(tmp_path):
-    script = textwrap.dedent("""
+    setup = """
         import numpy as np
-        from imgkit.kernels.resize import resize_area, _area_gray_u8_rows as f
+        from imgkit.kernels.resize import resize_area, _area_gray_u8_rows
         resize_area(np.zeros((40, 40, 1), np.uint8), 15, 15)
-        asm = f.inspect_asm(f.signatures[0])
-        print(sum("vpgatherdd" in l and "zmm" in l for l in asm.splitlines()))
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout) >= 2, done.stdout       # the first pass and the others
+    """
+    assert zmm_gathers(setup, "_area_gray_u8_rows", tmp_path)[1] >= 2     # the first pass and the others
 
 
 def test_kept_tables_follow_the_geometry_dtype_and_channels():

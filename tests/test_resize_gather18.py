@@ -2,16 +2,11 @@
 (``simd.load_u32``). Still ``cv2.resize`` bit for bit at every row width around the vector
 loop's cuts, never a read past the image, and the gathers really are emitted."""
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import cv2
-import llvmlite.binding as ll
 import numpy as np
 import pytest
 
+from gathers import assert_no_read_past_the_image, needs_avx512, zmm_gathers
 from imgkit.kernels.resize import resize_area, resize_linear
 
 # widths around the 16-lane loop's remainders and the gray tail (a word would pass the row end)
@@ -36,47 +31,25 @@ def test_every_width_matches_opencv(channels, interp):
 
 
 def test_no_read_past_the_image():
-    """The image ends where an unreadable page begins: a word read past its last row (gray's
-    last taps, 2 bytes beyond) would crash the process."""
-    script = textwrap.dedent("""
-        import ctypes, mmap
-        import numpy as np
-        from imgkit.kernels.resize import resize_linear
-        page = mmap.PAGESIZE
-        buf = mmap.mmap(-1, 2 * page)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-        libc = ctypes.CDLL(None)
-        assert libc.mprotect(ctypes.c_void_p(base + page), page, 0) == 0   # PROT_NONE
-        for w, h, f in ((61, 31, 2.3), (64, 64, 1.6), (50, 81, 0.73), (7, 3, 3.0)):
-            image = np.frombuffer(buf, np.uint8, w * h, page - w * h).reshape(h, w, 1)
-            image[...] = np.arange(w * h, dtype=np.uint8).reshape(h, w, 1)
-            resize_linear(image, round(w * f), round(h * f), inv_scale=(f, f))
-        print("ok")
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    """A word read past the last row (gray's last taps, 2 bytes beyond) would crash the child."""
+    assert_no_read_past_the_image("resize_linear", ((61, 31, 2.3), (64, 64, 1.6), (50, 81, 0.73), (7, 3, 3.0)))
 
 
-@pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
+@needs_avx512
 def test_horizontal_pass_gathers_16_lanes(tmp_path):
     """``vpgatherdd`` on zmm registers: a frozen 32-bit index, 512-bit vectors, and the row's
     stores kept apart from its reads (else LLVM leaves the loop scalar)."""
-    script = textwrap.dedent("""
+    setup = """
         import numpy as np
-        from imgkit.kernels.resize import _horizontal_fixed as f
+        from imgkit.kernels.resize import _horizontal_fixed
         for c in (1, 3):
             src = np.zeros(400 * c, np.uint8)
             xo = (np.arange(148) * 2 * c).astype(np.uint32)
             a = np.ones(148, np.int32)
-            f(src, xo, a, a, 140, c, np.empty(148 * c, np.int32))
-        asm = f.inspect_asm(f.signatures[0])
-        print(asm.count("vpgatherdd"), sum("vpgatherdd" in l and "zmm" in l for l in asm.splitlines()))
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
-    assert done.returncode == 0, done.stderr[-2000:]
-    total, wide = map(int, done.stdout.split())
-    assert wide >= 3, done.stdout        # gray: one word per pixel; BGR: two
+            _horizontal_fixed(src, xo, a, a, 140, c, np.empty(148 * c, np.int32))
+    """
+    _, wide = zmm_gathers(setup, "_horizontal_fixed", tmp_path)
+    assert wide >= 3        # gray: one word per pixel; BGR: two
 
 
 def test_kept_tables_follow_the_geometry_and_dtype():

@@ -3,16 +3,11 @@
 row width around the vector loop's cuts and the word tail, for every pixel size, never a read
 past the image, and the gathers really are emitted."""
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import cv2
-import llvmlite.binding as ll
 import numpy as np
 import pytest
 
+from gathers import assert_no_read_past_the_image, needs_avx512, zmm_gathers
 from imgkit.kernels.resize import resize_nearest
 
 WIDTHS = (1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 64, 65)
@@ -35,43 +30,20 @@ def test_every_width_matches_opencv(dtype, channels):
 
 
 def test_no_read_past_the_image():
-    """The image ends where an unreadable page begins: a word read for the last pixels of its
-    last row (up to 3 bytes beyond) would crash the process."""
-    script = textwrap.dedent("""
-        import ctypes, mmap
-        import numpy as np
-        from imgkit.kernels.resize import resize_nearest
-        page = mmap.PAGESIZE
-        buf = mmap.mmap(-1, 2 * page)
-        base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
-        libc = ctypes.CDLL(None)
-        assert libc.mprotect(ctypes.c_void_p(base + page), page, 0) == 0   # PROT_NONE
-        for c in (1, 3):
-            for w, h, f in ((61, 20, 2.3), (64, 20, 0.73), (50, 27, 0.37), (7, 3, 3.0), (40, 9, 0.5), (63, 21, 0.3)):
-                n = w * h * c
-                image = np.frombuffer(buf, np.uint8, n, page - n).reshape(h, w, c)
-                image[...] = np.arange(n, dtype=np.uint8).reshape(h, w, c)
-                resize_nearest(image, round(w * f), round(h * f), inv_scale=(f, f))
-        print("ok")
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+    """A word read for the last pixels of the last row (up to 3 bytes beyond) would crash the child."""
+    assert_no_read_past_the_image("resize_nearest", ((61, 20, 2.3), (64, 20, 0.73), (50, 27, 0.37), (7, 3, 3.0),
+                                                     (40, 9, 0.5), (63, 21, 0.3)), channels=(1, 3))
 
 
-@pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
+@needs_avx512
 def test_rows_gather_16_lanes(tmp_path):
     """``vpgatherdd`` on zmm registers in the gray and the BGR loop."""
-    script = textwrap.dedent("""
+    setup = """
         import numpy as np
-        from imgkit.kernels.resize import resize_nearest, _nearest_rows as f
+        from imgkit.kernels.resize import resize_nearest, _nearest_rows
         resize_nearest(np.zeros((8, 8, 1), np.uint8), 5, 5)
-        asm = f.inspect_asm(f.signatures[0])
-        print(sum("vpgatherdd" in l and "zmm" in l for l in asm.splitlines()))
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout) >= 2, done.stdout
+    """
+    assert zmm_gathers(setup, "_nearest_rows", tmp_path)[1] >= 2
 
 
 def test_kept_tables_follow_the_geometry_and_pixel_size():

@@ -1,0 +1,53 @@
+"""Checks shared by the gathering kernels' tests (issue 18): a resize whose image ends where an
+unreadable page begins, and the count of 16-lane gathers in a kernel's machine code. Each runs
+in a child process: a read past the page crashes it, and a fresh ``NUMBA_CACHE_DIR`` lets
+``inspect_asm`` see code that a cached load would not have."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import llvmlite.binding as ll
+import pytest
+
+needs_avx512 = pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
+
+AT_A_PAGE_END = """
+import ctypes, mmap
+import numpy as np
+from imgkit.kernels.resize import {kernel} as kernel
+page = mmap.PAGESIZE
+buf = mmap.mmap(-1, 2 * page)
+base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+assert ctypes.CDLL(None).mprotect(ctypes.c_void_p(base + page), page, 0) == 0   # PROT_NONE
+for c in {channels}:
+    for w, h, f in {cases}:
+        n = w * h * c
+        image = np.frombuffer(buf, np.uint8, n, page - n).reshape(h, w, c)
+        image[...] = np.arange(n, dtype=np.uint8).reshape(h, w, c)
+        kernel(image, round(w * f), round(h * f), inv_scale=(f, f))
+print("ok")
+"""
+
+
+def assert_no_read_past_the_image(kernel, cases, channels=(1,)):
+    """``imgkit.kernels.resize.<kernel>`` on uint8 images of ``(width, height, factor)`` ``cases``
+    whose last byte is the last readable one: a word read past it crashes the child."""
+    script = AT_A_PAGE_END.format(kernel=kernel, cases=tuple(cases), channels=tuple(channels))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def zmm_gathers(setup, function, tmp_path):
+    """``(all vpgatherdd, those on zmm)`` in the first signature of ``function`` (an expression)
+    after ``setup`` (code that compiles it) ran on an empty cache."""
+    script = textwrap.dedent(setup) + textwrap.dedent(f"""
+        f = {function}
+        asm = f.inspect_asm(f.signatures[0])
+        print(asm.count("vpgatherdd"), sum("vpgatherdd" in l and "zmm" in l for l in asm.splitlines()))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return tuple(map(int, done.stdout.split()))
