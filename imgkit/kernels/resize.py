@@ -463,6 +463,18 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst,
                 out[x] = np.float32(block[x]) * scale
 
 
+
+@njit(cache=True, nogil=True)
+def _weigh_row(acc, buf, beta, n, first):
+    """One source row's share of an area output row, in float32: ``acc = beta·buf`` for the
+    output row's first source row, ``acc += beta·buf`` for the others."""
+    if first:
+        for x in range(n):
+            acc[x] = beta * buf[x]
+    else:
+        for x in range(n):
+            acc[x] += beta * buf[x]
+
 @njit(cache=True, nogil=True)
 def _area_general_rows(rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts, top, dst, y0, y1):
     """``resizeArea_``: each source row's overlap-weighted sums per destination value (``buf``),
@@ -490,12 +502,7 @@ def _area_general_rows(rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts,
                     for k in range(xdst.size):
                         buf[xdst[k]] += np.float32(src[xsrc[k]]) * xalpha[k]
             beta = yalpha[j]
-            if j == ystarts[y]:
-                for x in range(n):
-                    acc[x] = beta * buf[x]
-            else:
-                for x in range(n):
-                    acc[x] += beta * buf[x]
+            _weigh_row(acc, buf, beta, n, j == ystarts[y])
         out = dst[y]
         if top > 0:
             for x in range(n):
@@ -540,12 +547,7 @@ def _area_gray_u8_rows(rows, xs, xw, taps, words, ysrc, yalpha, ystarts, dst, y0
                     bufs[last, d] = a
             buf = bufs[last]
             beta = yalpha[j]
-            if j == ystarts[y]:
-                for x in range(n):
-                    acc[x] = beta * buf[x]
-            else:
-                for x in range(n):
-                    acc[x] += beta * buf[x]
+            _weigh_row(acc, buf, beta, n, j == ystarts[y])
         out = dst[y]
         for x in range(n):
             out[x] = min(max(np.rint(acc[x]), 0.0), 255.0)
