@@ -582,8 +582,8 @@ def _rows_vertical_first(src, out, padded_width, left, channels, index, weights,
                          shift, y0, y1):
     """uint8 LANCZOS4, and CUBIC when shrinking vertically: the vertical pass first, BLOCK rows
     at a time (``_vertical_block``), then the horizontal taps on contiguous columns
-    (``_horizontal_block``: no gathers), then the uint8 block transposed into the rows, 64
-    columns at a time. (Enlarging, CUBIC is faster horizontal pass first, ``_rows_cubic``:
+    (``_horizontal_block``: no gathers), then the uint8 block transposed into the rows
+    8×8 bytes at a time (``_untranspose``). (Enlarging, CUBIC is faster horizontal pass first, ``_rows_cubic``:
     there the vertical-first pass sums more rows than the source has.)
 
     LANCZOS4 (``columns_proto`` int32, ``shift`` 22): 11-bit weights and integer sums, exact in
@@ -591,19 +591,59 @@ def _rows_vertical_first(src, out, padded_width, left, channels, index, weights,
     result is OpenCV's. CUBIC (float32): float32 weights and sums rounded half to even, IPP's
     arithmetic (``resize_cubic``), whose summation order is not OpenCV's native one either."""
     nv = out.shape[1]
+    nw = (nv + 7) // 8
     columns = np.zeros(padded_width * BLOCK, columns_proto.dtype)
-    block = np.empty(nv * BLOCK, np.uint8)
+    block = np.zeros(nw * 8 * BLOCK, np.uint8)
+    rows = np.empty(BLOCK * nw * 8, np.uint8)
     half = np.int32(1 << (shift - 1)) if shift > 0 else np.int32(0)
     for yb in range(y0, y1, BLOCK):
         count = min(BLOCK, y1 - yb)
         _vertical_block(src, first_y, weights_y, yb, count, columns, left, channels)
         _horizontal_block(columns, index, weights, channels, half, shift, block, count)
-        for j0 in range(0, nv, 64):         # 64 × BLOCK bytes, in L1 across the rows
-            j1 = min(j0 + 64, nv)
-            for r in range(count):
-                dst = out[yb + r]
-                for j in range(j0, j1):
-                    dst[j] = block[j * BLOCK + r]
+        _untranspose(block.view(np.uint64), rows.view(np.uint64), nw, (count + 7) // 8)
+        for r in range(count):
+            out[yb + r][:] = rows[r * nw * 8:r * nw * 8 + nv]
+
+
+M4 = np.uint64(0x00000000FFFFFFFF)
+M2 = np.uint64(0x0000FFFF0000FFFF)
+M1 = np.uint64(0x00FF00FF00FF00FF)
+
+
+@njit(cache=True, nogil=True)
+def _swap(a, b, m, s):
+    """One stage of an 8×8 byte transpose in two uint64 rows: the ``m`` bytes of ``b``
+    shifted up by ``s`` bits into ``a``, ``a``'s upper ones down into ``b``."""
+    return (a & m) | ((b & m) << s), ((a >> s) & m) | (b & ~m)
+
+
+@njit(cache=True, nogil=True)
+def _untranspose(block, rows, nw, groups):
+    """The uint8 block ``block[j·BLOCK + r]`` into row order ``rows[r·8·nw + j]``, 8×8 bytes
+    at a time in eight uint64 words (three stages of masked shifts, ~1.5 instructions a
+    byte where the byte loop took 11)."""
+    g4 = BLOCK // 8
+    s4, s2, s1 = np.uint64(32), np.uint64(16), np.uint64(8)
+    for g in range(groups):
+        for q in range(nw):
+            b = q * 8 * g4 + g
+            w0, w1, w2, w3 = block[b], block[b + g4], block[b + 2 * g4], block[b + 3 * g4]
+            w4, w5, w6, w7 = block[b + 4 * g4], block[b + 5 * g4], block[b + 6 * g4], block[b + 7 * g4]
+            w0, w4 = _swap(w0, w4, M4, s4)
+            w1, w5 = _swap(w1, w5, M4, s4)
+            w2, w6 = _swap(w2, w6, M4, s4)
+            w3, w7 = _swap(w3, w7, M4, s4)
+            w0, w2 = _swap(w0, w2, M2, s2)
+            w1, w3 = _swap(w1, w3, M2, s2)
+            w4, w6 = _swap(w4, w6, M2, s2)
+            w5, w7 = _swap(w5, w7, M2, s2)
+            w0, w1 = _swap(w0, w1, M1, s1)
+            w2, w3 = _swap(w2, w3, M1, s1)
+            w4, w5 = _swap(w4, w5, M1, s1)
+            w6, w7 = _swap(w6, w7, M1, s1)
+            o = g * 8 * nw + q
+            rows[o], rows[o + nw], rows[o + 2 * nw], rows[o + 3 * nw] = w0, w1, w2, w3
+            rows[o + 4 * nw], rows[o + 5 * nw], rows[o + 6 * nw], rows[o + 7 * nw] = w4, w5, w6, w7
 
 
 # --- public kernels -------------------------------------------------------------------------
