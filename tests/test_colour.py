@@ -224,3 +224,12 @@ def test_a_first_conversion_compiles_only_its_own_kernel(tmp_path):
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "0", "0", "0", "0", "0", "0"]
+
+
+@pytest.mark.parametrize("dtype", ["uint8", ">u2", "float32"])
+def test_gray_to_gray_is_a_native_contiguous_copy(dtype):
+    gray = np.arange(6 * 10, dtype=dtype).reshape(6, 10)[::2, 1:]
+    result = imgkit.convert(gray, to="gray")
+    np.testing.assert_array_equal(result, gray)
+    assert result.flags.c_contiguous and result.flags.writeable and result.dtype.isnative
+    assert not np.shares_memory(result, gray)

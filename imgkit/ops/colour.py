@@ -50,6 +50,8 @@ def convert(image, to="gray", *, backend="numba"):
     -------
     ndarray of the input's dtype: H×W for ``gray``, H×W×3 otherwise.
     """
+    if to == "gray" and image.ndim == 2 and image.dtype.isnative and backend == "numba":
+        return image.copy()     # gray to gray: NumPy's copy, nothing else (a C-contiguous H×W array)
     channels = image.shape[2] if image.ndim == 3 else 1
     if channels == 2:
         raise ValueError("convert takes 1 (gray), 3 (BGR) or 4 (BGRA) channels, got 2")
