@@ -416,7 +416,7 @@ def _linear_border(planes, row, x, ix, iy, a, b, border, top):
 def _linear_rows(planes, out, m, border, top, y0, y1):
     """Block by block, a row of a block at a time: the source positions first (``_positions``),
     then each pixel's 2×2 taps read straight from the image where they all lie inside it,
-    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_bytes``."""
+    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_gray``, ``_linear_bgr``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
     src = planes.reshape(-1)
@@ -504,8 +504,8 @@ def _tap_words(src, xs, ys, ax, ay, inside, i, width, height, channels, extra, c
     return load_u32(src, k) & keep, load_u32(src, k + line) & keep, load_apart(ax, i), load_apart(ay, i)
 
 
-@njit(cache=True, nogil=True)
-def _linear_bytes(planes, out, m, border, y0, y1):
+@njit(inline="always")
+def _linear_words(planes, out, m, border, y0, y1, channels):
     """``_linear_rows`` for uint8 gray or BGR (images under 2³¹ bytes), as OpenCV's
     ``warpAffineLinearInvoker_8UC1/8UC3``: per row of a block, the positions (vectorised), then one
     loop that gathers each pixel's tap rows as 32-bit words (``simd.load_u32``: ``vpgatherdd`` of
@@ -514,7 +514,7 @@ def _linear_bytes(planes, out, m, border, y0, y1):
     border, a block's row that maps wholly outside is 0, and a pixel whose taps all lie outside is
     0 from the masked words; the other pixels not inside are then done again through
     ``border_index``."""
-    height, width, channels = planes.shape
+    height, width = planes.shape[0], planes.shape[1]
     n = out.shape[1] // channels
     src = planes.reshape(-1)
     top = np.float32(255)
@@ -546,6 +546,18 @@ def _linear_bytes(planes, out, m, border, y0, y1):
                 for i in range(count):
                     if not inside[i]:
                         _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
+
+
+@njit(cache=True, nogil=True)
+def _linear_gray(planes, out, m, border, y0, y1):
+    """``_linear_words`` for one channel: a kernel of its own, so that a call compiles its loop only."""
+    _linear_words(planes, out, m, border, y0, y1, 1)
+
+
+@njit(cache=True, nogil=True)
+def _linear_bgr(planes, out, m, border, y0, y1):
+    """``_linear_words`` for BGR: a kernel of its own, as ``_linear_gray``."""
+    _linear_words(planes, out, m, border, y0, y1, 3)
 
 
 @njit(inline="always")
@@ -624,7 +636,7 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _cubic_bytes(planes, out, m, border, y0, y1):
-    """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_bytes``: the positions; the
+    """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_words``: the positions; the
     taps, a tap row (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and
     4–11) for BGR; the coefficients, then the weighed sums tap by tap over the row (each loop
     vectorised; each pixel's sum in ``_cubic_rows``'s order, in double); then the pixels near or
@@ -687,7 +699,8 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
 
 
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
-_BYTE_ROWS = {"linear": _linear_bytes, "cubic": _cubic_bytes}
+_BYTE_ROWS = {("linear", 1): _linear_gray, ("linear", 3): _linear_bgr,
+              ("cubic", 1): _cubic_bytes, ("cubic", 3): _cubic_bytes}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -697,9 +710,8 @@ def warp(planes, inverse, width, height, interp, border):
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
     matrix = np.asarray(inverse, np.float64)
-    if (planes.dtype == np.uint8 and planes.shape[2] in (1, 3) and interp in _BYTE_ROWS
-            and planes.size < GATHER_BYTES):
-        run_in_strips(_BYTE_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border),
+    if planes.dtype == np.uint8 and (interp, planes.shape[2]) in _BYTE_ROWS and planes.size < GATHER_BYTES:
+        run_in_strips(_BYTE_ROWS[interp, planes.shape[2]], out.shape, planes, rows, matrix, np.int64(border),
                       min_values=MIN_VALUES_PER_STRIP)
     else:
         run_in_strips(_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border), top,
