@@ -472,13 +472,13 @@ def _wholly_outside(m, y, x0, x1, width, height, reach):
             or (ay < low and by < low) or (ay > bottom and by > bottom))
 
 
-@njit(inline="always")
+@njit
 def _low(word, shift):
     """Byte ``shift / 8`` of a little-endian uint32, as float32."""
     return np.float32(np.int32((word >> np.uint32(shift)) & np.uint32(255)))
 
 
-@njit(inline="always")
+@njit
 def _lerp(p00, p01, p10, p11, a, b):
     """The 2×2 taps weighed as ``_linear_rows`` does (float32), rounded and saturated to a byte."""
     v0 = p00 + a * (p01 - p00)
