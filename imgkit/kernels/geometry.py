@@ -416,7 +416,7 @@ def _linear_border(planes, row, x, ix, iy, a, b, border, top):
 def _linear_rows(planes, out, m, border, top, y0, y1):
     """Block by block, a row of a block at a time: the source positions first (``_positions``),
     then each pixel's 2×2 taps read straight from the image where they all lie inside it,
-    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_gray``, ``_linear_bgr``."""
+    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_words``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
     src = planes.reshape(-1)
