@@ -80,7 +80,8 @@ def test_warps_of_bytes_are_the_general_kernels_result(interp, channels, border,
     inverse = np.asarray(invert_affine(matrix), np.float64)
     fast = np.zeros((height, width * channels), np.uint8)
     general = np.ones((height, width * channels), np.uint8)
-    byte_kernel, general_kernel = {"linear": (kernels._linear_bytes, kernels._linear_rows),
+    linear_bytes = kernels._linear_gray if channels == 1 else kernels._linear_bgr
+    byte_kernel, general_kernel = {"linear": (linear_bytes, kernels._linear_rows),
                                    "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
     byte_kernel(image, fast, inverse, np.int64(border), 0, height)
     general_kernel(image, general, inverse, np.int64(border), 255.0, 0, height)
@@ -99,7 +100,8 @@ def test_block_rows_mapped_wholly_outside_are_the_constant(interp, channels, inv
     matrix = np.asarray(inverse, np.float64)
     fast = np.full((height, width * channels), 7, np.uint8)
     general = np.ones((height, width * channels), np.uint8)
-    byte_kernel, general_kernel = {"linear": (kernels._linear_bytes, kernels._linear_rows),
+    linear_bytes = kernels._linear_gray if channels == 1 else kernels._linear_bgr
+    byte_kernel, general_kernel = {"linear": (linear_bytes, kernels._linear_rows),
                                    "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
     byte_kernel(image, fast, matrix, np.int64(0), 0, height)
     general_kernel(image, general, matrix, np.int64(0), 255.0, 0, height)

@@ -26,8 +26,10 @@ from numba.extending import intrinsic
 
 from ..options import BORDER_CONSTANT
 from .border import border_index, border_map
+from .simd import load_apart, load_u32, store_apart
 from .strips import run_in_strips
 
+GATHER_BYTES = 1 << 31               # simd.load_u32's offsets are int32
 MIN_VALUES_PER_STRIP = 1 << 16      # one thread: ~5.5 ns a value linear, ~18 cubic (1411² BGR at 30°)
 
 
@@ -414,7 +416,7 @@ def _linear_border(planes, row, x, ix, iy, a, b, border, top):
 def _linear_rows(planes, out, m, border, top, y0, y1):
     """Block by block, a row of a block at a time: the source positions first (``_positions``),
     then each pixel's 2×2 taps read straight from the image where they all lie inside it,
-    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_bytes``."""
+    through ``border_index`` where they do not. uint16 and float32; uint8: ``_linear_words``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
     src = planes.reshape(-1)
@@ -470,26 +472,56 @@ def _wholly_outside(m, y, x0, x1, width, height, reach):
             or (ay < low and by < low) or (ay > bottom and by > bottom))
 
 
-@njit(cache=True, nogil=True)
-def _linear_bytes(planes, out, m, border, y0, y1):
-    """``_linear_rows`` for uint8 gray or BGR, in three passes over each row of a block: the
-    positions (vectorised); the taps, both pixels of each tap row loaded as one 8-byte word
-    (scalar: a load a row); the arithmetic on the words' bytes, rounded and saturated
-    (vectorised). With a constant border, a block's row that maps wholly outside is 0, and
-    a pixel whose taps all lie outside is two words of 0; other pixels whose taps are not all inside (or whose word would end past the image) are
-    then done again through ``border_index``."""
-    height, width, channels = planes.shape
+@njit
+def _low(word, shift):
+    """Byte ``shift / 8`` of a little-endian uint32, as float32."""
+    return np.float32(np.int32((word >> np.uint32(shift)) & np.uint32(255)))
+
+
+@njit
+def _lerp(p00, p01, p10, p11, a, b):
+    """The 2×2 taps weighed as ``_linear_rows`` does (float32), rounded and saturated to a byte."""
+    v0 = p00 + a * (p01 - p00)
+    v1 = p10 + a * (p11 - p10)
+    return _byte_of(np.rint(v0 + b * (v1 - v0)))
+
+
+@njit(inline="always")
+def _tap_words(src, xs, ys, ax, ay, inside, i, width, height, channels, extra, constant):
+    """Pixel ``i``'s upper and lower tap-row words (``simd.load_u32`` at the first tap's offset +
+    ``extra`` and a row below; 0 unless both words lie inside the image and so do the taps), its
+    fractions, and ``inside[i]``: whether these words give the pixel (all taps inside, or all
+    outside a constant border)."""
+    ix, iy = load_apart(xs, i), load_apart(ys, i)
+    line = width * channels
+    k = (iy * width + ix) * channels + extra
+    within = ((np.uint64(ix) < np.uint64(width - 1)) & (np.uint64(iy) < np.uint64(height - 1))
+              & (k + line + 4 <= src.size))
+    outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
+    store_apart(inside, i, np.uint8(within | (constant & outside)))
+    k = k if within else 0
+    keep = ~np.uint32(0) if within else np.uint32(0)
+    return load_u32(src, k) & keep, load_u32(src, k + line) & keep, load_apart(ax, i), load_apart(ay, i)
+
+
+@njit(inline="always")
+def _linear_words(planes, out, m, border, y0, y1, channels):
+    """``_linear_rows`` for uint8 gray or BGR (images under 2³¹ bytes), as OpenCV's
+    ``warpAffineLinearInvoker_8UC1/8UC3``: per row of a block, the positions (vectorised), then one
+    loop that gathers each pixel's tap rows as 32-bit words (``simd.load_u32``: ``vpgatherdd`` of
+    16 pixels; BGR: bytes 0–3 and 2–5), weighs them in float32 and stores the bytes, with no
+    per-pixel branch: a pixel whose taps are not all inside reads word 0, masked. With a constant
+    border, a block's row that maps wholly outside is 0, and a pixel whose taps all lie outside is
+    0 from the masked words; the other pixels not inside are then done again through
+    ``border_index``."""
+    height, width = planes.shape[0], planes.shape[1]
     n = out.shape[1] // channels
     src = planes.reshape(-1)
-    line, last = np.uint64(width * channels), np.uint64(src.size - 8)
     top = np.float32(255)
     constant = border == BORDER_CONSTANT
-    right, bottom = np.uint64(width - 1), np.uint64(height - 1)     # unsigned: -1 is past them
-    zero, full = np.uint64(0), ~np.uint64(0)
     xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
     ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
-    upper, lower = np.zeros(BLOCK_COLUMNS, np.uint64), np.zeros(BLOCK_COLUMNS, np.uint64)
-    inside = np.empty(BLOCK_COLUMNS, np.bool_)
+    inside = np.empty(BLOCK_COLUMNS, np.uint8)
     for by in range(y0, y1, BLOCK_ROWS):
         for bx in range(0, n, BLOCK_COLUMNS):
             count = min(bx + BLOCK_COLUMNS, n) - bx
@@ -498,35 +530,34 @@ def _linear_bytes(planes, out, m, border, y0, y1):
                     out[y, bx * channels:(bx + count) * channels] = 0
                     continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
-                for i in range(count):        # branch-free: outside, word 0 is read and dropped
-                    ix, iy = xs[i], ys[i]
-                    k = np.uint64((iy * width + ix) * channels)
-                    within = (np.uint64(ix) < right) & (np.uint64(iy) < bottom) & (k + line <= last)
-                    k = k if within else zero
-                    keep = full if within else zero
-                    upper[i], lower[i] = _load_word(src, k) & keep, _load_word(src, k + line) & keep
-                    outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
-                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
                 row = out[y, bx * channels:(bx + count) * channels]
                 if channels == 1:
                     for i in range(count):
-                        a, b = ax[i], ay[i]
-                        p00, p01, p10, p11 = _byte(upper[i], 0), _byte(upper[i], 8), _byte(lower[i], 0), _byte(lower[i], 8)
-                        v0 = p00 + a * (p01 - p00)
-                        v1 = p10 + a * (p11 - p10)
-                        row[i] = _byte_of(np.rint(v0 + b * (v1 - v0)))
+                        u, v, a, b = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 1, 0, constant)
+                        store_apart(row, i, _lerp(_low(u, 0), _low(u, 8), _low(v, 0), _low(v, 8), a, b))
                 else:
                     for i in range(count):
-                        a, b = ax[i], ay[i]
-                        for c in range(3):
-                            p00, p01 = _byte(upper[i], 8 * c), _byte(upper[i], 24 + 8 * c)
-                            p10, p11 = _byte(lower[i], 8 * c), _byte(lower[i], 24 + 8 * c)
-                            v0 = p00 + a * (p01 - p00)
-                            v1 = p10 + a * (p11 - p10)
-                            row[3 * i + c] = _byte_of(np.rint(v0 + b * (v1 - v0)))
+                        u, v, a, b = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 3, 0, constant)
+                        s, t = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 3, 2, constant)[:2]
+                        store_apart(row, i,
+                                    _lerp(_low(u, 0), _low(u, 24), _low(v, 0), _low(v, 24), a, b),
+                                    _lerp(_low(u, 8), _low(s, 16), _low(v, 8), _low(t, 16), a, b),
+                                    _lerp(_low(s, 0), _low(s, 24), _low(t, 0), _low(t, 24), a, b))
                 for i in range(count):
                     if not inside[i]:
                         _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
+
+
+@njit(cache=True, nogil=True)
+def _linear_gray(planes, out, m, border, y0, y1):
+    """``_linear_words`` for one channel: a kernel of its own, so that a call compiles its loop only."""
+    _linear_words(planes, out, m, border, y0, y1, 1)
+
+
+@njit(cache=True, nogil=True)
+def _linear_bgr(planes, out, m, border, y0, y1):
+    """``_linear_words`` for BGR: a kernel of its own, as ``_linear_gray``."""
+    _linear_words(planes, out, m, border, y0, y1, 3)
 
 
 @njit(inline="always")
@@ -605,7 +636,7 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
 
 @njit(cache=True, nogil=True)
 def _cubic_bytes(planes, out, m, border, y0, y1):
-    """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_bytes``: the positions; the
+    """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_words``: the positions; the
     taps, a tap row (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and
     4–11) for BGR; the coefficients, then the weighed sums tap by tap over the row (each loop
     vectorised; each pixel's sum in ``_cubic_rows``'s order, in double); then the pixels near or
@@ -668,7 +699,8 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
 
 
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
-_BYTE_ROWS = {"linear": _linear_bytes, "cubic": _cubic_bytes}
+_BYTE_ROWS = {("linear", 1): _linear_gray, ("linear", 3): _linear_bgr,
+              ("cubic", 1): _cubic_bytes, ("cubic", 3): _cubic_bytes}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -678,8 +710,8 @@ def warp(planes, inverse, width, height, interp, border):
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
     matrix = np.asarray(inverse, np.float64)
-    if planes.dtype == np.uint8 and planes.shape[2] in (1, 3) and interp in _BYTE_ROWS:
-        run_in_strips(_BYTE_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border),
+    if planes.dtype == np.uint8 and (interp, planes.shape[2]) in _BYTE_ROWS and planes.size < GATHER_BYTES:
+        run_in_strips(_BYTE_ROWS[interp, planes.shape[2]], out.shape, planes, rows, matrix, np.int64(border),
                       min_values=MIN_VALUES_PER_STRIP)
     else:
         run_in_strips(_ROWS[interp], out.shape, planes, rows, matrix, np.int64(border), top,
