@@ -463,7 +463,6 @@ def _area_blocks_rows(rows, kx, ky, channels, scale, sums, top, quarter_up, dst,
                 out[x] = np.float32(block[x]) * scale
 
 
-
 @njit(cache=True, nogil=True)
 def _weigh_row(acc, buf, beta, n, first):
     """One source row's share of an area output row, in float32: ``acc = beta·buf`` for the
@@ -474,6 +473,7 @@ def _weigh_row(acc, buf, beta, n, first):
     else:
         for x in range(n):
             acc[x] += beta * buf[x]
+
 
 @njit(cache=True, nogil=True)
 def _area_general_rows(rows, xdst, xsrc, xalpha, taps, C, ysrc, yalpha, ystarts, top, dst, y0, y1):

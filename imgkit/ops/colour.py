@@ -50,18 +50,17 @@ def convert(image, to="gray", *, backend="numba"):
     -------
     ndarray of the input's dtype: H×W for ``gray``, H×W×3 otherwise.
     """
-    if to == "gray" and image.ndim == 2 and image.dtype.isnative and backend == "numba":
-        return image.copy()     # gray to gray: NumPy's copy, nothing else (a C-contiguous H×W array)
     channels = image.shape[2] if image.ndim == 3 else 1
     if channels == 2:
         raise ValueError("convert takes 1 (gray), 3 (BGR) or 4 (BGRA) channels, got 2")
     if backend == "opencv":
         from ..reference import colour as reference
         return reference.convert(image, to)
+    if to == "gray" and channels == 1:     # one copy, native and C-contiguous: nothing else to do
+        import numpy as np
+        return np.array(image if image.ndim == 2 else image[:, :, 0], dtype=image.dtype.newbyteorder("="))
     from ..kernels import colour as kernels
     planes = as_planes(image)
-    if to == "gray" and channels == 1:
-        return planes[:, :, 0].copy()
     if channels == 1 and to in ("hsv", "ycrcb") and image.dtype.kind == "u":
         return kernels.gray_to(to, planes)  # (float32 rounds Y = 0.114 v + 0.587 v + 0.299 v: as BGR)
     if channels != 3:
