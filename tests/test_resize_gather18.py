@@ -46,7 +46,8 @@ def test_horizontal_pass_gathers_16_lanes(tmp_path):
             src = np.zeros(400 * c, np.uint8)
             xo = (np.arange(148) * 2 * c).astype(np.uint32)
             a = np.ones(148, np.int32)
-            _horizontal_fixed(src, xo, a, a, 140, c, np.empty(148 * c, np.int32))
+            e = np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.int16)
+            _horizontal_fixed(src, xo, a, a, 140, c, *e, np.empty(148 * c, np.int32))
     """
     _, wide = zmm_gathers(setup, "_horizontal_fixed", tmp_path)
     assert wide >= 3        # gray: one word per pixel; BGR: two

@@ -38,7 +38,7 @@ from functools import lru_cache
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from .simd import load_apart, load_u32, store_apart, vectors_512
+from .simd import has_byte_shuffles, load_apart, load_u32, store_apart, vectors_512, window_sums
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # INTER_RESIZE_COEF_BITS
@@ -49,6 +49,8 @@ MIN_VALUES_PER_STRIP = 1 << 18
 # nearest copies a value in ~0.3 ns (4K gray x0.37: 1.1 M values in 0.32 ms, memory-bound): a
 # strip worth handing to another thread (~0.1 ms) holds 4× as many values
 NEAREST_VALUES_PER_STRIP = 1 << 20
+# empty window tables: ``_horizontal_fixed`` gathers (see ``_windows``)
+NO_WINDOWS = (np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.int16))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,16 +220,30 @@ def _nearest_rows(rows, xofs, yofs, value_size, step, words, shifts, dst, y0, y1
 
 
 @njit(cache=True, nogil=True)       # called, not inlined: two call sites, one body to compile
-def _horizontal_fixed(src, xo, a0, a1, xmax, C, line):
+def _horizontal_fixed(src, xo, a0, a1, xmax, C, starts, picks, pairs, line):
     """One source row's integer sums ``src[o]·a0 + src[o + C]·a1`` per output value, the table
     per output *pixel* (first tap's value offset ``o``, weights); past ``xmax`` the second tap
     lies outside the row with weight 0: one tap.
 
-    1 and 3 channels read each pixel's taps as 32-bit words (``simd.load_u32``: bytes o…o+3,
-    and o+2…o+5 for BGR), which LLVM turns into ``vpgatherdd`` of 16 pixels, as the look-ups
-    of OpenCV's ``HResizeLinearVec_8u32s``; gray stops where a word would pass the row's end.
-    Other channel counts (BGRA is filtered as BGR and alpha) take bytes one by one. Offsets
-    are unsigned (uint32 table), so no read is tested for a negative index."""
+    With window tables (``_windows``: ``starts`` not empty), 16 values at a time by
+    ``simd.window_sums`` (four 16-byte loads, ``vpshufb``, ``vpmaddwd``: no gather), the last
+    few from the same tables one by one. 4K, 1 thread, this pass alone: BGR x0.37 and x0.73
+    0.57× the time of the gathers below, gray 0.35×.
+
+    Else 1 and 3 channels read each pixel's taps as 32-bit words (``simd.load_u32``: bytes
+    o…o+3, and o+2…o+5 for BGR), which LLVM turns into ``vpgatherdd`` of 16 pixels, as the
+    look-ups of OpenCV's ``HResizeLinearVec_8u32s``; gray stops where a word would pass the
+    row's end. Other channel counts (BGRA is filtered as BGR and alpha) take bytes one by one.
+    Offsets are unsigned (uint32 table), so no read is tested for a negative index."""
+    if starts.size > 0:
+        blocks = line.size // 16
+        for j in range(blocks):
+            window_sums(src, starts, picks, pairs, line, j)
+        for v in range(16 * blocks, line.size):
+            at = np.int64(starts[v // 4])
+            line[v] = (np.int32(src[at + picks[4 * v]]) * pairs[2 * v]
+                       + np.int32(src[at + picks[4 * v + 2]]) * pairs[2 * v + 1])
+        return
     n = xo.size
     m, b1, b2, b3 = np.uint32(255), np.uint32(8), np.uint32(16), np.uint32(24)
     done = 0
@@ -316,7 +332,7 @@ def _line_slots(r0, r1, tags):
 
 
 @njit(cache=True, nogil=True)
-def _linear_u8_rows(rows, xo, a0, a1, xmax, C, row0, row1, b0, b1, dst, y0, y1):
+def _linear_u8_rows(rows, xo, a0, a1, xmax, C, starts, picks, pairs, row0, row1, b0, b1, dst, y0, y1):
     vectors_512()                   # the vertical pass: 16 lanes, not 8
     n = dst.shape[1]
     lines = np.empty((2, n), np.int32)
@@ -324,9 +340,9 @@ def _linear_u8_rows(rows, xo, a0, a1, xmax, C, row0, row1, b0, b1, dst, y0, y1):
     for y in range(y0, y1):
         s0, s1, new0, new1 = _line_slots(row0[y], row1[y], tags)
         if new0:
-            _horizontal_fixed(rows[row0[y]], xo, a0, a1, xmax, C, lines[s0])
+            _horizontal_fixed(rows[row0[y]], xo, a0, a1, xmax, C, starts, picks, pairs, lines[s0])
         if new1:
-            _horizontal_fixed(rows[row1[y]], xo, a0, a1, xmax, C, lines[s1])
+            _horizontal_fixed(rows[row1[y]], xo, a0, a1, xmax, C, starts, picks, pairs, lines[s1])
         l0 = lines[s0]
         l1 = lines[s1]
         w0 = np.int32(b0[y])
@@ -813,12 +829,12 @@ def _resize_bilinear(planes, out, area_mode, eight_bit=False, inv_scale=None):
     out_h, out_w, _ = out.shape
     fixed = eight_bit or planes.dtype == np.uint8
     float_weights = planes.dtype != np.uint8
-    xo, a0, a1, xmax, row0, row1, b0, b1 = _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed,
-                                                            float_weights, *_pair(inv_scale))
+    xo, a0, a1, xmax, windows, row0, row1, b0, b1 = _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed,
+                                                                     float_weights, *_pair(inv_scale))
     rows = planes.reshape(H, W * C)
     dst = out.reshape(out_h, out_w * C)
     if planes.dtype == np.uint8:
-        run_in_strips(_linear_u8_rows, out.shape, rows, xo, a0, a1, xmax, C, row0, row1, b0, b1,
+        run_in_strips(_linear_u8_rows, out.shape, rows, xo, a0, a1, xmax, C, *windows, row0, row1, b0, b1,
                       dst, min_values=MIN_VALUES_PER_STRIP)
     else:
         run_in_strips(_linear_float_rows, out.shape, rows, xo, a0, a1, xmax, C, row0, row1, b0,
@@ -831,7 +847,8 @@ def _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed, float_weights, fx,
     """The column and row tables of a bilinear resize, kept for the next call of the same
     geometry (building them costs 0.2-0.4 ms, as much as a 4K gray x0.37 resize itself): the
     first tap's value offset per output pixel (both taps inside the row up to ``xmax``) and
-    the weights; float32 weights with ``float_weights`` (``fixed``: 11-bit, held in float32).
+    the weights; float32 weights with ``float_weights`` (``fixed``: 11-bit, held in float32);
+    for uint8 (11-bit int32 weights) the window tables of ``_windows`` too (empty for float32).
     Shared between calls: the kernels only read them."""
     ofs0, ofs1, a0, a1 = linear_columns(W, out_w, 1, area_mode, fixed, fx)
     xo = (ofs0 * C).astype(np.uint32)
@@ -839,4 +856,37 @@ def _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed, float_weights, fx,
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed, fy)
     if float_weights:
         a0, a1, b0, b1 = (w.astype(np.float32, copy=False) for w in (a0, a1, b0, b1))
-    return xo, a0, a1, xmax, row0, row1, b0, b1
+        return xo, a0, a1, xmax, NO_WINDOWS, row0, row1, b0, b1
+    return xo, a0, a1, xmax, _windows(xo, a0, a1, xmax, C, W * C), row0, row1, b0, b1
+
+
+def _windows(xo, a0, a1, xmax, C, row_bytes):
+    """The tables of ``simd.window_sums`` for ``_horizontal_fixed``'s uint8 row sums: per group
+    of 4 output values, where a 16-byte window of the source row holding both taps of each
+    begins (uint32), each value's taps as picks into it (uint8 ``tap, 128, tap, 128``: a
+    zero-extended int16 pair) and its weights (int16 pairs), the last group padded with
+    weight 0. A second tap past ``xmax`` (weight 0) is picked at the first, inside the window.
+
+    ``NO_WINDOWS`` (the kernel gathers instead) on a CPU without AVX-512BW, for a row shorter
+    than a window, or where some group's taps span 16 bytes or more (shrinking by more than
+    about 4×)."""
+    if row_bytes < 16 or not has_byte_shuffles():
+        return NO_WINDOWS
+    n = xo.size * C
+    pixel = np.arange(n) // C
+    first = xo.astype(np.int64)[pixel] + np.arange(n) % C
+    second = np.where(pixel < xmax, first + C, first)
+    groups = -(-n // 4)
+    pad = 4 * groups - n
+    first = np.concatenate((first, np.repeat(first[-1:], pad)))
+    second = np.concatenate((second, np.repeat(second[-1:], pad)))
+    starts = np.minimum(first.reshape(groups, 4).min(axis=1), row_bytes - 16)
+    if (second.reshape(groups, 4).max(axis=1) - starts).max() >= 16:
+        return NO_WINDOWS
+    picks = np.full((4 * groups, 4), 128, np.uint8)
+    picks[:, 0] = first - np.repeat(starts, 4)
+    picks[:, 2] = second - np.repeat(starts, 4)
+    pairs = np.zeros((4 * groups, 2), np.int16)
+    pairs[:n, 0] = a0[pixel]
+    pairs[:n, 1] = a1[pixel]
+    return starts.astype(np.uint32), picks.ravel(), pairs.ravel()

@@ -26,12 +26,19 @@ intrinsic:
   scoped no-alias metadata: every read carries ``!alias.scope`` and every store ``!noalias``
   of one scope (named by strings: llvmlite cannot build self-referencing metadata);
 - ``vectors_512`` (an intrinsic) asks for 512-bit vectors in a kernel that uses none of the
-  others.
+  others;
+- ``window_sums`` (an intrinsic, AVX-512BW only: ``has_byte_shuffles``) sums two taps per
+  value for 16 values from four 16-byte windows of a row, with ``vpshufb`` and ``vpmaddwd``
+  as OpenCV's ``v_dotprod``: no gather. Gathers are slow on AMD Zen (4K BGR x0.37, the uint8
+  bilinear row pass: 0.57× the time of two ``vpgatherdd`` per 16 pixels).
 
 bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
-the intrinsics for its uint8 bilinear rows, its nearest rows (gray and BGR) and its gray uint8
-area rows (shrinking by other factors than integers).
+the intrinsics for its uint8 bilinear rows (``window_sums`` where the CPU and the taps allow,
+else the gathers), its nearest rows (gray and BGR) and its gray uint8 area rows (shrinking by
+other factors than integers).
 """
+
+from functools import lru_cache
 
 from numba import types
 from numba.extending import intrinsic
@@ -135,3 +142,66 @@ def vectors_512(typingctx):
         return context.get_dummy_value()
 
     return types.none(), codegen
+
+
+@lru_cache(maxsize=1)
+def has_byte_shuffles():
+    """Whether Numba compiles for a CPU with AVX-512BW (``vpshufb`` and ``vpmaddwd`` on 512
+    bits), which ``window_sums`` needs: the host's features, unless Numba is told another CPU."""
+    from llvmlite import binding
+    from numba.core import config
+    return config.CPU_NAME is None and bool(binding.get_host_cpu_features().get("avx512bw", False))
+
+
+@intrinsic
+def window_sums(typingctx, src, starts, picks, weights, out, block):
+    """``out[16·block : 16·block + 16]`` (int32) = ``Σ src[start + pick]·weight`` over two
+    taps, as OpenCV's ``v_dotprod``: four 16-byte windows of the uint8 row ``src`` from the
+    uint32 ``starts[4·block : 4·block + 4]`` fill the four 128-bit lanes of one register,
+    ``vpshufb`` with the uint8 ``picks[64·block : 64·block + 64]`` spreads each value's two
+    taps into a pair of int16 (a pick of 128: 0), and ``vpmaddwd`` multiplies the pairs by the
+    int16 ``weights[32·block : 32·block + 32]`` and adds them. Nothing is bounds-checked: the
+    caller keeps every window inside ``src`` and the 16 values inside ``out``. Needs
+    AVX-512BW (``has_byte_shuffles``)."""
+    arrays = (src, starts, picks, weights, out)
+    if not (all(isinstance(a, types.Array) for a in arrays) and isinstance(block, types.Integer)
+            and [a.dtype for a in arrays] == [types.uint8, types.uint32, types.uint8, types.int16, types.int32]):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        from numba.core import cgutils
+        prefer_512_bit(builder)
+        i8, i16, i32, i64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
+        row, first, pick, weight, sums = (context.make_array(kind)(context, builder, value=value).data
+                                          for kind, value in zip(signature.args[:5], args[:5]))
+        j = context.cast(builder, args[5], signature.args[5], types.int64)
+
+        def vector(pointer, at, lanes, kind):       # ``lanes`` items of ``kind`` from pointer[at]
+            address = builder.gep(pointer, [at], inbounds=True)
+            return builder.bitcast(address, ir.VectorType(kind, lanes).as_pointer())
+
+        windows = []
+        for lane in range(4):
+            at = builder.add(builder.mul(j, ir.Constant(i64, 4)), ir.Constant(i64, lane))
+            start = builder.zext(builder.load(builder.gep(first, [at], inbounds=True)), i64)
+            windows.append(builder.load(vector(row, start, 16, i8), align=1))
+
+        def joined(a, b, lanes):
+            return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, lanes), list(range(lanes))))
+
+        table = joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64)
+        bytes_512 = ir.VectorType(i8, 64)
+        control = builder.load(vector(pick, builder.mul(j, ir.Constant(i64, 64)), 64, i8), align=1)
+        shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_512, [bytes_512, bytes_512]),
+                                                 "llvm.x86.avx512.pshuf.b.512")
+        pairs = builder.bitcast(builder.call(shuffle, [table, control]), ir.VectorType(i16, 32))
+        taps = builder.load(vector(weight, builder.mul(j, ir.Constant(i64, 32)), 32, i16), align=2)
+        madd = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VectorType(i32, 16), [ir.VectorType(i16, 32)] * 2),
+            "llvm.x86.avx512.pmaddw.d.512")
+        builder.store(builder.call(madd, [pairs, taps]), vector(sums, builder.mul(j, ir.Constant(i64, 16)), 16, i32),
+                      align=4)
+        return context.get_dummy_value()
+
+    return types.none(src, starts, picks, weights, out, block), codegen
