@@ -38,7 +38,7 @@ def test_windows_match_opencv():
 
 
 def test_gathers_match_opencv_without_byte_shuffles(monkeypatch):
-    monkeypatch.setattr(resize, "has_byte_shuffles", lambda: False)
+    monkeypatch.setattr(resize, "compiles_for", lambda feature: False)
     resize._bilinear_tables.cache_clear()
     try:
         _matches_opencv()

@@ -27,15 +27,17 @@ intrinsic:
   of one scope (named by strings: llvmlite cannot build self-referencing metadata);
 - ``vectors_512`` (an intrinsic) asks for 512-bit vectors in a kernel that uses none of the
   others;
-- ``window_sums`` (an intrinsic, AVX-512BW only: ``has_byte_shuffles``) sums two taps per
-  value for 16 values from four 16-byte windows of a row, with ``vpshufb`` and ``vpmaddwd``
-  as OpenCV's ``v_dotprod``: no gather. Gathers are slow on AMD Zen (4K BGR x0.37, the uint8
-  bilinear row pass: 0.57× the time of two ``vpgatherdd`` per 16 pixels).
+- ``window_sums`` (an intrinsic, AVX-512BW only: ``compiles_for``) sums two taps per value
+  for 16 values from four 16-byte windows of a row, with ``vpshufb`` and ``vpmaddwd`` as
+  OpenCV's ``v_dotprod``: no gather. Gathers are slow on AMD Zen (4K BGR x0.37, the uint8
+  bilinear row pass: 0.57× the time of two ``vpgatherdd`` per 16 pixels);
+- ``window_bytes`` (an intrinsic, SSSE3) copies the bytes picked from one 16-byte window of a
+  row (``pshufb``): nearest's pixels a group at a time, without a gather.
 
 bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
 the intrinsics for its uint8 bilinear rows (``window_sums`` where the CPU and the taps allow,
-else the gathers), its nearest rows (gray and BGR) and its gray uint8 area rows (shrinking by
-other factors than integers).
+else the gathers), its nearest rows (``window_bytes`` likewise, else gathers for gray and BGR)
+and its gray uint8 area rows (shrinking by other factors than integers).
 """
 
 from functools import lru_cache
@@ -144,13 +146,44 @@ def vectors_512(typingctx):
     return types.none(), codegen
 
 
-@lru_cache(maxsize=1)
-def has_byte_shuffles():
-    """Whether Numba compiles for a CPU with AVX-512BW (``vpshufb`` and ``vpmaddwd`` on 512
-    bits), which ``window_sums`` needs: the host's features, unless Numba is told another CPU."""
+@lru_cache(maxsize=None)
+def compiles_for(feature):
+    """Whether Numba compiles for a CPU with ``feature`` (LLVM's name: ``"avx512bw"`` for
+    ``window_sums``, ``"ssse3"`` for ``window_bytes``): the host's features, unless Numba is
+    told to compile for another CPU."""
     from llvmlite import binding
     from numba.core import config
-    return config.CPU_NAME is None and bool(binding.get_host_cpu_features().get("avx512bw", False))
+    return config.CPU_NAME is None and bool(binding.get_host_cpu_features().get(feature, False))
+
+
+@intrinsic
+def window_bytes(typingctx, src, start, picks, group, out, at):
+    """``out[at : at + 16]`` = the bytes of the 16-byte window ``src[start : start + 16]``
+    picked by ``picks[16·group : 16·group + 16]`` (``pshufb``; a pick of 128: 0), all uint8,
+    nothing bounds-checked. Needs SSSE3 (``compiles_for("ssse3")``)."""
+    if not (all(isinstance(a, types.Array) and a.dtype == types.uint8 for a in (src, picks, out))
+            and all(isinstance(i, types.Integer) for i in (start, group, at))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+        from numba.core import cgutils
+        i64, bytes_128 = ir.IntType(64), ir.VectorType(ir.IntType(8), 16)
+        row, pick, dst = (context.make_array(signature.args[k])(context, builder, value=args[k]).data
+                          for k in (0, 2, 4))
+        start_, group_, at_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (1, 3, 5))
+
+        def vector(pointer, at):
+            return builder.bitcast(builder.gep(pointer, [at], inbounds=True), bytes_128.as_pointer())
+
+        window = builder.load(vector(row, start_), align=1)
+        control = builder.load(vector(pick, builder.mul(group_, ir.Constant(i64, 16))), align=1)
+        shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_128, [bytes_128] * 2),
+                                                 "llvm.x86.ssse3.pshuf.b.128")
+        builder.store(builder.call(shuffle, [window, control]), vector(dst, at_), align=1)
+        return context.get_dummy_value()
+
+    return types.none(src, start, picks, group, out, at), codegen
 
 
 @intrinsic
@@ -162,7 +195,7 @@ def window_sums(typingctx, src, starts, picks, weights, out, block):
     taps into a pair of int16 (a pick of 128: 0), and ``vpmaddwd`` multiplies the pairs by the
     int16 ``weights[32·block : 32·block + 32]`` and adds them. Nothing is bounds-checked: the
     caller keeps every window inside ``src`` and the 16 values inside ``out``. Needs
-    AVX-512BW (``has_byte_shuffles``)."""
+    AVX-512BW (``compiles_for("avx512bw")``)."""
     arrays = (src, starts, picks, weights, out)
     if not (all(isinstance(a, types.Array) for a in arrays) and isinstance(block, types.Integer)
             and [a.dtype for a in arrays] == [types.uint8, types.uint32, types.uint8, types.int16, types.int32]):

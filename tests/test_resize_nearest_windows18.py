@@ -1,0 +1,54 @@
+"""Issue 18 on AMD: nearest rows copied a group of pixels at a time from 16-byte windows of the
+source row (``simd.window_bytes``: ``pshufb``) instead of gathered. ``cv2.resize`` bit for bit
+on both paths (windows, and the gathers or byte loops left to CPUs without SSSE3), for 1- to
+16-byte pixels, and the windows really are used where they fit."""
+
+import cv2
+import numpy as np
+import pytest
+
+from imgkit.kernels import resize
+from imgkit.kernels.resize import NO_NEAREST_WINDOWS, resize_nearest
+
+WIDTHS = (3, 5, 6, 16, 17, 21, 43, 64, 131, 200)
+FACTORS = (0.2, 0.37, 0.5, 0.5001, 0.73, 1.6, 2.3)
+KINDS = ((np.uint8, 1), (np.uint8, 3), (np.uint8, 4), (np.uint16, 1), (np.uint16, 3), (np.float32, 3),
+         (np.float32, 4))      # 1, 3, 4, 2, 6, 12 and 16 bytes a pixel
+
+
+def _matches_opencv():
+    rng = np.random.default_rng(18)
+    for dtype, channels in KINDS:
+        for width in WIDTHS:
+            image = rng.integers(0, 256, (9, width, channels)).astype(dtype)
+            for f in FACTORS:
+                if round(width * f) == 0:
+                    continue
+                expected = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST).reshape(
+                    round(9 * f), round(width * f), channels)
+                result = resize_nearest(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
+                np.testing.assert_array_equal(result, expected, err_msg=f"{dtype.__name__}×{channels}, width {width}, x{f}")
+
+
+def test_windows_match_opencv():
+    _matches_opencv()
+
+
+def test_without_windows_match_opencv(monkeypatch):
+    monkeypatch.setattr(resize, "compiles_for", lambda feature: False)
+    resize._nearest_tables.cache_clear()
+    try:
+        _matches_opencv()
+    finally:
+        resize._nearest_tables.cache_clear()
+
+
+@pytest.mark.skipif(not resize.compiles_for("ssse3"), reason="needs SSSE3")
+def test_bench_geometries_use_windows():
+    """4K gray and BGR at x0.37 and x0.73 take the windows (6, 11 gray pixels a group; 2, 3
+    BGR); an integer shrink of gray keeps its strided loop."""
+    for pixel, groups in ((1, (6, 11)), (3, (2, 3))):
+        for f, group in zip((0.37, 0.73), groups):
+            windows = resize._nearest_tables(3840, 2160, round(3840 * f), round(2160 * f), pixel, f, f)[5]
+            assert windows[2] == group
+    assert resize._nearest_tables(3840, 2160, 1920, 1080, 1, 0.5, 0.5)[5] is NO_NEAREST_WINDOWS
