@@ -52,3 +52,28 @@ def test_bench_geometries_use_windows():
             windows = resize._nearest_tables(3840, 2160, round(3840 * f), round(2160 * f), pixel, f, f)[5]
             assert windows[2] == group
     assert resize._nearest_tables(3840, 2160, 1920, 1080, 1, 0.5, 0.5)[5] is NO_NEAREST_WINDOWS
+
+
+def test_kernels_compile_without_the_instructions(tmp_path):
+    """Where Numba compiles for a CPU without SSSE3 or AVX-512BW (ARM, or another CPU named),
+    the row kernels still compile: a trap in place of the shuffles, which their empty window
+    tables never reach; and they still match OpenCV."""
+    import os
+    import subprocess
+    import sys
+    script = (
+        "import cv2, numpy as np\n"
+        "from imgkit.kernels import resize, simd\n"
+        "simd.compiles_for = resize.compiles_for = lambda feature: False\n"
+        "image = np.random.default_rng(1).integers(0, 256, (40, 90, 3), np.uint8)\n"
+        "for interp, kernel in ((cv2.INTER_NEAREST, resize.resize_nearest), (cv2.INTER_LINEAR, resize.resize_linear)):\n"
+        "    expected = cv2.resize(image, None, fx=0.73, fy=0.73, interpolation=interp)\n"
+        "    assert np.array_equal(kernel(image, 66, 29, inv_scale=(0.73, 0.73)), expected)\n"
+        "asm = resize._nearest_rows.inspect_asm(resize._nearest_rows.signatures[0])\n"
+        "asm += resize._horizontal_fixed.inspect_asm(resize._horizontal_fixed.signatures[0])\n"
+        "print(asm.count('vpmaddwd'), asm.count('ud2'))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    madds, traps = map(int, done.stdout.split())      # (LLVM's own shuffles may use pshufb)
+    assert madds == 0 and traps >= 2

@@ -146,6 +146,15 @@ def vectors_512(typingctx):
     return types.none(), codegen
 
 
+def _trap(context, builder):
+    """``llvm.trap`` in place of an x86 instruction the target CPU lacks (an ARM CPU, or Numba
+    told another CPU): the kernel still compiles, and its tables never lead there."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    builder.call(cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []), "llvm.trap"), [])
+    return context.get_dummy_value()
+
+
 @lru_cache(maxsize=None)
 def compiles_for(feature):
     """Whether Numba compiles for a CPU with ``feature`` (LLVM's name: ``"avx512bw"`` for
@@ -168,6 +177,8 @@ def window_bytes(typingctx, src, start, picks, group, out, at):
     def codegen(context, builder, signature, args):
         from llvmlite import ir
         from numba.core import cgutils
+        if not compiles_for("ssse3"):
+            return _trap(context, builder)
         i64, bytes_128 = ir.IntType(64), ir.VectorType(ir.IntType(8), 16)
         row, pick, dst = (context.make_array(signature.args[k])(context, builder, value=args[k]).data
                           for k in (0, 2, 4))
@@ -204,6 +215,8 @@ def window_sums(typingctx, src, starts, picks, weights, out, block):
     def codegen(context, builder, signature, args):
         from llvmlite import ir
         from numba.core import cgutils
+        if not compiles_for("avx512bw"):
+            return _trap(context, builder)
         prefer_512_bit(builder)
         i8, i16, i32, i64 = ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
         row, first, pick, weight, sums = (context.make_array(kind)(context, builder, value=value).data
