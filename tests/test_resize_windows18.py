@@ -10,7 +10,7 @@ import pytest
 
 from gathers import assert_no_read_past_the_image
 from imgkit.kernels import resize
-from imgkit.kernels.resize import NO_WINDOWS, resize_linear
+from imgkit.kernels.resize import NO_BILINEAR_WINDOWS, resize_linear
 
 needs_avx512bw = pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512bw", False),
                                     reason="needs AVX-512BW")
@@ -60,7 +60,7 @@ def test_bench_geometries_use_windows():
             tables = resize._bilinear_tables(3840, 2160, round(3840 * f), round(2160 * f), channels, False, True,
                                              False, f, f)
             assert tables[4][0].size > 0
-    assert resize._bilinear_tables(3840, 2160, 768, 432, 3, False, True, False, 0.2, 0.2)[4] is NO_WINDOWS
+    assert resize._bilinear_tables(3840, 2160, 768, 432, 3, False, True, False, 0.2, 0.2)[4] is NO_BILINEAR_WINDOWS
 
 
 @needs_avx512bw
@@ -70,10 +70,11 @@ def test_window_sums_compile_to_byte_shuffles(tmp_path):
     import sys
     script = (
         "import numpy as np\n"
-        "from imgkit.kernels.resize import _horizontal_fixed, _windows\n"
+        "from imgkit.kernels.resize import _horizontal_fixed, _bilinear_windows\n"
         "xo = (np.arange(148) * 6).astype(np.uint32)\n"
         "a = np.full(148, 1024, np.int32)\n"
-        "_horizontal_fixed(np.zeros(1200, np.uint8), xo, a, a, 140, 3, *_windows(xo, a, a, 140, 3, 1200),\n"
+        "windows = _bilinear_windows(xo, a, a, 140, 3, 1200)\n"
+        "_horizontal_fixed(np.zeros(1200, np.uint8), xo, a, a, 140, 3, *windows,\n"
         "                  np.empty(444, np.int32))\n"
         "asm = _horizontal_fixed.inspect_asm(_horizontal_fixed.signatures[0]).splitlines()\n"
         "print(sum('vpshufb' in l and 'zmm' in l for l in asm), sum('vpmaddwd' in l and 'zmm' in l for l in asm))\n")

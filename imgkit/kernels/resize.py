@@ -49,8 +49,8 @@ MIN_VALUES_PER_STRIP = 1 << 18
 # nearest copies a value in ~0.1-0.3 ns (4K gray x0.37: 1.1 M values in 0.09 ms from windows,
 # 0.25 ms gathered, 1 thread): a strip worth handing to another thread (~0.1 ms) holds more
 NEAREST_VALUES_PER_STRIP = 1 << 20
-# empty window tables: ``_horizontal_fixed`` gathers (see ``_windows``)
-NO_WINDOWS = (np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.int16))
+# empty window tables: ``_horizontal_fixed`` gathers (see ``_bilinear_windows``)
+NO_BILINEAR_WINDOWS = (np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.int16))
 NO_NEAREST_WINDOWS = (np.empty(0, np.uint32), np.empty(0, np.uint8), 0)     # (see ``_nearest_windows``)
 
 
@@ -236,7 +236,7 @@ def _horizontal_fixed(src, xo, a0, a1, xmax, C, starts, picks, pairs, line):
     per output *pixel* (first tap's value offset ``o``, weights); past ``xmax`` the second tap
     lies outside the row with weight 0: one tap.
 
-    With window tables (``_windows``: ``starts`` not empty), 16 values at a time by
+    With window tables (``_bilinear_windows``: ``starts`` not empty), 16 values at a time by
     ``simd.window_sums`` (four 16-byte loads, ``vpshufb``, ``vpmaddwd``: no gather), the last
     few from the same tables one by one. 4K, 1 thread, this pass alone: BGR x0.37 and x0.73
     0.57× the time of the gathers below, gray 0.35×.
@@ -721,9 +721,9 @@ def _nearest_windows(offsets, pixel, row_bytes):
     source row, where each group's window begins (uint32), the picks of its bytes (uint8, 16 a
     group: the pixels' bytes, then 128) and the number of pixels a group.
 
-    ``NO_NEAREST_WINDOWS`` (the kernel gathers instead) on a CPU without SSSE3, for a row
-    shorter than a window or an output row shorter than a store, or where even one pixel per
-    group does not fit (pixels of more than 16 bytes)."""
+    ``NO_NEAREST_WINDOWS`` (the kernel gathers or copies bytes instead) without SSSE3, for a
+    row shorter than a window or an output row shorter than a store, or for pixels of more
+    than 16 bytes."""
     n = offsets.size
     if row_bytes < 16 or n * pixel < 16 or pixel > 16 or not compiles_for("ssse3"):
         return NO_NEAREST_WINDOWS
@@ -886,7 +886,7 @@ def _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed, float_weights, fx,
     geometry (building them costs 0.2-0.4 ms, as much as a 4K gray x0.37 resize itself): the
     first tap's value offset per output pixel (both taps inside the row up to ``xmax``) and
     the weights; float32 weights with ``float_weights`` (``fixed``: 11-bit, held in float32);
-    for uint8 (11-bit int32 weights) the window tables of ``_windows`` too (empty for float32).
+    for uint8 (11-bit int32 weights) the window tables of ``_bilinear_windows`` too.
     Shared between calls: the kernels only read them."""
     ofs0, ofs1, a0, a1 = linear_columns(W, out_w, 1, area_mode, fixed, fx)
     xo = (ofs0 * C).astype(np.uint32)
@@ -894,22 +894,22 @@ def _bilinear_tables(W, H, out_w, out_h, C, area_mode, fixed, float_weights, fx,
     row0, row1, b0, b1 = _linear_rows(H, out_h, area_mode, fixed, fy)
     if float_weights:
         a0, a1, b0, b1 = (w.astype(np.float32, copy=False) for w in (a0, a1, b0, b1))
-        return xo, a0, a1, xmax, NO_WINDOWS, row0, row1, b0, b1
-    return xo, a0, a1, xmax, _windows(xo, a0, a1, xmax, C, W * C), row0, row1, b0, b1
+        return xo, a0, a1, xmax, NO_BILINEAR_WINDOWS, row0, row1, b0, b1
+    return xo, a0, a1, xmax, _bilinear_windows(xo, a0, a1, xmax, C, W * C), row0, row1, b0, b1
 
 
-def _windows(xo, a0, a1, xmax, C, row_bytes):
+def _bilinear_windows(xo, a0, a1, xmax, C, row_bytes):
     """The tables of ``simd.window_sums`` for ``_horizontal_fixed``'s uint8 row sums: per group
     of 4 output values, where a 16-byte window of the source row holding both taps of each
     begins (uint32), each value's taps as picks into it (uint8 ``tap, 128, tap, 128``: a
     zero-extended int16 pair) and its weights (int16 pairs), the last group padded with
     weight 0. A second tap past ``xmax`` (weight 0) is picked at the first, inside the window.
 
-    ``NO_WINDOWS`` (the kernel gathers instead) on a CPU without AVX-512BW, for a row shorter
-    than a window, or where some group's taps span 16 bytes or more (shrinking by more than
-    about 4×)."""
+    ``NO_BILINEAR_WINDOWS`` (the kernel gathers instead) on a CPU without AVX-512BW, for a row
+    shorter than a window, or where some group's taps span 16 bytes or more (shrinking by
+    more than about 4×)."""
     if row_bytes < 16 or not compiles_for("avx512bw"):
-        return NO_WINDOWS
+        return NO_BILINEAR_WINDOWS
     n = xo.size * C
     pixel = np.arange(n) // C
     first = xo.astype(np.int64)[pixel] + np.arange(n) % C
@@ -920,7 +920,7 @@ def _windows(xo, a0, a1, xmax, C, row_bytes):
     second = np.concatenate((second, np.repeat(second[-1:], pad)))
     starts = np.minimum(first.reshape(groups, 4).min(axis=1), row_bytes - 16)
     if (second.reshape(groups, 4).max(axis=1) - starts).max() >= 16:
-        return NO_WINDOWS
+        return NO_BILINEAR_WINDOWS
     picks = np.full((4 * groups, 4), 128, np.uint8)
     picks[:, 0] = first - np.repeat(starts, 4)
     picks[:, 2] = second - np.repeat(starts, 4)
