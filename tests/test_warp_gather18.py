@@ -1,5 +1,6 @@
-"""The uint8 linear warp loads its taps as 8-byte words (issue 18): no word is read past the
-image's last byte, and the loads are scalar, not gathers. Each check runs in a child process: a read past
+"""The uint8 linear and cubic warps load their taps as 8-byte words (issue 18): no word is read
+past the image's last byte (a cubic BGR warp of a 2-row image read past it: small images now take
+the general kernels), and the linear loads are scalar, not gathers. Each check runs in a child process: a read past
 an unreadable page crashes it; a fresh ``NUMBA_CACHE_DIR`` lets ``inspect_asm`` see the code."""
 
 import os
@@ -22,12 +23,13 @@ for c in (1, 3):
         image[...] = np.arange(n, dtype=np.uint8).reshape(h, w, c)
         for border in (0, 1, 2, 3, 4):
             # a slight shift and turn: the last row's and column's pixels are taps
-            warp(image, (1.0, 0.01, 0.3, -0.01, 1.0, 0.6), w, h, "linear", border)
+            for interp in ("linear", "cubic"):
+                warp(image, (1.0, 0.01, 0.3, -0.01, 1.0, 0.6), w, h, interp, border)
 print("ok")
 """
 
 
-def test_linear_uint8_reads_no_byte_past_the_image():
+def test_uint8_warps_read_no_byte_past_the_image():
     done = subprocess.run([sys.executable, "-c", AT_A_PAGE_END], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 

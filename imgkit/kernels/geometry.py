@@ -610,7 +610,7 @@ def _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows):
 @njit(cache=True, nogil=True)
 def _cubic_rows(planes, out, m, border, top, y0, y1):
     """As ``_linear_rows``, with 4×4 taps weighed by the products of the x and y coefficients
-    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_bytes``."""
+    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_words``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
     src = planes.reshape(-1)
@@ -642,14 +642,16 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
                         row[x * channels + c] = _saturated(total, top)
 
 
-@njit(cache=True, nogil=True)
-def _cubic_bytes(planes, out, m, border, y0, y1):
+@njit(inline="always")
+def _cubic_words(planes, out, m, border, y0, y1, channels):
     """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_words``: the positions; the
-    taps, a tap row (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and
-    4–11) for BGR; the coefficients, then the weighed sums tap by tap over the row (each loop
-    vectorised; each pixel's sum in ``_cubic_rows``'s order, in double); then the pixels near or
-    past the edges through ``border_index``."""
-    height, width, channels = planes.shape
+    offsets (masked as there outside rows wholly inside); the taps by scalar loads, a tap row
+    (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and 4–11) for BGR;
+    the coefficients; then the weighed sums a tap row per loop, every channel in that loop (four
+    dependent additions a pass rather than sixteen, and no pass per channel; each pixel's sum in
+    ``_cubic_rows``'s order, in double); then the pixels near or past the edges through
+    ``border_index``."""
+    height, width = planes.shape[0], planes.shape[1]
     n = out.shape[1] // channels
     src = planes.reshape(-1)
     line, size = np.uint64(width * channels), np.uint64(src.size)
@@ -659,9 +661,10 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
     zero, full = np.uint64(0), ~np.uint64(0)
     xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
     ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    offsets, keep = np.empty(BLOCK_COLUMNS, np.uint64), np.empty(BLOCK_COLUMNS, np.uint64)
     words = np.zeros((8, BLOCK_COLUMNS), np.uint64)    # tap row r: words r (bytes 0–7), 4 + r (4–11)
     kx, ky = np.empty((4, BLOCK_COLUMNS), np.float32), np.empty((4, BLOCK_COLUMNS), np.float32)
-    totals = np.empty(BLOCK_COLUMNS, np.float64)
+    totals = np.empty((channels, BLOCK_COLUMNS), np.float64)
     inside = np.empty(BLOCK_COLUMNS, np.bool_)
     weights = np.empty(16, np.float32)
     cols, rows = np.empty(4, np.int64), np.empty(4, np.int64)
@@ -673,42 +676,63 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
                     out[y, bx * channels:(bx + count) * channels] = 0
                     continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
-                for i in range(count):        # branch-free: outside, word 0 is read and dropped
-                    ix, iy = xs[i], ys[i]
-                    k = np.uint64(((iy - 1) * width + ix - 1) * channels)
-                    within = (np.uint64(ix - 1) < right) & (np.uint64(iy - 1) < bottom) & (k + reach <= size)
-                    k = k if within else zero
-                    keep = full if within else zero
+                whole = line >= 8 and _wholly_inside(m, y, bx, bx + count, width, height, 1, 2)
+                if whole:
+                    for i in range(count):
+                        offsets[i] = np.uint64(((ys[i] - 1) * width + xs[i] - 1) * channels)
+                        keep[i] = full
+                else:                   # branch-free: outside, word 0 is read and dropped
+                    for i in range(count):
+                        ix, iy = xs[i], ys[i]
+                        k = np.uint64(((iy - 1) * width + ix - 1) * channels)
+                        within = (np.uint64(ix - 1) < right) & (np.uint64(iy - 1) < bottom) & (k + reach <= size)
+                        outside = (np.uint64(ix + 2) > np.uint64(width + 2)) | (np.uint64(iy + 2) > np.uint64(height + 2))
+                        inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
+                        offsets[i] = k if within else zero
+                        keep[i] = full if within else zero
+                for i in range(count):
                     for r in range(4):
-                        words[r, i] = _load_word(src, k + np.uint64(r) * line) & keep
+                        words[r, i] = _load_word(src, offsets[i] + np.uint64(r) * line)
                         if channels == 3:
-                            words[4 + r, i] = _load_word(src, k + np.uint64(r) * line + np.uint64(4)) & keep
-                    outside = (np.uint64(ix + 2) > np.uint64(width + 2)) | (np.uint64(iy + 2) > np.uint64(height + 2))
-                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
-                row = out[y, bx * channels:(bx + count) * channels]
+                            words[4 + r, i] = _load_word(src, offsets[i] + np.uint64(r) * line + np.uint64(4))
                 for i in range(count):
                     kx[0, i], kx[1, i], kx[2, i], kx[3, i] = _cubic_coefficients(ax[i])
                     ky[0, i], ky[1, i], ky[2, i], ky[3, i] = _cubic_coefficients(ay[i])
-                for c in range(channels):
-                    totals[:count] = 0.0
-                    for r in range(4):          # tap by tap over the row: each loop vectorises
-                        for j in range(4):
-                            offset = 3 * j + c if channels == 3 else j
-                            word = r if offset < 4 else 4 + r
-                            shift = 8 * offset if offset < 4 else 8 * (offset - 4)
-                            for i in range(count):
-                                totals[i] += _byte(words[word, i], shift) * (ky[r, i] * kx[j, i])
+                for r in range(4):
                     for i in range(count):
-                        row[i * channels + c] = _byte_of(np.rint(totals[i]))
+                        for c in range(channels):
+                            total = 0.0 if r == 0 else totals[c, i]
+                            for j in range(4):
+                                offset = 3 * j + c if channels == 3 else j
+                                word = r if offset < 4 else 4 + r
+                                shift = 8 * offset if offset < 4 else 8 * (offset - 4)
+                                total += _byte(words[word, i] & keep[i], shift) * (ky[r, i] * kx[j, i])
+                            totals[c, i] = total
+                row = out[y, bx * channels:(bx + count) * channels]
                 for i in range(count):
+                    for c in range(channels):
+                        row[i * channels + c] = _byte_of(np.rint(totals[c, i]))
+                for i in range(0 if whole else count):
                     if not inside[i]:
                         _cubic_weights(ax[i], ay[i], weights)
                         _cubic_border(planes, row, i, xs[i], ys[i], weights, border, 255.0, cols, rows)
 
 
+@njit(cache=True, nogil=True)
+def _cubic_gray(planes, out, m, border, y0, y1):
+    """``_cubic_words`` for one channel: a kernel of its own, as ``_linear_gray``."""
+    _cubic_words(planes, out, m, border, y0, y1, 1)
+
+
+@njit(cache=True, nogil=True)
+def _cubic_bgr(planes, out, m, border, y0, y1):
+    """``_cubic_words`` for BGR: a kernel of its own, as ``_linear_gray``."""
+    _cubic_words(planes, out, m, border, y0, y1, 3)
+
+
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
 _BYTE_ROWS = {("linear", 1): _linear_gray, ("linear", 3): _linear_bgr,
-              ("cubic", 1): _cubic_bytes, ("cubic", 3): _cubic_bytes}
+              ("cubic", 1): _cubic_gray, ("cubic", 3): _cubic_bgr}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -718,7 +742,10 @@ def warp(planes, inverse, width, height, interp, border):
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
     matrix = np.asarray(inverse, np.float64)
-    if planes.dtype == np.uint8 and (interp, planes.shape[2]) in _BYTE_ROWS:
+    rows_in, columns_in, channels = planes.shape
+    # the uint8 kernels read a masked pixel's words from offset 0, up to 3 rows and 12 bytes on
+    words_fit = rows_in >= 4 and columns_in >= 4 and (rows_in - 3) * columns_in * channels >= 12
+    if planes.dtype == np.uint8 and (interp, channels) in _BYTE_ROWS and words_fit:
         run_in_strips(_BYTE_ROWS[interp, planes.shape[2]], out.shape, planes, rows, matrix, np.int64(border),
                       min_values=MIN_VALUES_PER_STRIP)
     else:
