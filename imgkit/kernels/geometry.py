@@ -538,8 +538,9 @@ def _linear_words(planes, out, m, border, y0, y1, channels):
                         offsets[i] = k if within else 0
                         keep[i] = full if within else zero
                 for i in range(count):
-                    upper[i] = _load_word(src, np.uint64(offsets[i]))
-                    lower[i] = _load_word(src, np.uint64(offsets[i] + line))
+                    k = np.uint64(offsets[i])
+                    upper[i] = _load_word(src, k)
+                    lower[i] = _load_word(src, k + np.uint64(line))
                 row = out[y, bx * channels:(bx + count) * channels]
                 if channels == 1:
                     for i in range(count):
