@@ -217,9 +217,9 @@ def test_a_first_turn_compiles_only_its_own_kernel(tmp_path):
     import sys
     call = ("import numpy as np, imgkit\nfrom imgkit.kernels import geometry as g\n"
             "imgkit.rotate(np.zeros((20, 30, 3), np.uint8), angle=30.0, interp='linear')\n"
-            "print(*(len(f.signatures) for f in (g._linear_gray, g._linear_bgr, g._linear_rows, g._cubic_bytes, g._cubic_rows,"
+            "print(*(len(f.signatures) for f in (g._linear_gray, g._linear_bgr, g._linear_rows, g._cubic_gray, g._cubic_bgr, g._cubic_rows,"
             " g._nearest_rows, g._turn, g._turn_bytes, g._turn_triples)))")
     done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True, timeout=300, cwd=tmp_path,
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "1", "0", "0", "0", "0", "0", "0", "0"]
+    assert done.stdout.split() == ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0"]

@@ -81,8 +81,9 @@ def test_warps_of_bytes_are_the_general_kernels_result(interp, channels, border,
     fast = np.zeros((height, width * channels), np.uint8)
     general = np.ones((height, width * channels), np.uint8)
     linear_bytes = kernels._linear_gray if channels == 1 else kernels._linear_bgr
+    cubic_bytes = kernels._cubic_gray if channels == 1 else kernels._cubic_bgr
     byte_kernel, general_kernel = {"linear": (linear_bytes, kernels._linear_rows),
-                                   "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
+                                   "cubic": (cubic_bytes, kernels._cubic_rows)}[interp]
     byte_kernel(image, fast, inverse, np.int64(border), 0, height)
     general_kernel(image, general, inverse, np.int64(border), 255.0, 0, height)
     np.testing.assert_array_equal(fast, general)
@@ -101,8 +102,9 @@ def test_block_rows_mapped_wholly_outside_are_the_constant(interp, channels, inv
     fast = np.full((height, width * channels), 7, np.uint8)
     general = np.ones((height, width * channels), np.uint8)
     linear_bytes = kernels._linear_gray if channels == 1 else kernels._linear_bgr
+    cubic_bytes = kernels._cubic_gray if channels == 1 else kernels._cubic_bgr
     byte_kernel, general_kernel = {"linear": (linear_bytes, kernels._linear_rows),
-                                   "cubic": (kernels._cubic_bytes, kernels._cubic_rows)}[interp]
+                                   "cubic": (cubic_bytes, kernels._cubic_rows)}[interp]
     byte_kernel(image, fast, matrix, np.int64(0), 0, height)
     general_kernel(image, general, matrix, np.int64(0), 255.0, 0, height)
     np.testing.assert_array_equal(fast, general)

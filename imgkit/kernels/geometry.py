@@ -26,10 +26,9 @@ from numba.extending import intrinsic
 
 from ..options import BORDER_CONSTANT
 from .border import border_index, border_map
-from .simd import load_apart, load_u32, store_apart
+from .simd import store_apart
 from .strips import run_in_strips
 
-GATHER_BYTES = 1 << 31               # simd.load_u32's offsets are int32
 MIN_VALUES_PER_STRIP = 1 << 16      # one thread: ~5.5 ns a value linear, ~18 cubic (1411² BGR at 30°)
 
 
@@ -472,10 +471,17 @@ def _wholly_outside(m, y, x0, x1, width, height, reach):
             or (ay < low and by < low) or (ay > bottom and by > bottom))
 
 
-@njit
-def _low(word, shift):
-    """Byte ``shift / 8`` of a little-endian uint32, as float32."""
-    return np.float32(np.int32((word >> np.uint32(shift)) & np.uint32(255)))
+@njit(inline="always")
+def _wholly_inside(m, y, x0, x1, width, height, before, after):
+    """Whether every pixel ``x0 ≤ x < x1`` of output row ``y`` has all its taps (``before`` pixels
+    before the floor of its position to ``after`` after) inside the image with one row to spare
+    below (so that words read past a tap row's end stay inside): both ends do, and the points
+    between lie on the segment joining them (one pixel of slack covers the rounding)."""
+    last = x1 - 1
+    ax, ay = m[0] * x0 + m[1] * y + m[2], m[3] * x0 + m[4] * y + m[5]
+    bx, by = m[0] * last + m[1] * y + m[2], m[3] * last + m[4] * y + m[5]
+    low, right, bottom = before + 1.0, width - after - 1.0, height - after - 2.0
+    return (low <= min(ax, bx) and max(ax, bx) <= right) and (low <= min(ay, by) and max(ay, by) <= bottom)
 
 
 @njit
@@ -487,40 +493,27 @@ def _lerp(p00, p01, p10, p11, a, b):
 
 
 @njit(inline="always")
-def _tap_words(src, xs, ys, ax, ay, inside, i, width, height, channels, extra, constant):
-    """Pixel ``i``'s upper and lower tap-row words (``simd.load_u32`` at the first tap's offset +
-    ``extra`` and a row below; 0 unless both words lie inside the image and so do the taps), its
-    fractions, and ``inside[i]``: whether these words give the pixel (all taps inside, or all
-    outside a constant border)."""
-    ix, iy = load_apart(xs, i), load_apart(ys, i)
-    line = width * channels
-    k = (iy * width + ix) * channels + extra
-    within = ((np.uint64(ix) < np.uint64(width - 1)) & (np.uint64(iy) < np.uint64(height - 1))
-              & (k + line + 4 <= src.size))
-    outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
-    store_apart(inside, i, np.uint8(within | (constant & outside)))
-    k = k if within else 0
-    keep = ~np.uint32(0) if within else np.uint32(0)
-    return load_u32(src, k) & keep, load_u32(src, k + line) & keep, load_apart(ax, i), load_apart(ay, i)
-
-
-@njit(inline="always")
 def _linear_words(planes, out, m, border, y0, y1, channels):
-    """``_linear_rows`` for uint8 gray or BGR (images under 2³¹ bytes), as OpenCV's
-    ``warpAffineLinearInvoker_8UC1/8UC3``: per row of a block, the positions (vectorised), then one
-    loop that gathers each pixel's tap rows as 32-bit words (``simd.load_u32``: ``vpgatherdd`` of
-    16 pixels; BGR: bytes 0–3 and 2–5), weighs them in float32 and stores the bytes, with no
-    per-pixel branch: a pixel whose taps are not all inside reads word 0, masked. With a constant
-    border, a block's row that maps wholly outside is 0, and a pixel whose taps all lie outside is
-    0 from the masked words; the other pixels not inside are then done again through
-    ``border_index``."""
+    """``_linear_rows`` for uint8 gray or BGR, as OpenCV's ``warpAffineLinearInvoker_8UC1/8UC3``:
+    per row of a block, the positions (vectorised); each pixel's offset; its two tap rows as
+    8-byte words by scalar loads into a buffer, as OpenCV copies its taps (on AMD Zen a
+    ``vpgatherdd`` of 16 pixels took longer than their 32 loads); then one vectorised loop that
+    weighs the bytes in float32 and stores them. A row whose pixels all have their taps inside
+    (``_wholly_inside``, rows at least 8 bytes long: most rows) needs no more.
+    Elsewhere a pixel whose taps are not all inside reads word 0, masked; with a constant border
+    a block's row that maps wholly outside is 0, and a pixel whose taps all lie outside is 0 from
+    the masked words; the other pixels not inside are then done again through ``border_index``."""
     height, width = planes.shape[0], planes.shape[1]
     n = out.shape[1] // channels
     src = planes.reshape(-1)
+    line, size = width * channels, src.size
     top = np.float32(255)
     constant = border == BORDER_CONSTANT
+    zero, full = np.uint64(0), ~np.uint64(0)
     xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
     ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    offsets, keep = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.uint64)
+    upper, lower = np.empty(BLOCK_COLUMNS, np.uint64), np.empty(BLOCK_COLUMNS, np.uint64)
     inside = np.empty(BLOCK_COLUMNS, np.uint8)
     for by in range(y0, y1, BLOCK_ROWS):
         for bx in range(0, n, BLOCK_COLUMNS):
@@ -530,20 +523,37 @@ def _linear_words(planes, out, m, border, y0, y1, channels):
                     out[y, bx * channels:(bx + count) * channels] = 0
                     continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
+                whole = line >= 8 and _wholly_inside(m, y, bx, bx + count, width, height, 0, 1)
+                if whole:
+                    for i in range(count):
+                        offsets[i] = (ys[i] * width + xs[i]) * channels
+                        keep[i] = full
+                else:
+                    for i in range(count):
+                        ix, iy = xs[i], ys[i]
+                        k = (iy * width + ix) * channels
+                        within = ((np.uint64(ix) < np.uint64(width - 1)) & (np.uint64(iy) < np.uint64(height - 1))
+                                  & (k + line + 8 <= size))
+                        outside = (np.uint64(ix + 1) > np.uint64(width)) | (np.uint64(iy + 1) > np.uint64(height))
+                        inside[i] = within | (constant & outside)
+                        offsets[i] = k if within else 0
+                        keep[i] = full if within else zero
+                for i in range(count):
+                    k = np.uint64(offsets[i])
+                    upper[i] = _load_word(src, k)
+                    lower[i] = _load_word(src, k + np.uint64(line))
                 row = out[y, bx * channels:(bx + count) * channels]
                 if channels == 1:
                     for i in range(count):
-                        u, v, a, b = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 1, 0, constant)
-                        store_apart(row, i, _lerp(_low(u, 0), _low(u, 8), _low(v, 0), _low(v, 8), a, b))
+                        u, v, a, b = upper[i] & keep[i], lower[i] & keep[i], ax[i], ay[i]
+                        row[i] = _lerp(_byte(u, 0), _byte(u, 8), _byte(v, 0), _byte(v, 8), a, b)
                 else:
                     for i in range(count):
-                        u, v, a, b = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 3, 0, constant)
-                        s, t = _tap_words(src, xs, ys, ax, ay, inside, i, width, height, 3, 2, constant)[:2]
-                        store_apart(row, i,
-                                    _lerp(_low(u, 0), _low(u, 24), _low(v, 0), _low(v, 24), a, b),
-                                    _lerp(_low(u, 8), _low(s, 16), _low(v, 8), _low(t, 16), a, b),
-                                    _lerp(_low(s, 0), _low(s, 24), _low(t, 0), _low(t, 24), a, b))
-                for i in range(count):
+                        u, v, a, b = upper[i] & keep[i], lower[i] & keep[i], ax[i], ay[i]
+                        store_apart(row, i, _lerp(_byte(u, 0), _byte(u, 24), _byte(v, 0), _byte(v, 24), a, b),
+                                    _lerp(_byte(u, 8), _byte(u, 32), _byte(v, 8), _byte(v, 32), a, b),
+                                    _lerp(_byte(u, 16), _byte(u, 40), _byte(v, 16), _byte(v, 40), a, b))
+                for i in range(0 if whole else count):
                     if not inside[i]:
                         _linear_border(planes, row, i, xs[i], ys[i], ax[i], ay[i], border, top)
 
@@ -602,7 +612,7 @@ def _cubic_border(planes, row, x, ix, iy, weights, border, top, cols, rows):
 @njit(cache=True, nogil=True)
 def _cubic_rows(planes, out, m, border, top, y0, y1):
     """As ``_linear_rows``, with 4×4 taps weighed by the products of the x and y coefficients
-    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_bytes``."""
+    (float32 products summed in double). uint16 and float32; uint8: ``_cubic_words``."""
     height, width, channels = planes.shape
     n = out.shape[1] // channels
     src = planes.reshape(-1)
@@ -634,14 +644,16 @@ def _cubic_rows(planes, out, m, border, top, y0, y1):
                         row[x * channels + c] = _saturated(total, top)
 
 
-@njit(cache=True, nogil=True)
-def _cubic_bytes(planes, out, m, border, y0, y1):
+@njit(inline="always")
+def _cubic_words(planes, out, m, border, y0, y1, channels):
     """``_cubic_rows`` for uint8 gray or BGR, in passes as ``_linear_words``: the positions; the
-    taps, a tap row (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and
-    4–11) for BGR; the coefficients, then the weighed sums tap by tap over the row (each loop
-    vectorised; each pixel's sum in ``_cubic_rows``'s order, in double); then the pixels near or
-    past the edges through ``border_index``."""
-    height, width, channels = planes.shape
+    offsets (masked as there outside rows wholly inside); the taps by scalar loads, a tap row
+    (4 pixels) in one 8-byte word for gray, two overlapping ones (bytes 0–7 and 4–11) for BGR;
+    the coefficients; then the weighed sums a tap row per loop, every channel in that loop (four
+    dependent additions a pass rather than sixteen, and no pass per channel; each pixel's sum in
+    ``_cubic_rows``'s order, in double); then the pixels near or past the edges through
+    ``border_index``."""
+    height, width = planes.shape[0], planes.shape[1]
     n = out.shape[1] // channels
     src = planes.reshape(-1)
     line, size = np.uint64(width * channels), np.uint64(src.size)
@@ -651,9 +663,10 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
     zero, full = np.uint64(0), ~np.uint64(0)
     xs, ys = np.empty(BLOCK_COLUMNS, np.int64), np.empty(BLOCK_COLUMNS, np.int64)
     ax, ay = np.empty(BLOCK_COLUMNS, np.float32), np.empty(BLOCK_COLUMNS, np.float32)
+    offsets, keep = np.empty(BLOCK_COLUMNS, np.uint64), np.empty(BLOCK_COLUMNS, np.uint64)
     words = np.zeros((8, BLOCK_COLUMNS), np.uint64)    # tap row r: words r (bytes 0–7), 4 + r (4–11)
     kx, ky = np.empty((4, BLOCK_COLUMNS), np.float32), np.empty((4, BLOCK_COLUMNS), np.float32)
-    totals = np.empty(BLOCK_COLUMNS, np.float64)
+    totals = np.empty((channels, BLOCK_COLUMNS), np.float64)
     inside = np.empty(BLOCK_COLUMNS, np.bool_)
     weights = np.empty(16, np.float32)
     cols, rows = np.empty(4, np.int64), np.empty(4, np.int64)
@@ -665,42 +678,63 @@ def _cubic_bytes(planes, out, m, border, y0, y1):
                     out[y, bx * channels:(bx + count) * channels] = 0
                     continue
                 _positions(m, y, bx, bx + count, xs, ys, ax, ay)
-                for i in range(count):        # branch-free: outside, word 0 is read and dropped
-                    ix, iy = xs[i], ys[i]
-                    k = np.uint64(((iy - 1) * width + ix - 1) * channels)
-                    within = (np.uint64(ix - 1) < right) & (np.uint64(iy - 1) < bottom) & (k + reach <= size)
-                    k = k if within else zero
-                    keep = full if within else zero
+                whole = line >= 8 and _wholly_inside(m, y, bx, bx + count, width, height, 1, 2)
+                if whole:
+                    for i in range(count):
+                        offsets[i] = np.uint64(((ys[i] - 1) * width + xs[i] - 1) * channels)
+                        keep[i] = full
+                else:                   # branch-free: outside, word 0 is read and dropped
+                    for i in range(count):
+                        ix, iy = xs[i], ys[i]
+                        k = np.uint64(((iy - 1) * width + ix - 1) * channels)
+                        within = (np.uint64(ix - 1) < right) & (np.uint64(iy - 1) < bottom) & (k + reach <= size)
+                        outside = (np.uint64(ix + 2) > np.uint64(width + 2)) | (np.uint64(iy + 2) > np.uint64(height + 2))
+                        inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
+                        offsets[i] = k if within else zero
+                        keep[i] = full if within else zero
+                for i in range(count):
                     for r in range(4):
-                        words[r, i] = _load_word(src, k + np.uint64(r) * line) & keep
+                        words[r, i] = _load_word(src, offsets[i] + np.uint64(r) * line)
                         if channels == 3:
-                            words[4 + r, i] = _load_word(src, k + np.uint64(r) * line + np.uint64(4)) & keep
-                    outside = (np.uint64(ix + 2) > np.uint64(width + 2)) | (np.uint64(iy + 2) > np.uint64(height + 2))
-                    inside[i] = within | (constant & outside)     # all taps the constant 0: words 0
-                row = out[y, bx * channels:(bx + count) * channels]
+                            words[4 + r, i] = _load_word(src, offsets[i] + np.uint64(r) * line + np.uint64(4))
                 for i in range(count):
                     kx[0, i], kx[1, i], kx[2, i], kx[3, i] = _cubic_coefficients(ax[i])
                     ky[0, i], ky[1, i], ky[2, i], ky[3, i] = _cubic_coefficients(ay[i])
-                for c in range(channels):
-                    totals[:count] = 0.0
-                    for r in range(4):          # tap by tap over the row: each loop vectorises
-                        for j in range(4):
-                            offset = 3 * j + c if channels == 3 else j
-                            word = r if offset < 4 else 4 + r
-                            shift = 8 * offset if offset < 4 else 8 * (offset - 4)
-                            for i in range(count):
-                                totals[i] += _byte(words[word, i], shift) * (ky[r, i] * kx[j, i])
+                for r in range(4):
                     for i in range(count):
-                        row[i * channels + c] = _byte_of(np.rint(totals[i]))
+                        for c in range(channels):
+                            total = 0.0 if r == 0 else totals[c, i]
+                            for j in range(4):
+                                offset = 3 * j + c if channels == 3 else j
+                                word = r if offset < 4 else 4 + r
+                                shift = 8 * offset if offset < 4 else 8 * (offset - 4)
+                                total += _byte(words[word, i] & keep[i], shift) * (ky[r, i] * kx[j, i])
+                            totals[c, i] = total
+                row = out[y, bx * channels:(bx + count) * channels]
                 for i in range(count):
+                    for c in range(channels):
+                        row[i * channels + c] = _byte_of(np.rint(totals[c, i]))
+                for i in range(0 if whole else count):
                     if not inside[i]:
                         _cubic_weights(ax[i], ay[i], weights)
                         _cubic_border(planes, row, i, xs[i], ys[i], weights, border, 255.0, cols, rows)
 
 
+@njit(cache=True, nogil=True)
+def _cubic_gray(planes, out, m, border, y0, y1):
+    """``_cubic_words`` for one channel: a kernel of its own, as ``_linear_gray``."""
+    _cubic_words(planes, out, m, border, y0, y1, 1)
+
+
+@njit(cache=True, nogil=True)
+def _cubic_bgr(planes, out, m, border, y0, y1):
+    """``_cubic_words`` for BGR: a kernel of its own, as ``_linear_gray``."""
+    _cubic_words(planes, out, m, border, y0, y1, 3)
+
+
 _ROWS = {"nearest": _nearest_rows, "linear": _linear_rows, "cubic": _cubic_rows}
 _BYTE_ROWS = {("linear", 1): _linear_gray, ("linear", 3): _linear_bgr,
-              ("cubic", 1): _cubic_bytes, ("cubic", 3): _cubic_bytes}
+              ("cubic", 1): _cubic_gray, ("cubic", 3): _cubic_bgr}
 
 
 def warp(planes, inverse, width, height, interp, border):
@@ -710,7 +744,10 @@ def warp(planes, inverse, width, height, interp, border):
     top = float(np.iinfo(planes.dtype).max) if planes.dtype.kind == "u" else 0.0
     rows = out.reshape(height, -1)      # kernels write rows of W·C values
     matrix = np.asarray(inverse, np.float64)
-    if planes.dtype == np.uint8 and (interp, planes.shape[2]) in _BYTE_ROWS and planes.size < GATHER_BYTES:
+    rows_in, columns_in, channels = planes.shape
+    # the uint8 kernels read a masked pixel's words from offset 0, up to 3 rows and 12 bytes on
+    words_fit = rows_in >= 4 and columns_in >= 4 and (rows_in - 3) * columns_in * channels >= 12
+    if planes.dtype == np.uint8 and (interp, channels) in _BYTE_ROWS and words_fit:
         run_in_strips(_BYTE_ROWS[interp, planes.shape[2]], out.shape, planes, rows, matrix, np.int64(border),
                       min_values=MIN_VALUES_PER_STRIP)
     else:
