@@ -39,6 +39,7 @@ from numba import carray, njit, types
 from numba.extending import overload
 
 from .scratch import stack_buffer
+from .simd import compiles_for, window_taps
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # OpenCV INTER_RESIZE_COEF_BITS
@@ -461,20 +462,54 @@ def _rows_cubic(src, out, padded_width, left, channels, base, wx, phase_base, fi
                     _cubic_line_phased(padded, phase_base, wx, C, phases, ring[slot])
                 else:
                     _cubic_line(padded, base, w0, w1, w2, w3, C, ring[slot])
-        dst = out[y]
-        ks = (3, 2, 1, 0) if reverse else (0, 1, 2, 3)
-        l0, l1 = ring[(first + ks[0] + 16) % 4], ring[(first + ks[1] + 16) % 4]
-        l2, l3 = ring[(first + ks[2] + 16) % 4], ring[(first + ks[3] + 16) % 4]
-        b0, b1, b2, b3 = weights_y[y, ks[0]], weights_y[y, ks[1]], weights_y[y, ks[2]], weights_y[y, ks[3]]
-        if rounded:
-            for x in range(n):
-                v = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
-                     + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
-                dst[x] = min(max(np.rint(v), np.float32(0)), np.float32(hi))
-        else:
-            for x in range(n):
-                dst[x] = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
-                          + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+        _cubic_vertical(ring, first, weights_y[y], reverse, rounded, hi, out[y])
+
+
+@njit(cache=True, nogil=True)
+def _cubic_vertical(ring, first, weights, reverse, rounded, hi, dst):
+    """CUBIC's vertical sum of one output row from the ring's four lines (source rows
+    ``first…first + 3``), in float32 from the first tap to the last (the last first when
+    ``reverse``), then rounded half to even and clipped to ``[0, hi]`` when ``rounded``."""
+    n = dst.size
+    ks = (3, 2, 1, 0) if reverse else (0, 1, 2, 3)
+    l0, l1 = ring[(first + ks[0] + 16) % 4], ring[(first + ks[1] + 16) % 4]
+    l2, l3 = ring[(first + ks[2] + 16) % 4], ring[(first + ks[3] + 16) % 4]
+    b0, b1, b2, b3 = weights[ks[0]], weights[ks[1]], weights[ks[2]], weights[ks[3]]
+    if rounded:
+        for x in range(n):
+            v = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                 + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+            dst[x] = min(max(np.rint(v), np.float32(0)), np.float32(hi))
+    else:
+        for x in range(n):
+            dst[x] = (np.float32(l0[x]) * b0 + np.float32(l1[x]) * b1
+                      + np.float32(l2[x]) * b2 + np.float32(l3[x]) * b3)
+
+
+@njit(cache=True, nogil=True)
+def _rows_cubic_windows(src, out, padded_width, left, channels, starts, picks, weights, first_y, weights_y, y0, y1):
+    """``_rows_cubic`` for IPP-like uint8 CUBIC with window tables (``_cubic_windows``): the
+    horizontal pass 16 values at a time by ``simd.window_taps`` from the uint8 padded row (four
+    16-byte windows, a ``vpshufb`` per tap, no gather and no float32 copy of the row), the same
+    float32 products and sums as ``_cubic_line``, so the same lines. Lines are rounded up to a
+    whole number of blocks (the tables repeat the last value)."""
+    n = out.shape[1]
+    C = channels
+    H = src.shape[0]
+    blocks = starts.size // 4
+    ring = np.empty((4, 16 * blocks), np.float32)
+    padded = np.empty(padded_width, np.uint8)
+    have = np.full(4, -(1 << 30), np.int64)
+    for y in range(y0, y1):
+        first = first_y[y]
+        for v in range(first, first + 4):
+            slot = _stale_slot(have, v, 4)
+            if slot >= 0:
+                _pad_row(src[min(max(v, 0), H - 1)], padded, left, C)
+                line = ring[slot]
+                for j in range(blocks):
+                    window_taps(padded, starts, picks, C, weights, line, j)
+        _cubic_vertical(ring, first, weights_y[y], False, True, 255.0, out[y])
 
 
 BLOCK = 32      # output rows per block of the vertical-first passes: LLVM's vector loop step
@@ -685,6 +720,38 @@ def cubic_column_table(first, weights, n_in):
     return base, weights, np.empty(0, np.int32), left, (left + n_in + right)
 
 
+NO_CUBIC_WINDOWS = (np.empty(0, np.uint32), np.empty(0, np.uint8), np.empty(0, np.float32))
+
+
+def _cubic_windows(base, weights, channels, padded_bytes):
+    """The tables of ``simd.window_taps`` for ``_rows_cubic_windows``, from ``cubic_column_table``'s
+    ``base`` and tap-major ``weights``: per group of 4 output values the start of its 16-byte
+    window in the padded uint8 row (uint32, kept inside the row), per value the offset of its
+    first tap in the window (then 3 × 128: the zero bytes that widen it to 32 bits), and per
+    block of 16 values the weights of each tap (float32, tap-major). The values are rounded up
+    to whole blocks by repeating the last one.
+
+    ``NO_CUBIC_WINDOWS`` (``_rows_cubic`` instead) without AVX-512BW, for a padded row shorter
+    than a window, or when some group's taps do not fit in one window (shrinking by more than
+    ~4 for gray, any shrinking for BGR)."""
+    C = channels
+    n = base.size * C
+    if padded_bytes < 16 or not compiles_for("avx512bw"):
+        return NO_CUBIC_WINDOWS
+    blocks = -(-n // 16)
+    v = np.minimum(np.arange(16 * blocks), n - 1)
+    offsets = base[v // C].astype(np.int64) * C + v % C
+    groups = offsets.reshape(-1, 4)
+    starts = np.minimum(groups.min(axis=1), padded_bytes - 16)
+    picks = groups - starts[:, None]
+    if picks.max() + 3 * C > 15:
+        return NO_CUBIC_WINDOWS
+    spread = np.full((16 * blocks, 4), 128, np.uint8)
+    spread[:, 0] = picks.reshape(-1)
+    taps = weights[:, v // C].reshape(CUBIC_TAPS, blocks, 16).transpose(1, 0, 2)
+    return starts.astype(np.uint32), spread.reshape(-1), np.ascontiguousarray(taps, dtype=np.float32).reshape(-1)
+
+
 def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=None):
     _check(planes, out_w, out_h)
     H, W, C = planes.shape
@@ -698,6 +765,10 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
                     np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.float32), 0)
     if taps == CUBIC_TAPS:
         base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
+        if planes.dtype == np.uint8 and not native_u8 and phase_base.size == 0:
+            windows = _cubic_windows(base, wx, C, padded_px * C)
+            if windows[0].size > 0:
+                return _run(_rows_cubic_windows, planes, out_w, out_h, left, padded_px * C, *windows, first_y, wy)
         if planes.dtype == np.uint8 and native_u8:
             # native CUBIC: 11-bit integer lines; VResizeCubicVec_32s8u sums in float32 with
             # β/2^22, last tap first
