@@ -7,6 +7,7 @@ import llvmlite.binding as ll
 import numpy as np
 import pytest
 
+from gathers import assert_no_read_past_the_image
 from imgkit.kernels import resample
 from imgkit.kernels.resample import NO_CUBIC_WINDOWS, resize_cubic
 
@@ -18,9 +19,10 @@ FACTORS = (1.07, 1.3, 1.6, 2.3, 3.7, 0.73, 0.5, 0.37, 0.26, 0.2)    # shrinking:
 
 
 def _tables(width, out_w, factor, channels):
+    """The window tables of a width, and the padded row's length in bytes."""
     first, weights = resample.opencv_axis(width, out_w, resample.cubic_weights, 4, factor)
     base, wx, phase_base, left, padded_px = resample.cubic_column_table(first, weights, width)
-    return resample._cubic_windows(base, wx, channels, padded_px * channels), padded_px * channels
+    return resample._cubic_windows(base, wx, channels, left, width * channels, padded_px * channels), padded_px * channels
 
 
 def _resized(images):
@@ -44,24 +46,36 @@ def test_windows_match_the_float32_rows(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_windows_stay_inside_the_padded_row():
-    """Every window ends inside the padded row, every tap inside its window."""
+def test_windows_stay_inside_their_rows():
+    """Every window ends inside the padded row (at the ends) or the source row (the ``inner``
+    blocks), every tap inside its window; the ends' windows read only padded bytes written."""
     used = 0
     for channels in (1, 3, 4):
         for width in WIDTHS + (1, 2, 3):
             for f in FACTORS:
                 out_w = max(1, round(width * f))
-                (starts, picks, weights), padded_bytes = _tables(width, out_w, f, channels)
+                (starts, picks, weights, inner, head, tail), padded_bytes = _tables(width, out_w, f, channels)
                 if starts.size == 0:
                     continue
                 used += 1
                 assert starts.size * 4 == picks.size // 4 == weights.size // 4
                 assert picks.size >= 4 * out_w * channels
-                assert int(starts.max()) + 16 <= padded_bytes
+                lo, hi = inner
+                by_block = starts.reshape(-1, 4).astype(np.int64)
+                assert by_block[lo:hi].size == 0 or by_block[lo:hi].max() + 16 <= width * channels
+                ends = np.concatenate((by_block[:lo].ravel(), by_block[hi:].ravel()))
+                assert ends.size == 0 or ends.max() + 16 <= padded_bytes
+                assert all(s + 16 <= head or s >= tail for s in ends)
                 firsts = picks.reshape(-1, 4)
                 assert (firsts[:, 1:] == 128).all()
                 assert int(firsts[:, 0].max()) + 3 * channels <= 15
     assert used > 0 or not resample.compiles_for("avx512bw")
+
+
+def test_no_read_past_the_image():
+    """The inner windows read the source row: the last row's would fault past the page."""
+    assert_no_read_past_the_image("resize_cubic", ((45, 20, 2.3), (40, 20, 1.6), (131, 7, 1.3), (17, 5, 1.07),
+                                                   (16, 4, 3.7)), channels=(1, 3, 4), module="resample")
 
 
 @needs_avx512bw
