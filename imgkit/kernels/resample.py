@@ -11,7 +11,8 @@ vertical pass then sums ``taps`` lines, contiguous and vectorised. The horizonta
 gathers, which LLVM leaves scalar; uint8 LANCZOS4 (exact: its sums are integers), and the
 IPP-like uint8 CUBIC when shrinking vertically, therefore run the vertical pass first, BLOCK
 output rows at a time stored transposed, so that the horizontal taps become contiguous
-BLOCK-wide loads.
+BLOCK-wide loads. The IPP-like uint8 CUBIC otherwise (enlarging) picks its taps from 16-byte
+windows of the row with AVX-512BW (``simd.window_taps``, ``_rows_cubic_windows``).
 
 The arithmetic follows each reference (REFERENCE_NOTES §6):
 

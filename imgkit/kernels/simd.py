@@ -33,11 +33,16 @@ intrinsic:
   bilinear row pass: 0.57× the time of two ``vpgatherdd`` per 16 pixels);
 - ``window_bytes`` (an intrinsic, SSSE3) copies the bytes picked from one 16-byte window of a
   row (``pshufb``): nearest's pixels a group at a time, without a gather.
+- ``window_taps`` (an intrinsic, AVX-512BW) sums four float32 taps per value for 16 values
+  from four 16-byte windows of a row: a ``vpshufb`` per tap puts each value's byte in a 32-bit
+  lane (widened by the zero picks), ``vcvtdq2ps``, the float32 products and sums of a scalar
+  loop: CUBIC's uint8 lines without gathers.
 
 bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
 the intrinsics for its uint8 bilinear rows (``window_sums`` where the CPU and the taps allow,
 else the gathers), its nearest rows (``window_bytes`` likewise, else gathers for gray and BGR)
-and its gray uint8 area rows (shrinking by other factors than integers).
+and its gray uint8 area rows (shrinking by other factors than integers); resample.py
+``window_taps`` for its uint8 CUBIC lines (``_rows_cubic_windows``).
 """
 
 from functools import lru_cache
