@@ -756,8 +756,9 @@ def _cubic_windows(base, weights, channels, left, row_bytes, padded_bytes):
     padded row's), and the padded bytes the others read: ``[0, head)`` and ``[tail, end)``.
 
     ``NO_CUBIC_WINDOWS`` (``_rows_cubic`` instead) without AVX-512BW, for a padded row shorter
-    than a window, or when some group's taps do not fit in one window (shrinking by more than
-    ~4 for gray, any shrinking for BGR)."""
+    than a window, or when some group's taps do not fit in one window (4 values' taps span up to
+    3 source steps + 4 pixels: gray shrinking by more than ~x0.27, BGR by more than x0.5, BGRA
+    any shrinking)."""
     C = channels
     n = base.size * C
     if padded_bytes < 16 or not compiles_for("avx512bw"):
