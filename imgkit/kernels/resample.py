@@ -34,6 +34,7 @@ The arithmetic follows each reference (REFERENCE_NOTES §6):
 """
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numba import carray, njit, types
@@ -786,10 +787,29 @@ def _cubic_windows(base, weights, channels, left, row_bytes, padded_bytes):
             np.ascontiguousarray(taps, dtype=np.float32).reshape(-1), np.array([lo, hi], np.int64), head, tail)
 
 
+@lru_cache(maxsize=16)
+def _cubic_u8_tables(W, H, out_w, out_h, C, fx, fy):
+    """The tables of IPP-like uint8 CUBIC's windowed rows, kept for the next call of the same
+    geometry (building them costs 0.15-0.6 ms, a quarter of a 1080p BGR x1.6 resize on 2
+    threads): ``(left, padded_bytes, windows, first_y, weights_y)``, the windows those of
+    ``_cubic_windows`` (``NO_CUBIC_WINDOWS``: none; nor for an integer enlargement, whose
+    phases are faster). Shared between calls: the kernel only reads them."""
+    first_x, wx = opencv_axis(W, out_w, cubic_weights, CUBIC_TAPS, fx)
+    first_y, wy = opencv_axis(H, out_h, cubic_weights, CUBIC_TAPS, fy)
+    base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
+    windows = (_cubic_windows(base, wx, C, left, W * C, padded_px * C) if phase_base.size == 0
+               else NO_CUBIC_WINDOWS)
+    return left, padded_px * C, windows, first_y.astype(np.int64), wy
+
+
 def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=None):
     _check(planes, out_w, out_h)
     H, W, C = planes.shape
     fx, fy = (None, None) if inv_scale is None else inv_scale
+    if taps == CUBIC_TAPS and planes.dtype == np.uint8 and not native_u8 and out_h >= H:
+        left, padded_bytes, windows, first_y, wy = _cubic_u8_tables(W, H, out_w, out_h, C, fx, fy)
+        if windows[0].size > 0:
+            return _run(_rows_cubic_windows, planes, out_w, out_h, left, padded_bytes, *windows, first_y, wy)
     first_x, wx = opencv_axis(W, out_w, weights_of, taps, fx)
     first_y, wy = opencv_axis(H, out_h, weights_of, taps, fy)
     first_y = first_y.astype(np.int64)
@@ -799,10 +819,6 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
                     np.ascontiguousarray(wx.T), first_y, wy, np.empty(0, np.float32), 0)
     if taps == CUBIC_TAPS:
         base, wx, phase_base, left, padded_px = cubic_column_table(first_x, wx, W)
-        if planes.dtype == np.uint8 and not native_u8 and phase_base.size == 0:
-            windows = _cubic_windows(base, wx, C, left, W * C, padded_px * C)
-            if windows[0].size > 0:
-                return _run(_rows_cubic_windows, planes, out_w, out_h, left, padded_px * C, *windows, first_y, wy)
         if planes.dtype == np.uint8 and native_u8:
             # native CUBIC: 11-bit integer lines; VResizeCubicVec_32s8u sums in float32 with
             # β/2^22, last tap first
