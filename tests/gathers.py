@@ -16,7 +16,7 @@ needs_avx512 = pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", 
 AT_A_PAGE_END = """
 import ctypes, mmap
 import numpy as np
-from imgkit.kernels.resize import {kernel} as kernel
+from imgkit.kernels.{module} import {kernel} as kernel
 page = mmap.PAGESIZE
 buf = mmap.mmap(-1, 2 * page)
 base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
@@ -31,10 +31,10 @@ print("ok")
 """
 
 
-def assert_no_read_past_the_image(kernel, cases, channels=(1,)):
-    """``imgkit.kernels.resize.<kernel>`` on uint8 images of ``(width, height, factor)`` ``cases``
+def assert_no_read_past_the_image(kernel, cases, channels=(1,), module="resize"):
+    """``imgkit.kernels.<module>.<kernel>`` on uint8 images of ``(width, height, factor)`` ``cases``
     whose last byte is the last readable one: a word read past it crashes the child."""
-    script = AT_A_PAGE_END.format(kernel=kernel, cases=tuple(cases), channels=tuple(channels))
+    script = AT_A_PAGE_END.format(module=module, kernel=kernel, cases=tuple(cases), channels=tuple(channels))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
