@@ -11,8 +11,9 @@ vertical pass then sums ``taps`` lines, contiguous and vectorised. The horizonta
 gathers, which LLVM leaves scalar; uint8 LANCZOS4 (exact: its sums are integers), and the
 IPP-like uint8 CUBIC when shrinking vertically, therefore run the vertical pass first, BLOCK
 output rows at a time stored transposed, so that the horizontal taps become contiguous
-BLOCK-wide loads; but where the taps fit 16-byte windows of the row (AVX-512BW), the IPP-like
-uint8 CUBIC picks them from these (``simd.window_taps``, ``_rows_cubic_windows``), faster.
+BLOCK-wide loads; but where the taps fit 16-byte windows of the row (AVX-512BW), one or two
+per 4 values, the IPP-like uint8 CUBIC picks them from these (``simd.window_taps``,
+``simd.window_taps_split``, ``_rows_cubic_windows``), faster.
 
 The arithmetic follows each reference (REFERENCE_NOTES §6):
 
@@ -41,7 +42,7 @@ from numba import carray, njit, types
 from numba.extending import overload
 
 from .scratch import stack_buffer
-from .simd import compiles_for, window_taps
+from .simd import compiles_for, window_taps, window_taps_split
 from .strips import run_in_strips
 
 COEF_BITS = 11                      # OpenCV INTER_RESIZE_COEF_BITS
@@ -504,15 +505,17 @@ def _rows_cubic_windows(src, out, padded_width, left, channels, starts, picks, w
                         first_y, weights_y, y0, y1):
     """``_rows_cubic`` for IPP-like uint8 CUBIC with window tables (``_cubic_windows``): the
     horizontal pass 16 values at a time by ``simd.window_taps`` (four 16-byte windows, a
-    ``vpshufb`` per tap: no gather), the same float32 products and sums as ``_cubic_line``, so
-    the same lines. The blocks ``inner[0] ≤ j < inner[1]`` read the source row itself; only
+    ``vpshufb`` per tap: no gather), or ``simd.window_taps_split`` where the tables hold two
+    windows per 4 values (eight a block), the same float32 products and sums as ``_cubic_line``,
+    so the same lines. The blocks ``inner[0] ≤ j < inner[1]`` read the source row itself; only
     the others, at the ends, read a padded copy, of which only the ``head`` and ``tail`` bytes
     they read are written (padding the whole row cost more than the taps: 1080p gray x1.6,
     1 thread, 0.7 of 1.2 ms). Lines are rounded up to whole blocks (the tables repeat the last
     value)."""
     C = channels
     H = src.shape[0]
-    blocks = starts.size // 4
+    blocks = weights.size // 64
+    split = starts.size > 4 * blocks        # two windows per 4 values: window_taps_split's tables
     lo, hi = inner[0], inner[1]
     ring = np.empty((4, 16 * blocks), np.float32)
     padded = np.empty(padded_width, np.uint8)
@@ -525,12 +528,20 @@ def _rows_cubic_windows(src, out, padded_width, left, channels, starts, picks, w
                 row = src[min(max(v, 0), H - 1)]
                 _pad_ends(row, padded, left, C, head, tail)
                 line = ring[slot]
-                for j in range(lo):
-                    window_taps(padded, starts, picks, C, weights, line, j)
-                for j in range(lo, hi):
-                    window_taps(row, starts, picks, C, weights, line, j)
-                for j in range(hi, blocks):
-                    window_taps(padded, starts, picks, C, weights, line, j)
+                if split:
+                    for j in range(lo):
+                        window_taps_split(padded, starts, picks, C, weights, line, j)
+                    for j in range(lo, hi):
+                        window_taps_split(row, starts, picks, C, weights, line, j)
+                    for j in range(hi, blocks):
+                        window_taps_split(padded, starts, picks, C, weights, line, j)
+                else:
+                    for j in range(lo):
+                        window_taps(padded, starts, picks, C, weights, line, j)
+                    for j in range(lo, hi):
+                        window_taps(row, starts, picks, C, weights, line, j)
+                    for j in range(hi, blocks):
+                        window_taps(padded, starts, picks, C, weights, line, j)
         _cubic_vertical(ring, first, weights_y[y], False, True, 255.0, out[y])
 
 
@@ -756,10 +767,13 @@ def _cubic_windows(base, weights, channels, left, row_bytes, padded_bytes):
     inside the source row, their starts counted from the row's first byte (the others' from the
     padded row's), and the padded bytes the others read: ``[0, head)`` and ``[tail, end)``.
 
-    ``NO_CUBIC_WINDOWS`` (``_rows_cubic`` instead) without AVX-512BW, for a padded row shorter
-    than a window, or when some group's taps do not fit in one window (4 values' taps span up to
-    3 source steps + 4 pixels: gray shrinking by more than ~x0.27, BGR by more than x0.5, BGRA
-    any shrinking)."""
+    Where some group's taps do not fit one window (4 values' taps span up to 3 source steps + 4
+    pixels: gray shrinking by more than ~x0.27, BGR by more than x0.5; BGRA's 4 values are one
+    pixel, which always fits), the tables are those of ``simd.window_taps_split``: two windows
+    per group, the second from its first value past the first window's reach (per block the 4
+    first windows, then the 4 second; per value a pick in each, 128 in the one it is not read
+    from). ``NO_CUBIC_WINDOWS`` (``_rows_cubic`` instead) without AVX-512BW, for a padded row
+    shorter than a window, or when even two do not fit (gray shrinking by more than ~x0.09)."""
     C = channels
     n = base.size * C
     if padded_bytes < 16 or not compiles_for("avx512bw"):
@@ -768,14 +782,24 @@ def _cubic_windows(base, weights, channels, left, row_bytes, padded_bytes):
     v = np.minimum(np.arange(16 * blocks), n - 1)
     offsets = base[v // C].astype(np.int64) * C + v % C
     groups = offsets.reshape(-1, 4)
-    starts = np.minimum(groups.min(axis=1), padded_bytes - 16)
-    picks = groups - starts[:, None]
-    if picks.max() + 3 * C > 15:
-        return NO_CUBIC_WINDOWS
-    spread = np.full((16 * blocks, 4), 128, np.uint8)
-    spread[:, 0] = picks.reshape(-1)
+    reach = 15 - 3 * C              # the last first-tap offset whose 4 taps fit in a window
+    starts = np.minimum(groups.min(axis=1), padded_bytes - 16)[:, None]
+    picks = groups - starts
+    if picks.max() > reach:
+        # the offsets never decrease in a group: the values past the first window form its tail
+        second = picks > reach
+        later = np.where(second, groups, np.iinfo(np.int64).max).min(axis=1)
+        starts = np.stack((starts[:, 0], np.minimum(np.where(second.any(axis=1), later, starts[:, 0]),
+                                                    padded_bytes - 16)), axis=1)
+        picks = np.stack((np.where(second, 128, picks), np.where(second, groups - starts[:, 1:], 128)), axis=1)
+        if (np.where(picks < 128, picks, 0) > reach).any():     # the second clamped at the row's end
+            return NO_CUBIC_WINDOWS
+        starts = starts.reshape(blocks, 4, 2).transpose(0, 2, 1)        # per block: the 4 first, the 4 second
+        picks = picks.reshape(blocks, 4, 2, 4).transpose(0, 2, 1, 3)
+    spread = np.full(picks.shape + (4,), 128, np.uint8)
+    spread[..., 0] = picks
     taps = weights[:, v // C].reshape(CUBIC_TAPS, blocks, 16).transpose(1, 0, 2)
-    starts = starts.reshape(blocks, 4)
+    starts = starts.reshape(blocks, -1)
     first_byte = left * C
     inside = ((starts >= first_byte) & (starts + 16 <= first_byte + row_bytes)).all(axis=1)
     inner = np.flatnonzero(inside)        # one range: the starts never decrease
@@ -809,8 +833,9 @@ def _opencv_resize(planes, out_w, out_h, weights_of, taps, native_u8, inv_scale=
     ipp_u8 = taps == CUBIC_TAPS and planes.dtype == np.uint8 and not native_u8
     if ipp_u8:
         # windows, where the taps fit, before the vertical-first pass even when shrinking: 4K
-        # x0.37-0.73, 2 threads, gray 0.35-0.5x, BGR x0.5 and x0.73 0.3-0.35x its time; other
-        # roundings (the sums in another order), as close to IPP (tests/test_resample18.py)
+        # x0.37-0.73, 2 threads, gray 0.35-0.5x, BGR x0.5 and x0.73 0.3-0.35x its time, BGR
+        # x0.37 (two windows per 4 values) 0.35-0.4x; other roundings (the sums in another
+        # order), as close to IPP (tests/test_resample18.py)
         left, padded_bytes, windows, first_y, wy = _cubic_u8_tables(W, H, out_w, out_h, C, fx, fy)
         if windows[0].size > 0:
             return _run(_rows_cubic_windows, planes, out_w, out_h, left, padded_bytes, *windows, first_y, wy)

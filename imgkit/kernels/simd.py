@@ -36,13 +36,14 @@ intrinsic:
 - ``window_taps`` (an intrinsic, AVX-512BW) sums four float32 taps per value for 16 values
   from four 16-byte windows of a row: a ``vpshufb`` per tap puts each value's byte in a 32-bit
   lane (widened by the zero picks), ``vcvtdq2ps``, the float32 products and sums of a scalar
-  loop: CUBIC's uint8 lines without gathers.
+  loop: CUBIC's uint8 lines without gathers; ``window_taps_split`` the same from eight windows
+  in two registers (two ``vpshufb`` a tap, OR-ed), for taps too spread for four.
 
 bilateral.py uses ``freeze`` and ``prefer_512_bit`` for its colour-weight look-up; resize.py
 the intrinsics for its uint8 bilinear rows (``window_sums`` where the CPU and the taps allow,
 else the gathers), its nearest rows (``window_bytes`` likewise, else gathers for gray and BGR)
 and its gray uint8 area rows (shrinking by other factors than integers); resample.py
-``window_taps`` for its uint8 CUBIC lines (``_rows_cubic_windows``).
+``window_taps`` and ``window_taps_split`` for its uint8 CUBIC lines (``_rows_cubic_windows``).
 """
 
 from functools import lru_cache
@@ -258,24 +259,9 @@ def window_sums(typingctx, src, starts, picks, weights, out, block):
     return types.none(src, starts, picks, weights, out, block), codegen
 
 
-@intrinsic
-def window_taps(typingctx, src, starts, picks, step, weights, out, block):
-    """``out[16·block : 16·block + 16]`` (float32) = ``Σₖ float(src[start + pick + k·step])·wₖ``
-    over four taps k, summed in float32 from the first tap to the last (the products and sums
-    of the scalar loop, so the same values): four 16-byte windows of the uint8 row ``src``
-    from the uint32 ``starts[4·block : 4·block + 4]`` fill the four 128-bit lanes of one
-    register, 4 values a lane; per tap, ``vpshufb`` with the uint8 ``picks[64·block : 64·block
-    + 64]`` plus ``k·step`` puts each value's byte in the low byte of a 32-bit lane (a pick of
-    128: the three zero bytes above it), which ``vcvtdq2ps`` makes a float32, multiplied by the
-    float32 ``weights[64·block + 16·k : 64·block + 16·k + 16]``. Nothing is bounds-checked: the
-    caller keeps every window inside ``src`` (``pick + 3·step`` < 16) and the 16 values inside
-    ``out``. Needs AVX-512BW (``compiles_for("avx512bw")``)."""
-    arrays = (src, starts, picks, weights, out)
-    if not (all(isinstance(a, types.Array) for a in arrays) and isinstance(block, types.Integer)
-            and isinstance(step, types.Integer)
-            and [a.dtype for a in arrays] == [types.uint8, types.uint32, types.uint8, types.float32, types.float32]):
-        return None
-
+def _window_taps_codegen(registers):
+    """The code of ``window_taps`` (``registers`` 1) and ``window_taps_split`` (2): per block,
+    ``4·registers`` windows, ``64·registers`` picks, the registers' picks of a tap OR-ed."""
     def codegen(context, builder, signature, args):
         from llvmlite import ir
         from numba.core import cgutils
@@ -293,18 +279,22 @@ def window_taps(typingctx, src, starts, picks, step, weights, out, block):
             address = builder.gep(pointer, [at], inbounds=True)
             return builder.bitcast(address, ir.VectorType(kind, lanes).as_pointer())
 
-        windows = []
-        for lane in range(4):
-            at = builder.add(builder.mul(j, ir.Constant(i64, 4)), ir.Constant(i64, lane))
-            start = builder.zext(builder.load(builder.gep(first, [at], inbounds=True)), i64)
-            windows.append(builder.load(vector(row, start, 16, i8), align=1))
-
         def joined(a, b, lanes):
             return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, lanes), list(range(lanes))))
 
-        table = joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64)
         bytes_512 = ir.VectorType(i8, 64)
-        control = builder.load(vector(pick, builder.mul(j, ir.Constant(i64, 64)), 64, i8), align=1)
+        tables, controls = [], []
+        for r in range(registers):
+            windows = []
+            for lane in range(4):
+                at = builder.add(builder.mul(j, ir.Constant(i64, 4 * registers)), ir.Constant(i64, 4 * r + lane))
+                start = builder.zext(builder.load(builder.gep(first, [at], inbounds=True)), i64)
+                windows.append(builder.load(vector(row, start, 16, i8), align=1))
+            tables.append(joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64))
+            at = builder.mul(j, ir.Constant(i64, 64 * registers))
+            if r:
+                at = builder.add(at, ir.Constant(i64, 64 * r))
+            controls.append(builder.load(vector(pick, at, 64, i8), align=1))
         shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_512, [bytes_512, bytes_512]),
                                                  "llvm.x86.avx512.pshuf.b.512")
         floats = ir.VectorType(f32, 16)
@@ -314,9 +304,10 @@ def window_taps(typingctx, src, starts, picks, step, weights, out, block):
                 shift = builder.mul(step_, ir.Constant(i8, k))
                 offset = builder.insert_element(ir.Constant(bytes_512, ir.Undefined), shift, ir.Constant(i32, 0))
                 offset = builder.shuffle_vector(offset, offset, ir.Constant(ir.VectorType(i32, 64), [0] * 64))
-                taps = builder.call(shuffle, [table, builder.add(control, offset)])
-            else:
-                taps = builder.call(shuffle, [table, control])
+            taps = None
+            for table, control in zip(tables, controls):
+                picked = builder.call(shuffle, [table, builder.add(control, offset) if k else control])
+                taps = picked if taps is None else builder.or_(taps, picked)
             values = builder.sitofp(builder.bitcast(taps, ir.VectorType(i32, 16)), floats)
             at = builder.add(builder.mul(j, ir.Constant(i64, 64)), ir.Constant(i64, 16 * k))
             product = builder.fmul(values, builder.load(vector(weight, at, 16, f32), align=4))
@@ -324,4 +315,40 @@ def window_taps(typingctx, src, starts, picks, step, weights, out, block):
         builder.store(total, vector(sums, builder.mul(j, ir.Constant(i64, 16)), 16, f32), align=4)
         return context.get_dummy_value()
 
-    return types.none(src, starts, picks, step, weights, out, block), codegen
+    return codegen
+
+
+def _window_taps_types(src, starts, picks, step, weights, out, block):
+    arrays = (src, starts, picks, weights, out)
+    return (all(isinstance(a, types.Array) for a in arrays) and isinstance(block, types.Integer)
+            and isinstance(step, types.Integer)
+            and [a.dtype for a in arrays] == [types.uint8, types.uint32, types.uint8, types.float32, types.float32])
+
+
+@intrinsic
+def window_taps(typingctx, src, starts, picks, step, weights, out, block):
+    """``out[16·block : 16·block + 16]`` (float32) = ``Σₖ float(src[start + pick + k·step])·wₖ``
+    over four taps k, summed in float32 from the first tap to the last (the products and sums
+    of the scalar loop, so the same values): four 16-byte windows of the uint8 row ``src``
+    from the uint32 ``starts[4·block : 4·block + 4]`` fill the four 128-bit lanes of one
+    register, 4 values a lane; per tap, ``vpshufb`` with the uint8 ``picks[64·block : 64·block
+    + 64]`` plus ``k·step`` puts each value's byte in the low byte of a 32-bit lane (a pick of
+    128: the three zero bytes above it), which ``vcvtdq2ps`` makes a float32, multiplied by the
+    float32 ``weights[64·block + 16·k : 64·block + 16·k + 16]``. Nothing is bounds-checked: the
+    caller keeps every window inside ``src`` (``pick + 3·step`` < 16) and the 16 values inside
+    ``out``. Needs AVX-512BW (``compiles_for("avx512bw")``)."""
+    if not _window_taps_types(src, starts, picks, step, weights, out, block):
+        return None
+    return types.none(src, starts, picks, step, weights, out, block), _window_taps_codegen(1)
+
+
+@intrinsic
+def window_taps_split(typingctx, src, starts, picks, step, weights, out, block):
+    """``window_taps`` with two windows per 4 values, for taps too spread for one: eight
+    windows from ``starts[8·block : 8·block + 8]`` fill two registers (the first four, then the
+    last four), each with its picks (``picks[128·block : 128·block + 64]``, then the next 64;
+    a value's pick is 128 in the register it is not read from), and the two ``vpshufb`` of a
+    tap are OR-ed: the same bytes, products and sums. Needs AVX-512BW."""
+    if not _window_taps_types(src, starts, picks, step, weights, out, block):
+        return None
+    return types.none(src, starts, picks, step, weights, out, block), _window_taps_codegen(2)
