@@ -1,5 +1,6 @@
-"""Checks shared by the gathering kernels' tests (issue 18): a resize whose image ends where an
-unreadable page begins, and the count of 16-lane gathers in a kernel's machine code. Each runs
+"""Checks shared by the gathering kernels' tests (issue 18): a resize kernel against ``cv2.resize``
+on random images of every width and factor, a resize whose image ends where an unreadable page
+begins, and the count of 16-lane gathers in a kernel's machine code. The last two each run
 in a child process: a read past the page crashes it, and a fresh ``NUMBA_CACHE_DIR`` lets
 ``inspect_asm`` see code that a cached load would not have."""
 
@@ -8,7 +9,9 @@ import subprocess
 import sys
 import textwrap
 
+import cv2
 import llvmlite.binding as ll
+import numpy as np
 import pytest
 
 needs_avx512 = pytest.mark.skipif(not ll.get_host_cpu_features().get("avx512f", False), reason="needs AVX-512")
@@ -29,6 +32,24 @@ for c in {channels}:
         kernel(image, round(w * f), round(h * f), inv_scale=(f, f))
 print("ok")
 """
+
+
+def assert_resize_matches_opencv(kernel, interpolation, kinds, widths, factors):
+    """``kernel(image, width, height, inv_scale=(f, f))`` equals ``cv2.resize(image, None, fx=f,
+    fy=f, interpolation=interpolation)`` bit for bit on a random 9-row image of each ``(dtype,
+    channels)`` in ``kinds`` and each width, at each factor that leaves a pixel."""
+    rng = np.random.default_rng(18)
+    for dtype, channels in kinds:
+        for width in widths:
+            image = rng.integers(0, 256, (9, width, channels)).astype(dtype)
+            for f in factors:
+                if round(width * f) == 0:
+                    continue
+                expected = cv2.resize(image, None, fx=f, fy=f, interpolation=interpolation).reshape(
+                    round(9 * f), round(width * f), channels)
+                result = kernel(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
+                np.testing.assert_array_equal(result, expected,
+                                              err_msg=f"{np.dtype(dtype).name}×{channels}, width {width}, x{f}")
 
 
 def assert_no_read_past_the_image(kernel, cases, channels=(1,), module="resize"):

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gathers import assert_no_read_past_the_image, needs_avx512, zmm_gathers
+from gathers import assert_no_read_past_the_image, assert_resize_matches_opencv, needs_avx512, zmm_gathers
 from imgkit.kernels.resize import resize_nearest
 
 WIDTHS = (1, 2, 3, 4, 5, 15, 16, 17, 31, 33, 64, 65)
@@ -17,16 +17,7 @@ FACTORS = (0.3, 0.37, 0.5, 1 / 3, 0.73, 1.6, 2.3, 3.0)     # 0.3: gray pixels 4 
 @pytest.mark.parametrize("dtype, channels", [(np.uint8, 1), (np.uint8, 3), (np.uint8, 4),
                                              (np.uint16, 1), (np.uint16, 3), (np.float32, 3)])
 def test_every_width_matches_opencv(dtype, channels):
-    rng = np.random.default_rng(18)
-    for width in WIDTHS:
-        image = rng.integers(0, 256, (9, width, channels)).astype(dtype)
-        for f in FACTORS:
-            if round(width * f) == 0:
-                continue
-            expected = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST).reshape(
-                round(9 * f), round(width * f), channels)
-            result = resize_nearest(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
-            np.testing.assert_array_equal(result, expected, err_msg=f"width {width}, x{f}")
+    assert_resize_matches_opencv(resize_nearest, cv2.INTER_NEAREST, [(dtype, channels)], WIDTHS, FACTORS)
 
 
 def test_no_read_past_the_image():

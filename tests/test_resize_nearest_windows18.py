@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from gathers import assert_resize_matches_opencv
 from imgkit.kernels import resize
 from imgkit.kernels.resize import NO_NEAREST_WINDOWS, resize_nearest
 
@@ -17,17 +18,7 @@ KINDS = ((np.uint8, 1), (np.uint8, 3), (np.uint8, 4), (np.uint16, 1), (np.uint16
 
 
 def _matches_opencv():
-    rng = np.random.default_rng(18)
-    for dtype, channels in KINDS:
-        for width in WIDTHS:
-            image = rng.integers(0, 256, (9, width, channels)).astype(dtype)
-            for f in FACTORS:
-                if round(width * f) == 0:
-                    continue
-                expected = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST).reshape(
-                    round(9 * f), round(width * f), channels)
-                result = resize_nearest(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
-                np.testing.assert_array_equal(result, expected, err_msg=f"{dtype.__name__}×{channels}, width {width}, x{f}")
+    assert_resize_matches_opencv(resize_nearest, cv2.INTER_NEAREST, KINDS, WIDTHS, FACTORS)
 
 
 def test_windows_match_opencv():

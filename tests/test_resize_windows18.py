@@ -8,7 +8,7 @@ import llvmlite.binding as ll
 import numpy as np
 import pytest
 
-from gathers import assert_no_read_past_the_image
+from gathers import assert_no_read_past_the_image, assert_resize_matches_opencv
 from imgkit.kernels import resize
 from imgkit.kernels.resize import NO_BILINEAR_WINDOWS, resize_linear
 
@@ -20,17 +20,8 @@ FACTORS = (0.2, 0.26, 0.37, 0.5001, 0.73, 1.6, 2.3)      # 0.2 and 0.26: too far
 
 
 def _matches_opencv():
-    rng = np.random.default_rng(18)
-    for channels in (1, 2, 3, 4):
-        for width in WIDTHS:
-            image = rng.integers(0, 256, (9, width, channels), np.uint8)
-            for f in FACTORS:
-                if round(width * f) == 0:
-                    continue
-                expected = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_LINEAR).reshape(
-                    round(9 * f), round(width * f), channels)
-                result = resize_linear(image, expected.shape[1], expected.shape[0], inv_scale=(f, f))
-                np.testing.assert_array_equal(result, expected, err_msg=f"{channels} channels, width {width}, x{f}")
+    assert_resize_matches_opencv(resize_linear, cv2.INTER_LINEAR, [(np.uint8, c) for c in (1, 2, 3, 4)], WIDTHS,
+                                 FACTORS)
 
 
 def test_windows_match_opencv():
