@@ -161,6 +161,38 @@ def _trap(context, builder):
     return context.get_dummy_value()
 
 
+def _vector(builder, pointer, at, lanes, kind):
+    """A pointer to ``lanes`` items of LLVM type ``kind`` from ``pointer[at]``."""
+    from llvmlite import ir
+    return builder.bitcast(builder.gep(pointer, [at], inbounds=True), ir.VectorType(kind, lanes).as_pointer())
+
+
+def _four_windows(builder, row, starts, at):
+    """One 512-bit register of the four 16-byte windows of ``row`` (a uint8 pointer) that begin
+    at the uint32 ``starts[at : at + 4]`` (``at`` an i64), the first in the lowest lane."""
+    from llvmlite import ir
+    i8, i32, i64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
+    windows = []
+    for lane in range(4):
+        start = builder.zext(builder.load(builder.gep(starts, [builder.add(at, ir.Constant(i64, lane))],
+                                                      inbounds=True)), i64)
+        windows.append(builder.load(_vector(builder, row, start, 16, i8), align=1))
+
+    def joined(a, b, lanes):
+        return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, lanes), list(range(lanes))))
+
+    return joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64)
+
+
+def _byte_shuffle(builder, lanes):
+    """LLVM's ``pshufb`` of ``lanes`` bytes (16: SSSE3, 64: AVX-512BW)."""
+    from llvmlite import ir
+    from numba.core import cgutils
+    kind = ir.VectorType(ir.IntType(8), lanes)
+    name = "llvm.x86.ssse3.pshuf.b.128" if lanes == 16 else "llvm.x86.avx512.pshuf.b.512"
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(kind, [kind, kind]), name)
+
+
 @lru_cache(maxsize=None)
 def compiles_for(feature):
     """Whether Numba compiles for a CPU with ``feature`` (LLVM's name: ``"avx512bw"`` for
@@ -182,22 +214,16 @@ def window_bytes(typingctx, src, start, picks, group, out, at):
 
     def codegen(context, builder, signature, args):
         from llvmlite import ir
-        from numba.core import cgutils
         if not compiles_for("ssse3"):
             return _trap(context, builder)
-        i64, bytes_128 = ir.IntType(64), ir.VectorType(ir.IntType(8), 16)
+        i8, i64 = ir.IntType(8), ir.IntType(64)
         row, pick, dst = (context.make_array(signature.args[k])(context, builder, value=args[k]).data
                           for k in (0, 2, 4))
         start_, group_, at_ = (context.cast(builder, args[k], signature.args[k], types.int64) for k in (1, 3, 5))
-
-        def vector(pointer, at):
-            return builder.bitcast(builder.gep(pointer, [at], inbounds=True), bytes_128.as_pointer())
-
-        window = builder.load(vector(row, start_), align=1)
-        control = builder.load(vector(pick, builder.mul(group_, ir.Constant(i64, 16))), align=1)
-        shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_128, [bytes_128] * 2),
-                                                 "llvm.x86.ssse3.pshuf.b.128")
-        builder.store(builder.call(shuffle, [window, control]), vector(dst, at_), align=1)
+        window = builder.load(_vector(builder, row, start_, 16, i8), align=1)
+        control = builder.load(_vector(builder, pick, builder.mul(group_, ir.Constant(i64, 16)), 16, i8), align=1)
+        builder.store(builder.call(_byte_shuffle(builder, 16), [window, control]), _vector(builder, dst, at_, 16, i8),
+                      align=1)
         return context.get_dummy_value()
 
     return types.none(src, start, picks, group, out, at), codegen
@@ -228,32 +254,15 @@ def window_sums(typingctx, src, starts, picks, weights, out, block):
         row, first, pick, weight, sums = (context.make_array(kind)(context, builder, value=value).data
                                           for kind, value in zip(signature.args[:5], args[:5]))
         j = context.cast(builder, args[5], signature.args[5], types.int64)
-
-        def vector(pointer, at, lanes, kind):       # ``lanes`` items of ``kind`` from pointer[at]
-            address = builder.gep(pointer, [at], inbounds=True)
-            return builder.bitcast(address, ir.VectorType(kind, lanes).as_pointer())
-
-        windows = []
-        for lane in range(4):
-            at = builder.add(builder.mul(j, ir.Constant(i64, 4)), ir.Constant(i64, lane))
-            start = builder.zext(builder.load(builder.gep(first, [at], inbounds=True)), i64)
-            windows.append(builder.load(vector(row, start, 16, i8), align=1))
-
-        def joined(a, b, lanes):
-            return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, lanes), list(range(lanes))))
-
-        table = joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64)
-        bytes_512 = ir.VectorType(i8, 64)
-        control = builder.load(vector(pick, builder.mul(j, ir.Constant(i64, 64)), 64, i8), align=1)
-        shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_512, [bytes_512, bytes_512]),
-                                                 "llvm.x86.avx512.pshuf.b.512")
-        pairs = builder.bitcast(builder.call(shuffle, [table, control]), ir.VectorType(i16, 32))
-        taps = builder.load(vector(weight, builder.mul(j, ir.Constant(i64, 32)), 32, i16), align=2)
+        table = _four_windows(builder, row, first, builder.mul(j, ir.Constant(i64, 4)))
+        control = builder.load(_vector(builder, pick, builder.mul(j, ir.Constant(i64, 64)), 64, i8), align=1)
+        pairs = builder.bitcast(builder.call(_byte_shuffle(builder, 64), [table, control]), ir.VectorType(i16, 32))
+        taps = builder.load(_vector(builder, weight, builder.mul(j, ir.Constant(i64, 32)), 32, i16), align=2)
         madd = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VectorType(i32, 16), [ir.VectorType(i16, 32)] * 2),
             "llvm.x86.avx512.pmaddw.d.512")
-        builder.store(builder.call(madd, [pairs, taps]), vector(sums, builder.mul(j, ir.Constant(i64, 16)), 16, i32),
-                      align=4)
+        builder.store(builder.call(madd, [pairs, taps]),
+                      _vector(builder, sums, builder.mul(j, ir.Constant(i64, 16)), 16, i32), align=4)
         return context.get_dummy_value()
 
     return types.none(src, starts, picks, weights, out, block), codegen
@@ -264,7 +273,6 @@ def _window_taps_codegen(registers):
     ``4·registers`` windows, ``64·registers`` picks, the registers' picks of a tap OR-ed."""
     def codegen(context, builder, signature, args):
         from llvmlite import ir
-        from numba.core import cgutils
         if not compiles_for("avx512bw"):
             return _trap(context, builder)
         prefer_512_bit(builder)
@@ -274,29 +282,16 @@ def _window_taps_codegen(registers):
                                                                  args[:3] + args[4:6]))
         step_ = builder.trunc(context.cast(builder, args[3], signature.args[3], types.int64), i8)
         j = context.cast(builder, args[6], signature.args[6], types.int64)
-
-        def vector(pointer, at, lanes, kind):       # ``lanes`` items of ``kind`` from pointer[at]
-            address = builder.gep(pointer, [at], inbounds=True)
-            return builder.bitcast(address, ir.VectorType(kind, lanes).as_pointer())
-
-        def joined(a, b, lanes):
-            return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, lanes), list(range(lanes))))
-
         bytes_512 = ir.VectorType(i8, 64)
         tables, controls = [], []
         for r in range(registers):
-            windows = []
-            for lane in range(4):
-                at = builder.add(builder.mul(j, ir.Constant(i64, 4 * registers)), ir.Constant(i64, 4 * r + lane))
-                start = builder.zext(builder.load(builder.gep(first, [at], inbounds=True)), i64)
-                windows.append(builder.load(vector(row, start, 16, i8), align=1))
-            tables.append(joined(joined(windows[0], windows[1], 32), joined(windows[2], windows[3], 32), 64))
+            at = builder.mul(j, ir.Constant(i64, 4 * registers))
+            tables.append(_four_windows(builder, row, first, builder.add(at, ir.Constant(i64, 4 * r)) if r else at))
             at = builder.mul(j, ir.Constant(i64, 64 * registers))
             if r:
                 at = builder.add(at, ir.Constant(i64, 64 * r))
-            controls.append(builder.load(vector(pick, at, 64, i8), align=1))
-        shuffle = cgutils.get_or_insert_function(builder.module, ir.FunctionType(bytes_512, [bytes_512, bytes_512]),
-                                                 "llvm.x86.avx512.pshuf.b.512")
+            controls.append(builder.load(_vector(builder, pick, at, 64, i8), align=1))
+        shuffle = _byte_shuffle(builder, 64)
         floats = ir.VectorType(f32, 16)
         total = None
         for k in range(4):
@@ -310,9 +305,9 @@ def _window_taps_codegen(registers):
                 taps = picked if taps is None else builder.or_(taps, picked)
             values = builder.sitofp(builder.bitcast(taps, ir.VectorType(i32, 16)), floats)
             at = builder.add(builder.mul(j, ir.Constant(i64, 64)), ir.Constant(i64, 16 * k))
-            product = builder.fmul(values, builder.load(vector(weight, at, 16, f32), align=4))
+            product = builder.fmul(values, builder.load(_vector(builder, weight, at, 16, f32), align=4))
             total = product if total is None else builder.fadd(total, product)
-        builder.store(total, vector(sums, builder.mul(j, ir.Constant(i64, 16)), 16, f32), align=4)
+        builder.store(total, _vector(builder, sums, builder.mul(j, ir.Constant(i64, 16)), 16, f32), align=4)
         return context.get_dummy_value()
 
     return codegen
