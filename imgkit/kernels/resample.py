@@ -182,16 +182,25 @@ def column_table(first, weights, n_in, channels):
 # --- kernels --------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
+def _pad_ends(row, padded, left, channels, head, tail):
+    """The padded row's ends only, ``padded[:head]`` and ``padded[tail:]``: the first and last
+    pixels of ``row`` repeated, channel by channel, as ``_pad_row`` pads (the windows at a row's
+    ends read no other padded bytes)."""
+    C, n = channels, row.size
+    for i in range(head):
+        padded[i] = row[min(max(i - left * C, i % C), n - C + i % C)]
+    for i in range(tail, padded.size):
+        padded[i] = row[min(max(i - left * C, i % C), n - C + i % C)]
+
+
+@njit(cache=True, nogil=True)
 def _pad_row(row, padded, left, channels):
     """``row`` with its first and last pixels repeated ``left`` times before it and up to the
     end of ``padded`` after it: the clamped reads of every tap become plain offsets."""
     C, n = channels, row.size
     for x in range(n):          # loops: slice assignment compiles its shape-error message (~1 s)
         padded[left * C + x] = row[x]
-    for i in range(left * C):
-        padded[i] = row[i % C]
-    for j in range(left * C + n, padded.size):
-        padded[j] = row[n - C + (j - left * C - n) % C]
+    _pad_ends(row, padded, left, C, left * C, left * C + n)
 
 
 @njit(cache=True, nogil=True)
@@ -490,17 +499,6 @@ def _cubic_vertical(ring, first, weights, reverse, rounded, hi, dst):
 
 
 @njit(cache=True, nogil=True)
-def _pad_ends(row, padded, left, channels, head, tail):
-    """``_pad_row`` for the bytes ``padded[:head]`` and ``padded[tail:]`` only: those the
-    windows at the row's ends read."""
-    C, n = channels, row.size
-    for i in range(head):
-        padded[i] = row[min(max(i - left * C, i % C), n - C + i % C)]
-    for i in range(tail, padded.size):
-        padded[i] = row[min(max(i - left * C, i % C), n - C + i % C)]
-
-
-@njit(cache=True, nogil=True)
 def _rows_cubic_windows(src, out, padded_width, left, channels, starts, picks, weights, inner, head, tail,
                         first_y, weights_y, y0, y1):
     """``_rows_cubic`` for IPP-like uint8 CUBIC with window tables (``_cubic_windows``): the
@@ -528,20 +526,12 @@ def _rows_cubic_windows(src, out, padded_width, left, channels, starts, picks, w
                 row = src[min(max(v, 0), H - 1)]
                 _pad_ends(row, padded, left, C, head, tail)
                 line = ring[slot]
-                if split:
-                    for j in range(lo):
-                        window_taps_split(padded, starts, picks, C, weights, line, j)
-                    for j in range(lo, hi):
-                        window_taps_split(row, starts, picks, C, weights, line, j)
-                    for j in range(hi, blocks):
-                        window_taps_split(padded, starts, picks, C, weights, line, j)
-                else:
-                    for j in range(lo):
-                        window_taps(padded, starts, picks, C, weights, line, j)
-                    for j in range(lo, hi):
-                        window_taps(row, starts, picks, C, weights, line, j)
-                    for j in range(hi, blocks):
-                        window_taps(padded, starts, picks, C, weights, line, j)
+                for j in range(blocks):
+                    source = row if lo <= j < hi else padded
+                    if split:
+                        window_taps_split(source, starts, picks, C, weights, line, j)
+                    else:
+                        window_taps(source, starts, picks, C, weights, line, j)
         _cubic_vertical(ring, first, weights_y[y], False, True, 255.0, out[y])
 
 
