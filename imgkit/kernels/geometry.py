@@ -415,16 +415,21 @@ BGR_BLOCK_ROWS, BGR_BLOCK_COLUMNS = 8, 256
 
 
 @njit(inline="always")
+def _position(m, x, y):
+    """The source position of output pixel ``(x, y)``, ``M·(x, y, 1)`` in double then float32,
+    as its ``floor`` (column and row, int64) and the float32 fractions."""
+    fx = np.float32(m[0] * x + m[1] * y + m[2])
+    fy = np.float32(m[3] * x + m[4] * y + m[5])
+    ix, iy = np.floor(fx), np.floor(fy)
+    return np.int64(ix), np.int64(iy), fx - ix, fy - iy
+
+
+@njit(inline="always")
 def _positions(m, y, x0, x1, xs, ys, ax, ay):
-    """The source position of pixels ``x0 ≤ x < x1`` of output row ``y`` (``M·(x, y, 1)`` in
-    double, then float32), split into ``floor`` and the float32 fraction, from index 0 of the
-    buffers: one loop, vectorised."""
+    """``_position`` of pixels ``x0 ≤ x < x1`` of output row ``y``, from index 0 of the buffers:
+    one loop, vectorised."""
     for x in range(x0, x1):
-        fx = np.float32(m[0] * x + m[1] * y + m[2])
-        fy = np.float32(m[3] * x + m[4] * y + m[5])
-        ix, iy = np.floor(fx), np.floor(fy)
-        xs[x - x0], ys[x - x0] = np.int64(ix), np.int64(iy)
-        ax[x - x0], ay[x - x0] = fx - ix, fy - iy
+        xs[x - x0], ys[x - x0], ax[x - x0], ay[x - x0] = _position(m, x, y)
 
 
 @njit(inline="always")
@@ -432,11 +437,8 @@ def _offsets(m, y, x0, x1, width, channels, offsets, ax, ay):
     """``_positions`` for pixels whose taps all lie inside: the offset of the top-left tap in the
     flat image instead of its column and row, in the same loop (one pass over the block's row)."""
     for x in range(x0, x1):
-        fx = np.float32(m[0] * x + m[1] * y + m[2])
-        fy = np.float32(m[3] * x + m[4] * y + m[5])
-        ix, iy = np.floor(fx), np.floor(fy)
-        offsets[x - x0] = (np.int64(iy) * width + np.int64(ix)) * channels
-        ax[x - x0], ay[x - x0] = fx - ix, fy - iy
+        ix, iy, ax[x - x0], ay[x - x0] = _position(m, x, y)
+        offsets[x - x0] = (iy * width + ix) * channels
 
 
 @njit(inline="always")
