@@ -271,6 +271,14 @@ def run_task(task, job, settings):
 
 def _process_image(task, job, settings, result, io):
     data = io.read_bytes(task.source.path, max_bytes=io.byte_limit(settings.max_pixels))
+    deliver(task, encode_image(data, task, job, settings), settings, result)
+
+
+def encode_image(data, task, job, settings):
+    """The encoded output of one input's bytes: decoded, ``job`` applied, converted for its
+    format, encoded with its metadata. It touches no file, so it can run where the bytes were
+    sent (``cluster``: a worker with no view of the client's disk)."""
+    from . import io
     image, job = _decode(data, task, job, settings, io)
     pixels = apply(job, image)
     if settings.depth is not None:
@@ -280,9 +288,16 @@ def _process_image(task, job, settings, result, io):
         pixels = to_8bit(pixels, job.normalize)
     if settings.warn is not None and pixels.ndim == 3 and pixels.shape[2] == 4 and task.fmt in io.NO_ALPHA:
         settings.warn(f"{task.fmt} has no alpha channel: the 4th channel of the results is dropped")
-    encoded = io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality,
-                        metadata=_metadata(data, task, settings))
-    if task.fmt == io.ARCHIVE:     # an archive entry waits for the batch's end
+    return io.encode(pixels, "npy" if task.fmt == io.ARCHIVE else task.fmt, quality=settings.quality,
+                     metadata=_metadata(data, task, settings))
+
+
+def deliver(task, encoded, settings, result):
+    """Put one encoded output where ``task`` says: written atomically (never over an existing
+    file without ``--overwrite``), or kept in ``result`` for an ``.npz`` archive's entry, which
+    waits for the batch's end."""
+    from . import io
+    if task.fmt == io.ARCHIVE:
         result.data = encoded
     else:
         io.write_output(task.output, encoded, overwrite=settings.overwrite)
@@ -418,10 +433,11 @@ def _first_line(error, limit=300):
 
 # ---------------------------------------------------------------- many tasks
 
-def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, fail_fast=False):
+def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, fail_fast=False, engine=None):
     """Run ``work(task) -> Result`` on every task, ``jobs`` at once on threads of this process
     (``workers.run_threads``), calling ``on_result`` as each is done; returns the results in
-    task order.
+    task order. ``engine(tasks, done, fail_fast=…)`` runs them elsewhere instead (``cluster``:
+    on a Dask cluster), calling ``done(index, result)`` in this thread as ``run_threads`` does.
 
     ``fail_fast`` stops at the first error: no other task starts, those running finish and are
     reported. Entries of an ``.npz`` archive are reported once the archive is written, so that
@@ -442,14 +458,24 @@ def run_batch(tasks, work, settings, *, jobs=1, on_result=lambda result: None, f
 
     import warnings
     with warnings.catch_warnings():     # process-wide (not thread-safe): set once, around the threads
-        warnings.simplefilter("ignore", RuntimeWarning)     # numpy's overflow notes: the result says it
-        warnings.filterwarnings("error", category=UserWarning, module="PIL")    # "Corrupt EXIF data": metadata.read
-        # then refuses that metadata in one line, instead of Pillow's two lines of warning on stderr
-        run_threads(tasks, work, jobs, done, fail_fast=fail_fast)
+        warning_rules()
+        if engine is None:
+            run_threads(tasks, work, jobs, done, fail_fast=fail_fast)
+        else:
+            engine(tasks, done, fail_fast=fail_fast)
     _write_archive(tasks, results, archived, settings)
     for index in archived:
         on_result(results[index])
     return [results[i] for i in sorted(results)]
+
+
+def warning_rules():
+    """How the engine treats warnings while it runs tasks: numpy's overflow notes are ignored
+    (the result says it), and Pillow's "Corrupt EXIF data" is an error, which ``metadata.read``
+    turns into one line refusing that metadata instead of Pillow's two lines on stderr."""
+    import warnings
+    warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.filterwarnings("error", category=UserWarning, module="PIL")
 
 
 def _write_archive(tasks, results, archived, settings):

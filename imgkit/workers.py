@@ -39,7 +39,7 @@ def run_threads(tasks, work, jobs, done, *, fail_fast=False):
     (KeyboardInterrupt: Ctrl-C, SIGTERM) stops the batch as the module says, then propagates;
     one raised by ``work`` (a bug: tasks report their errors as results) does too."""
     from . import io
-    jobs = _usable(max(1, min(jobs, len(tasks))))
+    jobs = usable_jobs(max(1, min(jobs, len(tasks))))
     order, lock, halt = iter(range(len(tasks))), threading.Lock(), threading.Event()
     finished = queue.SimpleQueue()
     running = {}        # index → (its thread's io.placements(), their count when it began)
@@ -47,7 +47,7 @@ def run_threads(tasks, work, jobs, done, *, fail_fast=False):
 
     def serve():
         if threads is not None:
-            _set_threads(threads)
+            set_kernel_threads(threads)
         placed = io.placements()
         while not halt.is_set():
             with lock:
@@ -73,7 +73,7 @@ def run_threads(tasks, work, jobs, done, *, fail_fast=False):
     failure, ended = None, 0
     try:
         while ended < jobs:
-            with _signals_held():   # a result taken from the queue is always handed on
+            with signals_held():   # a result taken from the queue is always handed on
                 item = _next(finished)
                 if item is None:
                     ended += 1
@@ -108,7 +108,7 @@ def _next(finished):
 
 
 @contextmanager
-def _signals_held():
+def signals_held():
     """SIGINT and SIGTERM that arrive in the block are raised as it ends: an interrupt between
     taking a result from the queue and handing it on lost it (an output in place, never
     reported). Only the main thread can set handlers; elsewhere the block runs as it is."""
@@ -145,7 +145,7 @@ def _stop(finished, running, lock, done):
             done(item[0], item[1])
 
 
-def _usable(jobs):
+def usable_jobs(jobs):
     """``jobs``, or 1 where Numba's threading layer is its workqueue (its fallback when neither
     TBB nor OpenMP loads), which cannot run ``prange`` kernels from two threads at once."""
     if jobs == 1:
@@ -155,7 +155,7 @@ def _usable(jobs):
     return 1 if numba.threading_layer() == "workqueue" else jobs
 
 
-def _set_threads(threads):
+def set_kernel_threads(threads):
     import numba
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 

@@ -7,11 +7,13 @@ at start-up: ``imgkit --help`` stays quick.
 """
 
 import inspect
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Annotated, Optional
 
 import typer
 
+from ..cluster import ENVIRONMENT as SCHEDULER_VARIABLE
 from ..limits import DEFAULT_MAX_PIXELS, bound_opencv_decoding
 from ..options import FORMATS
 from .checks import pixel_count
@@ -76,12 +78,24 @@ class Common:
     reference: bool
     strip: bool
     shrink_on_load: bool
+    scheduler: Optional[str] = None
+    shared_fs: bool = False
+    tiles: bool = False
 
 
 # The input-list and dry-run options, shared with ``imgkit nms``.
 FromList = Annotated[Optional[str], typer.Option("--from", metavar="LIST", autocompletion=complete_path, help="Read input paths from LIST, one a line (- for stdin), as an @LIST input does.", rich_help_panel=IO_PANEL, show_default=False)]
 Null = Annotated[bool, typer.Option("--null", "-0", help="The lists' names are NUL-separated (find -print0).", rich_help_panel=IO_PANEL)]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print each input -> output and stop: no image decoded, no kernel compiled, nothing written.", rich_help_panel=RUN_PANEL)]
+
+
+def scheduler_option(text):
+    """``--scheduler``: ``local`` or a scheduler's address (``cluster.check_address``)."""
+    from ..cluster import check_address
+    try:
+        return check_address(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def _common_options(
@@ -106,6 +120,9 @@ def _common_options(
     reference: Annotated[bool, typer.Option("--reference", help="Compute with OpenCV instead of imgkit's Numba kernels.", rich_help_panel=RUN_PANEL)] = False,
     strip: Annotated[bool, typer.Option("--strip", help="Write no metadata (EXIF, ICC profile, resolution are kept by default).", rich_help_panel=IO_PANEL)] = False,
     shrink_on_load: Annotated[bool, typer.Option("--shrink-on-load", help="Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the operation allows it (resize, area), as libvips: faster, not within ±1 of a full decode.", rich_help_panel=IO_PANEL)] = False,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", envvar=SCHEDULER_VARIABLE, parser=scheduler_option, metavar="ADDRESS", help="Run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or local (a cluster on this machine). Default: $" + SCHEDULER_VARIABLE + ". Needs imgkit\\[dask]; workers need no shared disk (see --shared-fs).", rich_help_panel=RUN_PANEL, show_default=False, show_envvar=False)] = None,
+    shared_fs: Annotated[bool, typer.Option("--shared-fs", help="With --scheduler: workers read and write the paths themselves (every node sees the same files) instead of the client sending bytes.", rich_help_panel=RUN_PANEL)] = False,
+    tiles: Annotated[bool, typer.Option("--tiles", help="Process each image in overlapping tiles (Dask), for images larger than memory; writes tiled BigTIFF (.tif), identical to the whole-image result.", rich_help_panel=RUN_PANEL)] = False,
 ):
     """Only its signature is used: the common options every image command takes."""
 
@@ -120,7 +137,7 @@ def _compare_options(
 _COMMON = inspect.signature(_common_options).parameters
 _COMPARE = inspect.signature(_compare_options).parameters
 _COMPARE_DROPS = {"output", "suffix", "fmt", "quality", "depth", "skip_existing", "reference", "fail_fast",
-                  "from_", "null", "dry_run", "strip", "shrink_on_load"}
+                  "from_", "null", "dry_run", "strip", "shrink_on_load", "scheduler", "shared_fs", "tiles"}
 
 
 def image_command(app, compare_app, name, command):
@@ -164,6 +181,23 @@ def _ordered(params):
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a run's images are processed: on this process's threads (no ``scheduler``), or on
+    a Dask cluster (``cluster``), and whether in tiles (``tiles``)."""
+    scheduler: Optional[str] = None
+    shared_fs: bool = False
+    tiles: bool = False
+
+
+def placement(common):
+    """The ``Placement`` the options give; a usage error for ``--shared-fs`` without ``--scheduler``."""
+    if common.shared_fs and common.scheduler is None:
+        raise typer.BadParameter("applies to a Dask cluster: give --scheduler too (or set " + SCHEDULER_VARIABLE + ")",
+                                 param_hint="--shared-fs")
+    return Placement(common.scheduler, common.shared_fs, common.tiles)
+
+
+@dataclass(frozen=True)
 class Plan:
     """One pass over the inputs, checked and ready: nothing has been read or written yet."""
     name: str
@@ -174,9 +208,10 @@ class Plan:
 
 def run_images(name, job, common, default_format=None, check_sources=None, extensions=None):
     """Run ``job`` over the inputs as SPEC §2 describes; returns the exit code."""
+    where = placement(common)
     return run_plans([plan_images(name, job, common, default_format, check_sources, extensions)],
                      jobs=common.jobs, quiet=common.quiet, json=common.json, fail_fast=common.fail_fast,
-                     dry_run=common.dry_run)
+                     dry_run=common.dry_run, placement=where)
 
 
 def plan_images(name, job, common, default_format=None, check_sources=None, extensions=None):
@@ -202,6 +237,8 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     if common.json and any(task.output == batch.STDIO for task in tasks):
         raise typer.BadParameter("--json cannot be combined with an image on stdout (stdin's output goes there "
                                  "without -o)", param_hint="--json")
+    if common.tiles:
+        _check_tiles(job, tasks)
     warn = Warnings(notice(common.quiet))
     check_outputs(tasks, job, common.depth, common.quality, warn)
     settings = batch.Settings(gray=common.gray, max_pixels=int(common.max_pixels), overwrite=common.overwrite,
@@ -215,6 +252,19 @@ def plan_images(name, job, common, default_format=None, check_sources=None, exte
     except (ValueError, TypeError) as error:
         raise typer.BadParameter(str(error)) from None
     return Plan(name, job, tasks, settings)
+
+
+def _check_tiles(job, tasks):
+    """``--tiles``: every operation of ``job`` can run in tiles, and every output is a TIFF."""
+    from .. import batch, tiles
+    reason = tiles.untileable(job)
+    if reason is not None:
+        raise typer.BadParameter(reason, param_hint="--tiles")
+    other = next((task for task in tasks if task.fmt != "tiff"), None)
+    if other is not None:
+        shown = "stdout" if other.output == batch.STDIO else other.output
+        raise typer.BadParameter(f"writes tiled BigTIFF, but {shown} would be {other.fmt}: give a .tif output "
+                                 "or --format tiff", param_hint="--tiles")
 
 
 def output_directories(output):
@@ -235,25 +285,57 @@ def notice(quiet):
     return say
 
 
-def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False):
+def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False, placement=Placement()):
     """Run each plan's tasks in turn (``work(task) -> Result``, by default the plan's job),
-    ``jobs`` images at once (None: as many as the batch repays, ``_jobs``); returns the exit
-    code: 1 if any input failed. ``dry_run``: print the plans instead (``report.planned``)."""
+    ``jobs`` images at once (None: as many as the batch repays, ``_jobs``), where ``placement``
+    says; returns the exit code: 1 if any input failed. ``dry_run``: print the plans instead
+    (``report.planned``)."""
     from .. import batch
     from .report import Reporter, planned
     if dry_run:
         return planned([task for plan in plans for task in plan.tasks], json=json)
     code = 0
-    for plan in plans:
-        _remove_stale_temporaries(plan.tasks, quiet)
-        reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
-        with reporter:
-            results = batch.run_batch(plan.tasks, work or batch.image_work(plan.job, plan.settings), plan.settings,
-                                      jobs=_jobs(jobs, plan.tasks, quiet), on_result=reporter.result,
-                                      fail_fast=fail_fast)
-        reporter.summary(results)
-        code = max(code, 1 if reporter.lost or any(r.status == "error" for r in results) else 0)
+    with _cluster(placement.scheduler, quiet) as client:
+        for plan in plans:
+            _remove_stale_temporaries(plan.tasks, quiet)
+            work, engine, threads = _placed(plan, work, placement, client, jobs, quiet)
+            reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
+            with reporter:
+                results = batch.run_batch(plan.tasks, work, plan.settings, jobs=threads, on_result=reporter.result,
+                                          fail_fast=fail_fast, engine=engine)
+            reporter.summary(results)
+            code = max(code, 1 if reporter.lost or any(r.status == "error" for r in results) else 0)
     return code
+
+
+def _placed(plan, work, placement, client, jobs, quiet):
+    """How ``plan`` runs: (work, engine, threads) for ``batch.run_batch``. On a cluster each image is
+    a task there (``cluster.engine``), unless in tiles: then each image, one at a time here, is a
+    graph of tile tasks there (``tiles.image_work``)."""
+    from .. import batch
+    if placement.tiles:
+        from .. import tiles
+        return (tiles.image_work(plan.job, plan.settings, client=client, forced=True, shared_fs=placement.shared_fs),
+                None, 1)
+    if client is not None and work is None:
+        from ..cluster import engine
+        return None, engine(client, plan.job, plan.settings, shared_fs=placement.shared_fs, limit=jobs), 1
+    return work or batch.image_work(plan.job, plan.settings), None, _jobs(jobs, plan.tasks, quiet)
+
+
+@contextmanager
+def _cluster(scheduler, quiet):
+    """A Dask client for ``scheduler`` (``cluster.session``) for the run, or None; a scheduler that
+    cannot be reached is a usage error of ``--scheduler`` (nothing has been done)."""
+    if scheduler is None:
+        yield None
+        return
+    from ..cluster import ClusterError, session
+    try:
+        with session(scheduler, quiet=quiet) as client:
+            yield client
+    except ClusterError as error:
+        raise typer.BadParameter(str(error), param_hint="--scheduler") from None
 
 
 BYTES_PER_JOB = 1 << 16     # input bytes (~0.3 megapixels of JPEG, ~4 ms of work) that repay a thread

@@ -9,7 +9,7 @@ import typer
 
 from . import app
 from .commands import complete_path
-from .common import Common, interruptible, plan_images, run_plans
+from .common import Common, interruptible, placement, plan_images, run_plans
 
 VISUALIZE = inspect.Parameter(
     "visualize", inspect.Parameter.KEYWORD_ONLY, default=None,
@@ -40,6 +40,7 @@ def _with_pictures(name):
         job = job_of(build_step(declared, {param.name: values[param.name] for param in declared.options}))
         if job.params.get("cell", 8) < 2:
             raise typer.BadParameter("the glyph picture needs --cell 2 or more", param_hint="--visualize")
+        where = placement(common)
         pictures = dataclasses.replace(common, output=visualize, fmt=None)
         plans = [plan_images(name, job, common, default_format="npy"),
                  plan_images(name, dataclasses.replace(job, op="hog_image"), pictures, default_format="png")]
@@ -48,7 +49,8 @@ def _with_pictures(name):
         except batch.UsageError as error:
             raise typer.BadParameter(str(error), param_hint="--visualize") from None
         raise typer.Exit(run_plans(plans, jobs=common.jobs, quiet=common.quiet, json=common.json,
-                                   fail_fast=common.fail_fast, dry_run=common.dry_run))
+                                   fail_fast=common.fail_fast, dry_run=common.dry_run,
+                                   placement=where))
 
     signature = inspect.signature(features)
     run.__signature__ = signature.replace(parameters=[*signature.parameters.values(), VISUALIZE])
