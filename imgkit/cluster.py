@@ -57,14 +57,16 @@ def _installed(module):
 
 
 @contextmanager
-def session(address, *, quiet=False):
+def session(address):
     """A ``distributed.Client`` of the scheduler at ``address`` with at least one worker, or of a
     ``LocalCluster`` started for the run (``local``: one worker process with a thread per core,
     which share its loaded kernels as ``-j`` threads do). Raises ClusterError if it cannot be reached."""
     import logging
 
     from distributed import Client, LocalCluster
-    logging.getLogger("distributed").setLevel(logging.ERROR if quiet else logging.CRITICAL)
+    for name in ["distributed", *logging.root.manager.loggerDict]:     # its faults are said as the inputs' errors
+        if name.startswith("distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     cluster = client = None
     try:
         if address == LOCAL:
@@ -80,9 +82,34 @@ def session(address, *, quiet=False):
         what = "has no worker" if client is not None else "cannot be reached"
         raise ClusterError(f"the scheduler at {address} {what} ({_first_line(error)})") from None
     try:
+        _check_workers(client, address)
+    except ClusterError:
+        _close(client, cluster)
+        raise
+    try:
         yield client
     finally:
         _close(client, cluster)
+
+
+def _check_workers(client, address):
+    """Every worker runs this imgkit (its tasks are imgkit's functions, unpickled there)."""
+    from . import __version__
+    try:
+        versions = client.run(_version)
+    except Exception as error:     # noqa: BLE001  (unpickling imgkit's function failed there)
+        raise ClusterError(f"a worker of the scheduler at {address} cannot run imgkit ({type(error).__name__}: "
+                           f"{_first_line(error)}): install imgkit {__version__} on every worker") from None
+    other = {worker: version for worker, version in versions.items() if version != __version__}
+    if other:
+        worker, version = next(iter(other.items()))
+        raise ClusterError(f"worker {worker} runs imgkit {version}, this is imgkit {__version__}: install the same "
+                           "version on every worker")
+
+
+def _version():
+    from . import __version__
+    return __version__
 
 
 def _close(client, cluster):
@@ -125,6 +152,7 @@ class _Run:
         self.job = client.scatter(job, broadcast=True, hash=False)
         self.remote_settings = replace(settings, say=None, warn=None)   # said here, from the notes
         self.flight = {}        # future → _Flight
+        self.where = client.scheduler_info().get("address", "")
 
     def run(self, tasks, window):
         from distributed import as_completed
@@ -147,8 +175,13 @@ class _Run:
         except BaseException:
             from . import io
             io.abandon_writes()
-            self.client.cancel(list(self.flight), force=True)
+            if not self._gone():
+                self.client.cancel(list(self.flight), force=True)
             raise
+
+    def _gone(self):
+        """Whether the client has lost its scheduler (and closed, after its reconnection attempts)."""
+        return self.client.status in ("closing", "closed")
 
     def _submit_next(self, waiting):
         """Read the next input and send it to the cluster; an input that fails here (unreadable,
@@ -179,10 +212,16 @@ class _Run:
         after ATTEMPTS tries its failure is this input's error. Returns that Result, else None."""
         while True:
             flight.attempts += 1
+            if self._gone():
+                return _not_run(flight, self.where)
             try:
                 future = self._submit(flight)
                 break
-            except OSError as error:    # the connection to a worker or the scheduler closed
+            except Exception as error:     # noqa: BLE001  (the connection to a worker or the scheduler closed)
+                if self._gone():
+                    return _not_run(flight, self.where)
+                if not isinstance(error, OSError):
+                    raise
                 if flight.attempts >= ATTEMPTS:
                     return _lost(flight, error)
                 time.sleep(RESEND_PAUSE * flight.attempts)
@@ -207,6 +246,8 @@ class _Run:
         try:
             answer = future.result()
         except Exception as error:  # noqa: BLE001  (the cluster's failure: a worker lost, and with it the task's input)
+            if self._gone():
+                return _not_run(flight, self.where)
             if flight.attempts < ATTEMPTS and not self.halted:
                 return self._send(flight)
             return _lost(flight, error)
@@ -238,6 +279,14 @@ def _lost(flight, error):
     path = flight.task.source.path
     return Result(path, flight.task.output, "error", ms=flight.spent * 1e3,
                   error=f"{path}: failed on the cluster ({type(error).__name__}: {_first_line(error)})")
+
+
+def _not_run(flight, where):
+    """The error Result of an input left when the client lost its scheduler."""
+    from .batch import Result
+    path = flight.task.source.path
+    return Result(path, flight.task.output, "error", ms=flight.spent * 1e3,
+                  error=f"{path}: not run: the scheduler at {where} was lost")
 
 
 class _Flight:

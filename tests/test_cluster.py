@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -31,22 +32,23 @@ def _free_port():
 
 
 @contextmanager
-def dask_cluster(workers=2):
+def dask_cluster(workers=2, preload=None):
     """``dask scheduler`` and ``workers`` × ``dask worker`` (one thread each), each in a process
     group of its own (a worker's group is its nanny and the worker under it); yields the address
-    and the workers' Popen objects; kills them all at the end."""
+    and the Popen objects of the scheduler and the workers; kills them all at the end."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
     started = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                                 **quiet)]
     try:
+        preloaded = ["--preload", str(preload)] if preload else []
         started += [subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-dashboard",
-                                      "--name", f"worker-{number}"], **quiet) for number in range(workers)]
+                                      "--name", f"worker-{number}", *preloaded], **quiet) for number in range(workers)]
         from distributed import Client
         with Client(address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=120)
-        yield address, started[1:]
+        yield SimpleNamespace(address=address, scheduler=started[0], workers=started[1:])
     finally:
         for process in started:
             _kill_group(process)
@@ -62,8 +64,8 @@ def _kill_group(process):
 
 @pytest.fixture(scope="module")
 def scheduler():
-    with dask_cluster() as (address, _workers):
-        yield address
+    with dask_cluster() as cluster:
+        yield cluster.address
 
 
 def _images(folder, count, shape=(120, 160, 3), seed=0, mixed=True):
@@ -223,16 +225,35 @@ def _wait_for_outputs(folder, count, process):
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     folder, command, expected = _slow_batch(tmp_path)
     out = tmp_path / "out"
-    with dask_cluster() as (address, workers):
-        batch = subprocess.Popen([*IMGKIT, *command, str(folder), "-o", str(out), "--scheduler", address, "--json"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with dask_cluster() as cluster:
+        batch = subprocess.Popen([*IMGKIT, *command, str(folder), "-o", str(out), "--scheduler", cluster.address,
+                                  "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _wait_for_outputs(out, 15, batch)
-        _kill_group(workers[0])     # the worker and its nanny: its tasks and the inputs scattered to it are lost
+        _kill_group(cluster.workers[0])     # the worker and its nanny: its tasks and the inputs scattered to it are lost
         stdout, stderr = batch.communicate(timeout=TIMEOUT)
     assert batch.returncode == 0, stderr
     records, counts = _records(stdout)
     assert counts == {"ok": 100, "error": 0, "skipped": 0}
     assert _files(out) == expected      # every output complete, none missing, no temporary file left
+
+
+def test_a_lost_scheduler_leaves_every_input_reported_and_every_output_complete(tmp_path):
+    folder, command, expected = _slow_batch(tmp_path)
+    out = tmp_path / "out"
+    with dask_cluster() as cluster:
+        address = cluster.address
+        batch = subprocess.Popen([*IMGKIT, *command, str(folder), "-o", str(out), "--scheduler", address, "--json"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for_outputs(out, 10, batch)
+        _kill_group(cluster.scheduler)
+        stdout, stderr = batch.communicate(timeout=TIMEOUT)
+    records, counts = _records(stdout)
+    assert batch.returncode == 1 and counts["ok"] + counts["error"] == 100 and counts["error"] > 0
+    lost = stderr.splitlines()      # nothing else: no log of Dask's, no traceback
+    assert len(lost) == counts["error"] and all(line.endswith(f"not run: the scheduler at {address} was lost")
+                                                for line in lost), stderr[-2000:]
+    assert {r["output"] for r in records if r["status"] == "ok"} == set(_files(out))
+    assert all(data == expected[name] for name, data in _files(out).items())
 
 
 def test_ctrl_c_exits_130_and_every_output_written_is_complete_and_reported(tmp_path, scheduler):
@@ -258,6 +279,19 @@ def test_a_local_cluster_gives_the_local_engines_outputs(tmp_path):
     (local, local_files), (remote, remote_files) = runs["local"], runs["cluster"]
     assert local.returncode == remote.returncode == 0, remote.stderr
     assert remote_files == local_files and len(remote_files) == len(list(PHOTOS.iterdir()))
+
+
+@pytest.mark.parametrize("preload, says", [
+    ("import sys\nsys.modules['imgkit'] = None\n", "cannot run imgkit"),
+    ("import imgkit\nimgkit.__version__ = '0.0.1'\n", "runs imgkit 0.0.1"),
+], ids=["without-imgkit", "another-version"])
+def test_a_worker_that_cannot_run_this_imgkit_is_a_usage_error(tmp_path, preload, says):
+    script = tmp_path / "worker_setup.py"
+    script.write_text(preload)
+    with dask_cluster(workers=1, preload=script) as cluster:
+        result = _imgkit("blur", PHOTOS, "-o", tmp_path / "out", "--scheduler", cluster.address)
+    assert result.returncode == 2 and says in " ".join(result.stderr.split()), result.stderr
+    assert "--scheduler" in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_an_unreachable_scheduler_is_a_usage_error_before_anything_is_written(tmp_path, monkeypatch, capsys):

@@ -295,7 +295,7 @@ def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False, 
     if dry_run:
         return planned([task for plan in plans for task in plan.tasks], json=json)
     code = 0
-    with _cluster(placement.scheduler, quiet) as client:
+    with _cluster(placement.scheduler) as client:
         for plan in plans:
             _remove_stale_temporaries(plan.tasks, quiet)
             work, engine, threads = _placed(plan, work, placement, client, jobs, quiet)
@@ -324,7 +324,7 @@ def _placed(plan, work, placement, client, jobs, quiet):
 
 
 @contextmanager
-def _cluster(scheduler, quiet):
+def _cluster(scheduler):
     """A Dask client for ``scheduler`` (``cluster.session``) for the run, or None; a scheduler that
     cannot be reached is a usage error of ``--scheduler`` (nothing has been done)."""
     if scheduler is None:
@@ -332,7 +332,7 @@ def _cluster(scheduler, quiet):
         return
     from ..cluster import ClusterError, session
     try:
-        with session(scheduler, quiet=quiet) as client:
+        with session(scheduler) as client:
             yield client
     except ClusterError as error:
         raise typer.BadParameter(str(error), param_hint="--scheduler") from None
