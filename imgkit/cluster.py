@@ -23,6 +23,8 @@ from dataclasses import replace
 LOCAL = "local"
 ENVIRONMENT = "IMGKIT_SCHEDULER"
 ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+INLINE_BYTES = 1 << 16  # an input this small goes in its task's message; a larger one is scattered first
+IN_FLIGHT = 8           # inputs in flight at least: each costs a round trip to a worker (~4 ms here)
 CONNECT_TIMEOUT = 10    # seconds to reach the scheduler, and to see a worker there
 RETRIES = 2             # a task that raises (ours report their errors: so, the cluster's own faults) runs again
 ATTEMPTS = 4            # times an input is sent before its loss is its error (each lost with a worker)
@@ -134,11 +136,11 @@ def threads(client):
 
 def engine(client, job, settings, *, shared_fs=False, limit=None):
     """``engine(tasks, done, fail_fast=…)`` for ``batch.run_batch``: the tasks of ``job`` on the
-    cluster of ``client``, at most ``limit`` (``-j``; default: the cluster's threads) running
-    at once, and as many waiting beside them."""
+    cluster of ``client``, ``limit`` inputs in flight (``-j``: also a bound on the inputs held
+    here), by default twice the cluster's threads and at least IN_FLIGHT."""
     def run(tasks, done, *, fail_fast=False):
-        at_once = min(limit or threads(client), threads(client))
-        _Run(client, job, settings, shared_fs, done, fail_fast).run(tasks, 2 * at_once)
+        window = limit or max(2 * threads(client), IN_FLIGHT)
+        _Run(client, job, settings, shared_fs, done, fail_fast).run(tasks, window)
     return run
 
 
@@ -233,7 +235,7 @@ class _Run:
         if self.shared_fs:
             return self.client.submit(_run_task, flight.task, self.job, self.remote_settings, pure=False,
                                       retries=RETRIES)
-        data = self.client.scatter(flight.data, hash=False)
+        data = flight.data if len(flight.data) <= INLINE_BYTES else self.client.scatter(flight.data, hash=False)
         return self.client.submit(_encode, data, flight.task, self.job, self.remote_settings, pure=False,
                                   retries=RETRIES)
 

@@ -113,7 +113,7 @@ def _common_options(
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave existing outputs alone and go on: resumes a batch.", rich_help_panel=IO_PANEL)] = False,
     gray: Annotated[bool, typer.Option("--gray", help="Read every input as one gray channel.", rich_help_panel=IO_PANEL)] = False,
     max_pixels: Annotated[int, typer.Option("--max-pixels", parser=pixel_count, metavar="N", help="Refuse images whose header declares more pixels than this: a whole number from 1 to 2⁶³ − 1 (1e8 is fine).", rich_help_panel=IO_PANEL)] = DEFAULT_MAX_PIXELS,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores.", rich_help_panel=RUN_PANEL, show_default=False)] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Images processed at once, on threads (default: one per core, as far as the batch's size repays them; at most the core count). Kernel threads share the cores. With --scheduler: images in flight on the cluster (default: twice its threads, at least 8).", rich_help_panel=RUN_PANEL, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.", rich_help_panel=RUN_PANEL)] = False,
     json: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout, then a summary object.", rich_help_panel=RUN_PANEL)] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first input that fails.", rich_help_panel=RUN_PANEL)] = False,

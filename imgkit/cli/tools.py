@@ -82,7 +82,7 @@ def bench(
     peers: Annotated[bool, typer.Option(help="Also time scikit-image.")] = True,
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
-    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur`, `resize` and `canny` over 50 1080p JPEGs against a plain cv2 script and libvips (pyvips, or its CLI) where installed, blur's -j scaling on 200, and peak memory over 1,000 images (default: as --startup).", show_default=False)] = None,
+    batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur`, `resize` and `canny` over 50 1080p JPEGs against a plain cv2 script and libvips (pyvips, or its CLI) where installed, blur's -j scaling on 200, peak memory over 1,000 images, and with imgkit\\[dask] the same folder on LocalClusters, the cluster's overhead an image and a 20000×20000 blur in tiles against libvips (default: as --startup).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(metavar="PATH", autocompletion=complete_path, help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
     plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", autocompletion=complete_path, help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
 ):
@@ -135,6 +135,10 @@ def bench(
     if batch:
         from .. import bench_batch
         batches = bench_batch.run(on_row=lambda row: console.print(bench_batch.describe(row), markup=False))
+    scaled = []
+    from .. import bench_cluster
+    if batch and bench_cluster.available():
+        scaled = bench_cluster.run(on_row=lambda row: console.print(bench_cluster.describe(row), markup=False))
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
         table.add_column(column)
@@ -149,6 +153,8 @@ def bench(
         stdout_console().print(bench_startup.describe(row), markup=False)
     for row in batches:
         stdout_console().print(bench_batch.describe(row), markup=False)
+    for row in scaled:
+        stdout_console().print(bench_cluster.describe(row), markup=False)
     took = f"imgkit bench took {(time.monotonic() - started_at) / 60:.1f} min in all."
     console.print(took, markup=False)
     if markdown:
@@ -156,6 +162,7 @@ def bench(
         text = f"# Benchmarks\n\n{took}\n\n" + suite.markdown(rows, repeat) + ("\n" + suite.end_to_end_markdown(whole) if whole else "")
         text += "\n" + bench_startup.markdown(started) if started else ""
         text += "\n" + bench_batch.markdown(batches) if batches else ""
+        text += "\n" + bench_cluster.markdown(scaled) if scaled else ""
         write_atomic(markdown, text.encode(), overwrite=True)
     if plot:
         from ..io import write_atomic
