@@ -19,6 +19,9 @@ from conftest import ROOT
 README = ROOT / "README.md"
 TRY_DIRECTORY = "/tmp/imgkit-try"
 
+CLUSTER = ("the two-machine Dask set-up: servers that run until stopped, at addresses of the reader's machines "
+           "(tests/test_cluster.py starts the same dask scheduler and dask worker on localhost ports)")
+
 # Examples the README itself says are not run here, and why. Each must still be in the README,
 # so that this list cannot outlive the examples it excuses.
 NOT_RUN = {
@@ -26,6 +29,14 @@ NOT_RUN = {
     "make test": "the set-up itself: it runs this test",
     "imgkit bench": "the whole benchmark suite, a quarter of an hour",
     'imgkit bench --op "blur --method gaussian" --startup --batch': "start-up and whole batches of 50 1080p photos: minutes",
+    **dict.fromkeys([
+        "pip install 'imgkit[dask]'",
+        "dask scheduler --port 8786",
+        "dask worker tcp://192.0.2.10:8786 --nthreads 2",
+        "imgkit blur surveys/ -r -o blurred/ --scheduler tcp://192.0.2.10:8786",
+        "export IMGKIT_SCHEDULER=tcp://192.0.2.10:8786",
+        'imgkit run "resize --scale 0.5 | canny" frames/ -o edges/',
+    ], CLUSTER),
 }
 
 

@@ -298,10 +298,10 @@ def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False, 
     with _cluster(placement.scheduler) as client:
         for plan in plans:
             _remove_stale_temporaries(plan.tasks, quiet)
-            work, engine, threads = _placed(plan, work, placement, client, jobs, quiet)
+            plan_work, engine, threads = _placed(plan, work, placement, client, jobs, quiet)
             reporter = Reporter(len(plan.tasks), quiet=quiet, json=json)
             with reporter:
-                results = batch.run_batch(plan.tasks, work, plan.settings, jobs=threads, on_result=reporter.result,
+                results = batch.run_batch(plan.tasks, plan_work, plan.settings, jobs=threads, on_result=reporter.result,
                                           fail_fast=fail_fast, engine=engine)
             reporter.summary(results)
             code = max(code, 1 if reporter.lost or any(r.status == "error" for r in results) else 0)
