@@ -646,7 +646,7 @@ def atomic_file(path, *, overwrite=False):
     except OSError as error:
         raise ImageError(path, f"cannot write: {_os_reason(error, writing=True)}") from None
     try:
-        with os.fdopen(descriptor, "wb") as file:
+        with open(temp, "wb", opener=lambda *_: descriptor) as file:     # named: tifffile wants a name
             yield file
             file.flush()
             os.fsync(file.fileno())

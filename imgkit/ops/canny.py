@@ -8,10 +8,20 @@ from ..options import NORMS
 from ..registry import Param, Step, Tolerance, command, operation
 from ..rules import ParameterError, check_number
 from ._checks import as_planes, check_image
-from .blur import MAX_SIGMA
+from .blur import MAX_SIGMA, gaussian_halo
 
 APERTURES = (3, 5, 7)
 AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
+
+
+def _canny_halo(params, dtype):
+    """The rows a result row's edge map reads: the pre-blur's half kernel, the aperture's half
+    and the suppression's neighbours (1). Hysteresis is global: ``tiles`` resolves it apart."""
+    if params["low"] is None or params["high"] is None:
+        raise ValueError("canny --auto takes its thresholds from the whole image's median")
+    sigma = float(params["sigma"])
+    blur = gaussian_halo({"sigma": sigma, "sigma_y": None, "ksize": None}, "uint8") if sigma > 0 else 0
+    return blur + int(params["aperture"]) // 2 + 1
 
 
 @operation(params=(Param("low", float, "Lower hysteresis threshold on the gradient magnitude (swapped with "
@@ -27,7 +37,7 @@ AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
                    Param("l2", bool, "Magnitude sqrt(dx²+dy²) instead of |dx|+|dy|.")),
            reference="cv2.GaussianBlur + cv2.Canny", tolerance=Tolerance(identical=0.999, f1=0.995),
            goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False, binary=True,
-           bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny")
+           bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny", halo=_canny_halo)
 def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="numba"):
     """Edges found by the Canny detector, as ``cv2.Canny`` after ``cv2.GaussianBlur``.
 
