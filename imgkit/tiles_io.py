@@ -9,7 +9,7 @@ rather than read otherwise: an orientation other than top-left, a photometric in
 other than gray or RGB, an 8-bit RGBA page with unassociated alpha (libtiff premultiplies it).
 Other formats are decoded whole by ``io.decode``: OpenCV reads no region of a PNG, JPEG or WebP.
 
-The output is a BigTIFF of 256×256 tiles, zlib level 1, written tile by tile as the bands come:
+The output is an uncompressed BigTIFF of 256×256 tiles, written tile by tile as the bands come:
 no metadata is carried (no EXIF, ICC profile or resolution); a 4-channel result's 4th sample is
 "unspecified", as ``cv2.imwrite`` writes it.
 """
@@ -20,7 +20,7 @@ from . import headers
 from .io import ImageError, _check_pixels
 
 TILE = 256
-COMPRESSION = {"compression": "zlib", "compressionargs": {"level": 1}}
+COMPRESSION = {"compression": None}     # zlib (level 1) wrote ~40 MB/s of noisy pixels: the bottleneck
 _PIXEL_DTYPES = ("uint8", "uint16", "float32")
 _GRAY_WEIGHTS = (1868, 9617, 4899)     # B, G, R: OpenCV's icvCvt_BGR2Gray, 14 fractional bits
 
