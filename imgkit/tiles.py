@@ -36,6 +36,10 @@ def untileable(job):
     stages = steps(job)
     for index, step in enumerate(stages):
         op = registry.get(step.op)
+        if op.name == "resize":
+            from .tiles_resize import untiled_resize
+            return "resize runs in tiles alone, not in a chain" if len(stages) > 1 else untiled_resize(
+                _full_params(op, step.params))
         if op.halo is None:
             return f"{op.name} does not run in tiles: a result row may depend on any row of the image"
         try:
@@ -121,18 +125,21 @@ def run_tiled(task, job, settings, *, client=None, shared_fs=False, band_rows=No
     _check_task(task, job)
     source = open_rows(task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
     try:
-        plan = _plan(source, job, band_rows)
         read = _reader(source, task.source.path, settings.gray, shared_fs)
         finish = functools.partial(_finish, depth=settings.depth, normalize=job.normalize, fmt=task.fmt)
         runner = _runner(client)
-        if steps(job)[-1].op == "canny":
+        width, height = source.shape[1], source.shape[0]
+        if steps(job)[-1].op == "resize":
+            from .tiles_resize import resize_bands
+            width, height, results = resize_bands(job, source, band_rows, read, runner, finish)
+        elif steps(job)[-1].op == "canny":
             from .tiles_canny import edge_bands
-            results = edge_bands(job, plan, read, runner, finish)
+            results = edge_bands(job, _plan(source, job, band_rows), read, runner, finish)
         else:
             results = runner(_band_result, ((read(start, stop), job, first, count, finish)
-                                            for start, stop, first, count in plan.bands()))
+                                            for start, stop, first, count in _plan(source, job, band_rows).bands()))
         with io.atomic_file(task.output, overwrite=settings.overwrite) as file:
-            write_bigtiff(file, source.shape[1], plan.height, results)
+            write_bigtiff(file, width, height, results)
     finally:
         source.close()
 

@@ -202,10 +202,41 @@ def test_output_is_a_tiled_bigtiff(tmp_path):
         assert written.is_bigtiff and page.is_tiled and (page.tilelength, page.tilewidth) == (256, 256)
 
 
+RESIZES = [
+    {"scale": 0.37, "interp": "nearest"}, {"scale": 2.6, "interp": "nearest"}, {"width": 50, "height": 99, "interp": "nearest"},
+    {"scale": 0.5}, {"scale": 0.25, "interp": "area"}, {"scale": 1 / 3, "interp": "area"},
+    {"width": 31, "height": 61, "interp": "area"}, {"scale": 0.5, "interp": "linear"},
+]
+
+
+@pytest.mark.parametrize("backend", ["numba", "opencv"])
+@pytest.mark.parametrize("channels", [None, 3, 4])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("params", RESIZES, ids=lambda p: "-".join(map(str, p.values())))
+def test_nearest_and_integer_area_resize_in_bands(tmp_path, params, dtype, channels, backend):
+    path = write_tiff(tmp_path / "in.tif", field(61, 93, channels, dtype))
+    if backend == "opencv" and dtype != np.uint8 and params.get("interp") == "linear":
+        with pytest.raises(ValueError, match="by linear"):     # IPP's linear, not area
+            tiled(path, batch.Job("resize", params, backend=backend), 8)
+        return
+    assert_tiles_identical(path, batch.Job("resize", params, backend=backend), bands=(1, 3, 16, 1000))
+
+
+@pytest.mark.parametrize("params, words", [({"scale": 0.4, "interp": "area"}, "by area"),
+                                           ({"scale": 2.0}, "by cubic"),   # auto enlarging: cubic
+                                           ({"scale": 0.4, "interp": "linear"}, "by linear")])
+def test_other_resizes_are_refused_once_the_size_is_known(tmp_path, params, words):
+    path = write_tiff(tmp_path / "in.tif", field(20, 20))
+    with pytest.raises(ValueError, match=words):
+        tiled(path, batch.Job("resize", params), 8)
+
+
 # ---------------------------------------------------------------- what does not run in tiles
 
 @pytest.mark.parametrize("job, words", [
-    (batch.Job("resize", {"scale": 0.5}), "resize does not run in tiles"),
+    (batch.Job("resize", {"scale": 0.5, "interp": "cubic"}), "resize --interp cubic does not run in tiles"),
+    (batch.Job("resize", {"width": 10, "antialias": True}), "resize --antialias"),
+    (batch.Chain((batch.Job("resize", {"scale": 0.5}), batch.Job("box_blur", {}))), "not in a chain"),
     (batch.Job("rotate", {"angle": 30.0}), "rotate does not run in tiles"),
     (batch.Job("canny", {"low": None, "high": None}), "canny --auto"),
     (batch.Job("threshold", {"method": "otsu"}), "otsu"),
@@ -339,6 +370,19 @@ def test_local_cluster_under_a_memory_limit(tmp_path):
     assert max(peak.values()) < limit
     got = tifffile.imread(tmp_path / "out.tif")
     assert_identical(got, in_memory(path, job, batch.Settings(max_pixels=10**9)))
+
+
+@pytest.mark.parametrize("shared_fs", [False, True], ids=["scattered", "shared-fs"])
+def test_on_a_cluster_every_kind_of_job(tmp_path, shared_fs):
+    distributed = pytest.importorskip("distributed")
+    path = write_tiff(tmp_path / "in.tif", field(70, 50, 3))
+    jobs = (batch.Job("gaussian_blur", {"sigma": 2.0, "border": "wrap"}), batch.Job("canny", {"low": 30.0, "high": 90.0}),
+            batch.Job("resize", {"scale": 0.5}), batch.Job("resize", {"scale": 1.7, "interp": "nearest"}))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        for job in jobs:
+            got = tiled(path, job, 9, client=client, shared_fs=shared_fs)
+            assert_identical(got, in_memory(path, job))
 
 
 def _peak_rss():
