@@ -16,7 +16,9 @@ hysteresis is not: a chain of candidates can carry an edge from any band into an
 
 That is exactly OpenCV's hysteresis (a flood from the strong pixels through 8-connected
 candidates reaches their components, and nothing else), so the map is identical to the whole
-image's. Each band runs ``canny`` four times (twice in each pass).
+image's. Each band runs ``canny`` four times (twice in each pass). With ``--auto`` the
+thresholds come first from the median of the whole smoothed image: the 256-bin histograms of
+the bands' smoothed rows, summed (``_with_thresholds``).
 """
 
 from dataclasses import dataclass
@@ -34,10 +36,45 @@ class _Summary:
 def edge_bands(job, plan, read, runner, finish):
     """The edge map of ``job`` (its last stage ``canny``), band by band of ``plan``, in order."""
     bands = list(plan.bands())
+    job = _with_thresholds(job, bands, read, runner)
     summaries = list(runner(_summary, ((read(start, stop), job, first, count) for start, stop, first, count in bands)))
     edges = _resolve(summaries)
     return runner(_edges, ((read(start, stop), job, first, count, flags, finish)
                            for (start, stop, first, count), flags in zip(bands, edges)))
+
+
+def _with_thresholds(job, bands, read, runner):
+    """``job`` with ``--auto``'s thresholds (the median of the whole smoothed image, from the
+    bands' histograms summed), or as it is when they are given."""
+    from dataclasses import replace
+
+    from .batch import steps
+    from .ops.canny import thresholds_from_histogram
+    canny_step = steps(job)[-1]
+    if canny_step.params.get("low", 50) is not None and canny_step.params.get("high", 150) is not None:
+        return job
+    histogram = sum(runner(_histogram, ((read(start, stop), job, first, count) for start, stop, first, count in bands)))
+    low, high = thresholds_from_histogram(histogram)
+    thresholded = replace(canny_step, params={**canny_step.params, "low": low, "high": high})
+    return replace(job, jobs=job.jobs[:-1] + (thresholded,)) if hasattr(job, "jobs") else thresholded
+
+
+def _histogram(band, job, first, count):
+    from .ops.canny import smooth
+    image, canny_step = _before_canny(band, job)
+    smoothed = smooth(image, float(canny_step.params.get("sigma", 1.0)), job.backend)[first:first + count]
+    return np.bincount(smoothed.ravel(), minlength=256)
+
+
+def _before_canny(band, job):
+    """A band's rows after the stages before canny, and the canny stage."""
+    from .batch import Chain, apply, steps
+    from .tiles import _rows_of
+    image = _rows_of(band)
+    *before, canny_step = steps(job)
+    if before:
+        image = apply(Chain(tuple(before), backend=job.backend), image)
+    return image, canny_step
 
 
 def _components(band, job, first, count):
@@ -45,12 +82,7 @@ def _components(band, job, first, count):
     from scipy import ndimage
 
     from . import registry
-    from .batch import Chain, apply, steps
-    from .tiles import _rows_of
-    image = _rows_of(band)
-    *before, canny_step = steps(job)
-    if before:
-        image = apply(Chain(tuple(before), backend=job.backend), image)
+    image, canny_step = _before_canny(band, job)
     canny = registry.get("canny").function
     params = dict(canny_step.params)
     low, high = sorted((float(params.pop("low")), float(params.pop("high"))))

@@ -16,9 +16,8 @@ AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
 
 def _canny_halo(params, dtype):
     """The rows a result row's edge map reads: the pre-blur's half kernel, the aperture's half
-    and the suppression's neighbours (1). Hysteresis is global: ``tiles`` resolves it apart."""
-    if params["low"] is None or params["high"] is None:
-        raise ValueError("canny --auto takes its thresholds from the whole image's median")
+    and the suppression's neighbours (1). Hysteresis and ``--auto``'s median are global: ``tiles``
+    resolves them apart."""
     sigma = float(params["sigma"])
     blur = gaussian_halo({"sigma": sigma, "sigma_y": None, "ksize": None}, "uint8") if sigma > 0 else 0
     return blur + int(params["aperture"]) // 2 + 1
@@ -90,8 +89,7 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     sigma, aperture = float(sigma), int(aperture)
     low = None if low is None else float(low)
     high = None if high is None else float(high)
-    image = _colour_channels(image)
-    smoothed = _smooth(image, sigma, backend)
+    smoothed = smooth(image, sigma, backend)
     if low is None or high is None:
         low, high = _auto_from_smoothed(smoothed)
     if backend == "opencv":
@@ -108,8 +106,9 @@ def _colour_channels(image):
     return image
 
 
-def _smooth(image, sigma, backend):
-    """Step 1: the Gaussian pre-blur (none for σ = 0)."""
+def smooth(image, sigma, backend="numba"):
+    """Step 1: the Gaussian pre-blur (none for σ = 0) of the channels Canny reads (no alpha)."""
+    image = _colour_channels(image)
     if sigma == 0:
         return image
     from .blur import gaussian_blur
@@ -126,12 +125,19 @@ def auto_thresholds(image, sigma=1.0):
     """
     check_image(image, dtypes=("uint8",))
     sigma = check_number("sigma", sigma, 0, MAX_SIGMA)
-    return _auto_from_smoothed(_smooth(_colour_channels(image), sigma, "numba"))
+    return _auto_from_smoothed(smooth(image, sigma))
 
 
 def _auto_from_smoothed(smoothed):
     import numpy as np
-    counts = np.cumsum(np.bincount(smoothed.ravel(), minlength=256))
+    return thresholds_from_histogram(np.bincount(smoothed.ravel(), minlength=256))
+
+
+def thresholds_from_histogram(histogram):
+    """``auto_thresholds`` from the 256-bin histogram of the smoothed image (``tiles`` sums it
+    over bands of rows)."""
+    import numpy as np
+    counts = np.cumsum(histogram)
     total = int(counts[-1])
     # numpy.median: the mean of the values at ranks (n−1)//2 and n//2
     lower = int(np.searchsorted(counts, (total - 1) // 2 + 1))
