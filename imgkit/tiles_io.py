@@ -7,7 +7,10 @@ OpenCV's TIFF decoder converts (``(1868·B + 9617·G + 4899·R + 2¹³) >> 14``,
 Where OpenCV's decoder does more than read the stored values, the file is refused with a reason
 rather than read otherwise: an orientation other than top-left, a photometric interpretation
 other than gray or RGB, an 8-bit RGBA page with unassociated alpha (libtiff premultiplies it).
-Other formats are decoded whole by ``io.decode``: OpenCV reads no region of a PNG, JPEG or WebP.
+Other formats are decoded whole by ``io.decode``: OpenCV reads no region of a PNG, JPEG or WebP;
+so is a TIFF whose compression tifffile cannot decode without the ``imagecodecs`` package, when
+it is not installed (LZW, which ``cv2.imwrite`` uses, JPEG, PackBits…; uncompressed and zlib need
+nothing).
 
 The output is an uncompressed BigTIFF of 256×256 tiles, written tile by tile as the bands come:
 no metadata is carried (no EXIF, ICC profile or resolution); a 4-channel result's 4th sample is
@@ -34,10 +37,18 @@ def is_tiff(path):
         return False
 
 
+class NoCodec(Exception):
+    """A TIFF compressed in a way tifffile cannot decode here (imagecodecs is not installed)."""
+
+
 def open_rows(path, *, gray=False, max_pixels=None):
-    """The image at ``path`` as a source of rows: a TIFF read lazily, anything else decoded whole."""
+    """The image at ``path`` as a source of rows: a TIFF read lazily, anything else (and a TIFF
+    tifffile cannot decode) decoded whole."""
     if is_tiff(path):
-        return TiffRows(path, gray=gray, max_pixels=max_pixels)
+        try:
+            return TiffRows(path, gray=gray, max_pixels=max_pixels)
+        except NoCodec:
+            pass
     from . import io
     data = io.read_bytes(path, max_bytes=io.byte_limit(max_pixels))
     return DecodedRows(io.decode(data, name=path, gray=gray, max_pixels=max_pixels))
@@ -74,7 +85,7 @@ class TiffRows:
             page = self._file.pages[0]
             self._check(page, max_pixels)
             self._array = zarr.open(page.aszarr(), mode="r")
-        except ImageError:
+        except (ImageError, NoCodec):
             self.close()
             raise
         except Exception as error:  # noqa: BLE001  (tifffile's and zarr's errors on hostile files are this file's)
@@ -87,6 +98,7 @@ class TiffRows:
         self.dtype = np.dtype(page.dtype)
 
     def _check(self, page, max_pixels):
+        import tifffile
         path = self.path
         _check_pixels(path, (page.imagewidth, page.imagelength), max_pixels)
         if str(page.dtype) not in _PIXEL_DTYPES:
@@ -96,6 +108,10 @@ class TiffRows:
         if (channels, photometric) not in ((1, 1), (3, 2), (4, 2)) or page.axes not in ("YX", "YXS", "SYX"):
             raise ImageError(path, f"TIFF of {channels} samples, photometric {page.photometric.name}, axes "
                                    f"{page.axes}: --tiles reads gray, RGB and RGBA pages")
+        try:
+            tifffile.TIFF.DECOMPRESSORS[page.compression]
+        except KeyError:
+            raise NoCodec(page.compression) from None
         orientation = page.tags.valueof(274, 1)
         if orientation != 1:
             raise ImageError(path, f"TIFF orientation {orientation}: --tiles reads top-left pages only")

@@ -196,6 +196,13 @@ def test_png_input_is_decoded_whole_and_run_in_bands(tmp_path):
     assert_tiles_identical(path, batch.Job("gaussian_blur", {"sigma": 1.0}), bands=(6,))
 
 
+def test_tiff_that_tifffile_cannot_decode_is_decoded_whole(tmp_path):
+    """cv2.imwrite's LZW TIFF: without imagecodecs tifffile cannot read it lazily; OpenCV decodes it whole."""
+    path = str(tmp_path / "in.tif")
+    io.imwrite(path, field(40, 41, 3))
+    assert_tiles_identical(path, batch.Job("gaussian_blur", {"sigma": 1.0}), bands=(6,))
+
+
 def test_output_is_a_tiled_bigtiff(tmp_path):
     path = write_tiff(tmp_path / "in.tif", field(300, 270, 3))
     tiled(path, batch.Job("box_blur", {"ksize": 3}), 100)
