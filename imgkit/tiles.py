@@ -21,9 +21,9 @@ whole image. The output is written atomically (``io.atomic_file``).
 import functools
 import os
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .batch import guarded, run_task, steps
+from .batch import Job, guarded, run_task, steps
 
 BAND_BYTES = 16 << 20       # the input rows of one band, about: a few in flight per worker
 AUTO_SHARE = 4              # without --tiles, a TIFF input above 1/4 of the memory runs in tiles
@@ -40,6 +40,8 @@ def untileable(job):
             from .tiles_resize import untiled_resize
             return "resize runs in tiles alone, not in a chain" if len(stages) > 1 else untiled_resize(
                 _full_params(op, step.params))
+        if step.params.get("guide") is not None and len(stages) > 1:
+            return "guided_filter with a guide image runs in tiles alone, not in a chain"
         if op.halo is None:
             return f"{op.name} does not run in tiles: a result row may depend on any row of the image"
         try:
@@ -121,7 +123,7 @@ def run_tiled(task, job, settings, *, client=None, shared_fs=False, band_rows=No
     """Read, process and write ``task`` in bands of ``band_rows`` result rows (default: about
     ``BAND_BYTES`` of input each); raises ImageError or ValueError (``batch.guarded`` words them)."""
     from . import io
-    from .tiles_io import open_rows, write_bigtiff
+    from .tiles_io import DecodedRows, open_rows, write_bigtiff
     _check_task(task, job)
     source = open_rows(task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
     try:
@@ -136,7 +138,10 @@ def run_tiled(task, job, settings, *, client=None, shared_fs=False, band_rows=No
             from .tiles_canny import edge_bands
             results = edge_bands(job, _plan(source, job, band_rows), read, runner, finish)
         else:
-            results = runner(_band_result, ((read(start, stop), job, first, count, finish)
+            guide = job.params.get("guide") if isinstance(job, Job) else None
+            unguided = job if guide is None else replace(job, params={**job.params, "guide": None})
+            results = runner(_band_result, ((read(start, stop), unguided, first, count, finish,
+                                             None if guide is None else wrapped_rows(DecodedRows(guide), start, stop))
                                             for start, stop, first, count in _plan(source, job, band_rows).bands()))
         with io.atomic_file(task.output, overwrite=settings.overwrite) as file:
             write_bigtiff(file, width, height, results)
@@ -220,11 +225,14 @@ def _rows_of(band):
     return band.load() if isinstance(band, _RowsOnWorker) else band
 
 
-def _band_result(band, job, first, count, finish):
-    """One band on a worker: ``job`` on its rows, trimmed to the rows kept, as the output stores them."""
+def _band_result(band, job, first, count, finish, guide=None):
+    """One band on a worker: ``job`` on its rows (``guide``: the same rows of the guide image, for
+    ``guided_filter``), trimmed to the rows kept, as the output stores them."""
     import numpy as np
 
     from .batch import apply
+    if guide is not None:
+        job = replace(job, params={**job.params, "guide": guide})
     return finish(np.ascontiguousarray(apply(job, _rows_of(band))[first:first + count]))
 
 

@@ -154,6 +154,13 @@ def test_gaussian_and_canny_any_size_and_band(tmp_path, height, width, band_rows
         assert_identical(tiled(path, job, band_rows), in_memory(path, job))
 
 
+@pytest.mark.parametrize("guide_channels", [None, 3])
+def test_guided_by_another_image_cuts_the_guide_in_the_same_bands(tmp_path, guide_channels):
+    path = write_tiff(tmp_path / "in.tif", field(45, 38, 3))
+    guide = field(45, 38, guide_channels, np.uint16, seed=9)
+    assert_tiles_identical(path, batch.Job("guided_filter", {"guide": guide, "radius": 4, "eps": 0.01}), bands=(1, 7))
+
+
 @pytest.mark.parametrize("jobs", [
     ("gaussian_blur", {"sigma": 1.5}, "sobel", {"dx": 1, "dy": 0}),
     ("median_blur", {"ksize": 3}, "canny", {"low": 30.0, "high": 80.0}),
@@ -249,6 +256,8 @@ def test_other_resizes_are_refused_once_the_size_is_known(tmp_path, params, word
     (batch.Job("rotate", {"angle": 30.0}), "rotate does not run in tiles"),
     (batch.Job("threshold", {"method": "otsu"}), "otsu"),
     (batch.Job("guided_filter", {"subsample": 2}), "subsample > 1"),
+    (batch.Chain((batch.Job("guided_filter", {"guide": np.zeros((2, 2), np.uint8)}), batch.Job("box_blur", {}))),
+     "guided_filter with a guide image runs in tiles alone"),
     (batch.Chain((batch.Job("canny", {}), batch.Job("box_blur", {}))), "canny must be the last stage"),
     (batch.Chain((batch.Job("box_blur", {"border": "wrap"}), batch.Job("box_blur", {}))), "wrap"),
 ])
@@ -385,7 +394,8 @@ def test_on_a_cluster_every_kind_of_job(tmp_path, shared_fs):
     distributed = pytest.importorskip("distributed")
     path = write_tiff(tmp_path / "in.tif", field(70, 50, 3))
     jobs = (batch.Job("gaussian_blur", {"sigma": 2.0, "border": "wrap"}), batch.Job("canny", {"low": 30.0, "high": 90.0}),
-            batch.Job("resize", {"scale": 0.5}), batch.Job("resize", {"scale": 1.7, "interp": "nearest"}))
+            batch.Job("resize", {"scale": 0.5}), batch.Job("resize", {"scale": 1.7, "interp": "nearest"}),
+            batch.Job("guided_filter", {"guide": field(70, 50, seed=4), "radius": 3}))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
         for job in jobs:

@@ -51,10 +51,8 @@ def _check_guide_array(name, guide):
 
 def _guided_halo(params, dtype):
     """Means of means: 2r rows each way (+ 1: the running column sums read a row past the window,
-    ``kernels.guided._setup``). Not with another guide image, nor the fast filter (its grid is the
-    whole image's)."""
-    if params["guide"] is not None:
-        raise ValueError("guided_filter with a guide image: the guide is not read in bands")
+    ``kernels.guided._setup``); a guide image is cut in the same bands. Not the fast filter (its
+    grid is the whole image's)."""
     if int(params["subsample"]) > 1:
         raise ValueError("guided_filter with subsample > 1: its low-resolution grid is the whole image's")
     return 2 * int(params["radius"]) + 1
