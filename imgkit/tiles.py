@@ -24,6 +24,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 
 from .batch import Job, guarded, run_task, steps
+from .options import DEPTHS
 
 BAND_BYTES = 16 << 20       # the input rows of one band, about: a few in flight per worker
 AUTO_SHARE = 4              # without --tiles, a TIFF input above 1/4 of the memory runs in tiles
@@ -107,6 +108,7 @@ class Plan:
     band: int
     halo: int
     wrap: bool
+    dtype: object       # the result's, before ``--depth``
 
     def bands(self):
         """``(start, stop, first, count)`` per band: the rows read (beyond the image with
@@ -123,12 +125,12 @@ def run_tiled(task, job, settings, *, client=None, shared_fs=False, band_rows=No
     """Read, process and write ``task`` in bands of ``band_rows`` result rows (default: about
     ``BAND_BYTES`` of input each); raises ImageError or ValueError (``batch.guarded`` words them)."""
     from . import io
-    from .tiles_io import DecodedRows, open_rows, write_bigtiff
+    from .tiles_io import open_rows, write_bigtiff
     _check_task(task, job)
     source = open_rows(task.source.path, gray=settings.gray, max_pixels=settings.max_pixels)
     try:
         read = _reader(source, task.source.path, settings.gray, shared_fs)
-        finish = functools.partial(_finish, depth=settings.depth, normalize=job.normalize, fmt=task.fmt)
+        finish = functools.partial(_finish, depth=settings.depth, normalize=job.normalize)
         runner = _runner(client)
         width, height = source.shape[1], source.shape[0]
         if steps(job)[-1].op == "resize":
@@ -138,15 +140,36 @@ def run_tiled(task, job, settings, *, client=None, shared_fs=False, band_rows=No
             from .tiles_canny import edge_bands
             results = edge_bands(job, _plan(source, job, band_rows), read, runner, finish)
         else:
-            guide = job.params.get("guide") if isinstance(job, Job) else None
-            unguided = job if guide is None else replace(job, params={**job.params, "guide": None})
-            results = runner(_band_result, ((read(start, stop), unguided, first, count, finish,
-                                             None if guide is None else wrapped_rows(DecodedRows(guide), start, stop))
-                                            for start, stop, first, count in _plan(source, job, band_rows).bands()))
+            results = _filtered_bands(job, _plan(source, job, band_rows), read, runner, finish)
         with io.atomic_file(task.output, overwrite=settings.overwrite) as file:
             write_bigtiff(file, width, height, results)
     finally:
         source.close()
+
+
+def _filtered_bands(job, plan, read, runner, finish):
+    """The result's bands for a job of local stages, in order. A guide image (``guided_filter``)
+    is cut in the same bands; ``--normalize`` to an integer ``--depth`` stretches from the whole
+    result's min and max, found by a first pass over the bands."""
+    import numpy as np
+
+    from .tiles_io import DecodedRows
+    guide = job.params.get("guide") if isinstance(job, Job) else None
+    unguided = job if guide is None else replace(job, params={**job.params, "guide": None})
+
+    def arguments(finish):
+        for start, stop, first, count in plan.bands():
+            guide_rows = None if guide is None else wrapped_rows(DecodedRows(guide), start, stop)
+            yield read(start, stop), unguided, first, count, finish, guide_rows
+    depth = finish.keywords["depth"]
+    if job.normalize and depth is not None and plan.dtype.kind == "f" and np.dtype(DEPTHS[depth]).kind == "u":
+        lows, highs = np.array(list(runner(_band_result, arguments(_bounds)))).T
+        finish = functools.partial(finish, normalize=(float(lows.min()), float(highs.max())))
+    return runner(_band_result, arguments(finish))
+
+
+def _bounds(pixels):
+    return float(pixels.min()), float(pixels.max())
 
 
 def _check_task(task, job):
@@ -164,6 +187,8 @@ def _check_task(task, job):
 def _plan(source, job, band_rows):
     """The bands for ``job`` on ``source``: its halo summed over the stages, each for the dtype
     it gets (a ValueError for a dtype that makes a stage not local)."""
+    import numpy as np
+
     from . import registry
     dtype, halo = source.dtype, 0
     for step in steps(job):
@@ -177,7 +202,7 @@ def _plan(source, job, band_rows):
         band_rows = max(1, BAND_BYTES // row_bytes)
         band_rows = band_rows // 256 * 256 or band_rows
     wrap = any(step.params.get("border") == "wrap" for step in steps(job))
-    return Plan(height, band_rows, halo, wrap)
+    return Plan(height, band_rows, halo, wrap, np.dtype(dtype))
 
 
 def _reader(source, path, gray, shared_fs):
@@ -236,19 +261,15 @@ def _band_result(band, job, first, count, finish, guide=None):
     return finish(np.ascontiguousarray(apply(job, _rows_of(band))[first:first + count]))
 
 
-def _finish(pixels, depth, normalize, fmt):
-    """A band's result as ``batch._process_image`` converts the whole one for ``fmt``."""
-    from . import io
-    from .batch import to_8bit
-    if depth is not None:
-        from .depth import convert
-        if normalize and pixels.dtype.kind == "f" and depth != "32f":
-            raise ValueError("a min–max stretch (--normalize) of a float result to integers needs the whole "
-                             "image: not in tiles")
-        return convert(pixels, depth)
-    if pixels.dtype.kind == "f" and fmt not in io.FLOAT_FORMATS:
-        return to_8bit(pixels, normalize)
-    return pixels
+def _finish(pixels, depth, normalize):
+    """A band's result as ``batch._process_image`` converts the whole one for a TIFF: by ``--depth``;
+    ``normalize``: the (low, high) of the whole result (True would stretch the band's own)."""
+    if depth is None:
+        return pixels
+    from .depth import convert
+    if normalize is True and pixels.dtype.kind == "f" and depth != "32f":
+        raise ValueError("a min–max stretch (--normalize) of this result needs the whole image: not in tiles")
+    return convert(pixels, depth, normalize)
 
 
 # ---------------------------------------------------------------- schedulers

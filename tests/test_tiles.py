@@ -190,10 +190,16 @@ def test_gray_reads_as_opencvs_tiff_decoder(tmp_path, dtype, channels):
     assert_tiles_identical(path, batch.Job("gaussian_blur", {"sigma": 1.0}), bands=(4,), settings=settings)
 
 
-def test_depth_applies_per_band(tmp_path):
+@pytest.mark.parametrize("depth", ["8", "16", "32f"])
+@pytest.mark.parametrize("normalize", [False, True])
+def test_depth_applies_per_band(tmp_path, depth, normalize):
+    """--depth converts each band; --normalize stretches from the whole result's min and max."""
     path = write_tiff(tmp_path / "in.tif", field(30, 33, 3))
-    settings = batch.Settings(depth="16", overwrite=True)
-    assert_tiles_identical(path, batch.Job("sobel", {"dx": 1, "dy": 0}), bands=(7,), settings=settings)
+    settings = batch.Settings(depth=depth, overwrite=True)
+    for job in (batch.Job("sobel", {"dx": 1, "dy": 0}, normalize=normalize),
+                batch.Job("gradient_angle", {}, normalize=normalize),
+                batch.Chain((batch.Job("box_blur", {}), batch.Job("laplacian", {}, normalize=normalize)))):
+        assert_tiles_identical(path, job, bands=(1, 7), settings=settings)
 
 
 def test_png_input_is_decoded_whole_and_run_in_bands(tmp_path):
