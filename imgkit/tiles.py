@@ -13,8 +13,9 @@ over the whole image (``tiles_canny``).
 
 The bands run on a ``distributed.Client`` when one is given (the client reads the bands and
 scatters them, gathers the results in order and writes the output: no shared file system is
-assumed; ``shared_fs``: workers read their bands from the path themselves), else on dask's local
-threaded scheduler, a few bands at a time. Client and workers hold a few bands each, never the
+assumed; ``shared_fs``: workers read their bands from the path themselves, and the client still
+writes the output: a BigTIFF has one writer), else on dask's local threaded scheduler, a few
+bands at a time. Client and workers hold a few bands each, never the
 whole image. The output is written atomically (``io.atomic_file``).
 """
 
