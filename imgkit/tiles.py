@@ -317,19 +317,26 @@ def _with_worker_threads(function, *args):
 
 def _on_threads(function, arguments):
     """Bands a core's worth at a time on dask's threaded scheduler, each with its share of
-    Numba's threads."""
+    Numba's threads; one such window computes in the background while the caller reads the
+    next bands and writes the last results."""
     import dask
+    from concurrent.futures import ThreadPoolExecutor
     cores = os.cpu_count() or 1
     window = min(cores, 2)
     threads = max(1, cores // window)
-    batch = []
-    for args in arguments:
-        batch.append(dask.delayed(_with_threads, pure=False)(threads, function, *args))
-        if len(batch) == window:
-            yield from dask.compute(*batch, scheduler="threads", num_workers=window)
-            batch = []
-    if batch:
-        yield from dask.compute(*batch, scheduler="threads", num_workers=window)
+    pending, batch = deque(), []
+    with ThreadPoolExecutor(1, thread_name_prefix="imgkit-tiles") as background:
+        for args in arguments:
+            batch.append(dask.delayed(_with_threads, pure=False)(threads, function, *args))
+            if len(batch) == window:
+                pending.append(background.submit(dask.compute, *batch, scheduler="threads", num_workers=window))
+                batch = []
+                if len(pending) > 1:
+                    yield from pending.popleft().result()
+        if batch:
+            pending.append(background.submit(dask.compute, *batch, scheduler="threads", num_workers=window))
+        while pending:
+            yield from pending.popleft().result()
 
 
 def _with_threads(threads, function, *args):
