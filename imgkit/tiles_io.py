@@ -10,7 +10,8 @@ other than gray or RGB, an 8-bit RGBA page with unassociated alpha (libtiff prem
 Other formats are decoded whole by ``io.decode``: OpenCV reads no region of a PNG, JPEG or WebP;
 so is a TIFF whose compression tifffile cannot decode without the ``imagecodecs`` package, when
 it is not installed (LZW, which ``cv2.imwrite`` uses, JPEG, PackBits…; uncompressed and zlib need
-nothing).
+nothing), and a compressed one stored in strips of more than ``LARGEST_CHUNK`` bytes (each band
+would decode whole strips). Uncompressed strips that large are memory-mapped instead.
 
 The output is an uncompressed BigTIFF of 256×256 tiles, written tile by tile as the bands come:
 no metadata is carried (no EXIF, ICC profile or resolution); a 4-channel result's 4th sample is
@@ -23,6 +24,7 @@ from . import headers
 from .io import ImageError, _check_pixels
 
 TILE = 256
+LARGEST_CHUNK = 64 << 20    # the most bytes of one strip or tile decoded for a band
 COMPRESSION = {"compression": None}     # zlib (level 1) wrote ~40 MB/s of noisy pixels: the bottleneck
 _PIXEL_DTYPES = ("uint8", "uint16", "float32")
 _GRAY_WEIGHTS = (1868, 9617, 4899)     # B, G, R: OpenCV's icvCvt_BGR2Gray, 14 fractional bits
@@ -37,8 +39,9 @@ def is_tiff(path):
         return False
 
 
-class NoCodec(Exception):
-    """A TIFF compressed in a way tifffile cannot decode here (imagecodecs is not installed)."""
+class NotInBands(Exception):
+    """A TIFF that cannot be read band by band here: a compression tifffile cannot decode
+    (imagecodecs is not installed), or compressed strips too large to decode for each band."""
 
 
 def open_rows(path, *, gray=False, max_pixels=None):
@@ -47,7 +50,7 @@ def open_rows(path, *, gray=False, max_pixels=None):
     if is_tiff(path):
         try:
             return TiffRows(path, gray=gray, max_pixels=max_pixels)
-        except NoCodec:
+        except NotInBands:
             pass
     from . import io
     data = io.read_bytes(path, max_bytes=io.byte_limit(max_pixels))
@@ -84,8 +87,8 @@ class TiffRows:
             self._file = tifffile.TiffFile(path)
             page = self._file.pages[0]
             self._check(page, max_pixels)
-            self._array = zarr.open(page.aszarr(), mode="r")
-        except (ImageError, NoCodec):
+            self._array = self._open(page, tifffile, zarr)
+        except (ImageError, NotInBands):
             self.close()
             raise
         except Exception as error:  # noqa: BLE001  (tifffile's and zarr's errors on hostile files are this file's)
@@ -111,7 +114,7 @@ class TiffRows:
         try:
             tifffile.TIFF.DECOMPRESSORS[page.compression]
         except KeyError:
-            raise NoCodec(page.compression) from None
+            raise NotInBands(page.compression) from None
         orientation = page.tags.valueof(274, 1)
         if orientation != 1:
             raise ImageError(path, f"TIFF orientation {orientation}: --tiles reads top-left pages only")
@@ -120,6 +123,16 @@ class TiffRows:
                                    "which --tiles does not")
         if self.gray and channels > 1 and str(page.dtype) == "float32":
             raise ImageError(path, "--gray: OpenCV reads no float32 colour TIFF as gray")
+
+    def _open(self, page, tifffile, zarr):
+        """The page as an array read lazily: its zarr view, or a memory map of the file where its
+        strips are too large to decode for each band (uncompressed ones only)."""
+        chunk_rows = page.tilelength if page.is_tiled else page.rowsperstrip
+        if chunk_rows * page.imagewidth * page.samplesperpixel * page.dtype.itemsize > LARGEST_CHUNK:
+            if not page.is_memmappable:
+                raise NotInBands(f"strips of {chunk_rows} rows")
+            return tifffile.memmap(self.path, page=0, mode="r")
+        return zarr.open(page.aszarr(), mode="r")
 
     def rows(self, start, stop):
         """Rows ``start`` to ``stop`` of the decoded image (BGR(A), or gray with ``gray``)."""

@@ -16,7 +16,7 @@ import pytest
 import tifffile
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from imgkit import batch, io, tiles
+from imgkit import batch, io, tiles, tiles_io
 from imgkit.inputs import Source
 from imgkit.tiles_io import write_bigtiff
 
@@ -214,6 +214,20 @@ def test_tiff_that_tifffile_cannot_decode_is_decoded_whole(tmp_path):
     path = str(tmp_path / "in.tif")
     io.imwrite(path, field(40, 41, 3))
     assert_tiles_identical(path, batch.Job("gaussian_blur", {"sigma": 1.0}), bands=(6,))
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_tiff_in_one_large_strip(tmp_path, monkeypatch, compression, byteorder):
+    """Strips larger than LARGEST_CHUNK: memory-mapped when uncompressed, else decoded whole."""
+    monkeypatch.setattr(tiles_io, "LARGEST_CHUNK", 1000)
+    image = field(60, 50, 3, np.uint16)
+    path = str(tmp_path / "in.tif")
+    tifffile.imwrite(path, image[:, :, ::-1], photometric="rgb", rowsperstrip=60, compression=compression,
+                     byteorder=byteorder)
+    assert isinstance(tiles_io.open_rows(path), tiles_io.TiffRows if compression is None else tiles_io.DecodedRows)
+    for backend in ("numba", "opencv"):     # a big-endian memory map: both backends take it
+        assert_tiles_identical(path, batch.Job("gaussian_blur", {"sigma": 1.0}, backend=backend), bands=(7,))
 
 
 def test_output_is_a_tiled_bigtiff(tmp_path):
