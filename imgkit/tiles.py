@@ -20,6 +20,7 @@ whole image. The output is written atomically (``io.atomic_file``).
 """
 
 import functools
+import math
 import os
 from dataclasses import dataclass, replace
 
@@ -84,15 +85,8 @@ def large(task, job):
     except Exception:   # noqa: BLE001  (the in-memory path reports what is wrong with it)
         return False
     rows.close()
-    pixels = rows.dtype.itemsize * int(_product(rows.shape))
+    pixels = rows.dtype.itemsize * math.prod(rows.shape)
     return pixels > os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // AUTO_SHARE
-
-
-def _product(shape):
-    total = 1
-    for side in shape:
-        total *= side
-    return total
 
 
 def _full_params(op, params):
