@@ -31,11 +31,12 @@ def from_float(values, dtype, normalize=False):
     """A real-valued result as ``dtype`` (uint8 or uint16).
 
     Default: ``|v|`` rounded and saturated to the type's range, as ``cv2.convertScaleAbs``.
-    ``normalize``: min–max stretched to the whole range (a constant image gives 0).
+    ``normalize``: min–max stretched to the whole range (a constant image gives 0); a (low, high)
+    pair stretches from those bounds instead of ``values``' own (``tiles``: the whole image's).
     """
     top = float(np.iinfo(dtype).max)
     if normalize:
-        low, high = float(values.min()), float(values.max())
+        low, high = (float(values.min()), float(values.max())) if normalize is True else normalize
         scale = top / (high - low) if high > low else 0.0
         return np.rint((values - low) * scale).astype(dtype)
     return np.clip(np.rint(np.abs(values)), 0, top).astype(dtype)

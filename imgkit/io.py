@@ -622,6 +622,19 @@ def write_atomic(path, data, *, overwrite=False):
     KeyboardInterrupt included, the temporary file is removed; one left by a killed process is
     removed by the next ``remove_stale_temporaries`` of its directory. Raises ``ImageError``.
     """
+    with atomic_file(path, overwrite=overwrite) as file:
+        file.write(data)
+
+
+@contextmanager
+def atomic_file(path, *, overwrite=False):
+    """A binary file to write ``path`` through, as ``write_atomic`` writes it: what the block
+    writes goes to a hidden temporary file beside ``path``, which is flushed to disk and renamed
+    into place when the block ends; if the block raises (KeyboardInterrupt included), or after
+    ``abandon_writes``, the temporary file is removed and ``path`` is untouched. For outputs
+    streamed as they are made (``tiles``: a BigTIFF written tile by tile). An OSError, in the
+    block or placing the file, raises ``ImageError(path, "cannot write: …")``.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(path)
     try:
@@ -633,8 +646,8 @@ def write_atomic(path, data, *, overwrite=False):
     except OSError as error:
         raise ImageError(path, f"cannot write: {_os_reason(error, writing=True)}") from None
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+        with open(temp, "wb", opener=lambda *_: descriptor) as file:     # named: tifffile wants a name
+            yield file
             file.flush()
             os.fsync(file.fileno())
         with _PLACING:      # a stopping process either waits for this rename or prevents it

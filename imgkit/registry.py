@@ -139,6 +139,9 @@ class Operation:
     peer: str | None = None     # "module:function" of the scikit-image counterpart, for bench
     reduce: object = None       # shrink-on-load: reduce(params, (width, height)) → (1, 2, 4 or 8, params): how
     #                             much smaller a JPEG may be decoded for it, and its parameters for that image
+    halo: object = None         # halo(params, dtype) → how many rows above and below a result row reads, for
+    #                             ``--tiles`` (dtype None: any); None: not local; ValueError(reason) where the
+    #                             parameters (or the dtype) make it depend on more than a band of rows
 
     def param(self, name):
         return next(p for p in self.params if p.name == name)

@@ -32,6 +32,28 @@ SIGMA_Y = Param("sigma_y", float, "Gaussian σ along y, 0–1000 (default: --sig
                 metavar="SIGMA")
 
 
+def gaussian_halo(params, dtype):
+    """Rows a Gaussian result row reads above and below: half the vertical kernel ``gaussian_blur``
+    derives (8σ wide but for uint8, so the wider one when the dtype is not known)."""
+    if params["ksize"] is not None:
+        return int(params["ksize"]) // 2
+    sigma_y = params["sigma"] if params["sigma_y"] is None else params["sigma_y"]
+    return gaussian_ksize(_delta_floor(float(sigma_y)), dtype or "float32") // 2
+
+
+def _window_halo(params, dtype):
+    """Half the window: a box (anchor ksize // 2) or median window's rows above and below."""
+    return int(params["ksize"]) // 2
+
+
+def _bilateral_halo(params, dtype):
+    """The window radius; float32 weighs colours over the whole image's value range (OpenCV's LUT)."""
+    if dtype is not None and str(dtype) == "float32":
+        raise ValueError("bilateral_filter of a float32 image weighs colours over the whole image's value range, "
+                         "which a band of rows does not see")
+    return bilateral_radius(int(params["diameter"]), float(params["sigma_space"]) or 1.0)
+
+
 def _gaussian_rules(sigma, sigma_y, ksize, border):
     """Each σ > 0 when ``ksize`` is not given."""
     if ksize is None:
@@ -43,7 +65,7 @@ def _gaussian_rules(sigma, sigma_y, ksize, border):
 @operation(params=(SIGMA, SIGMA_Y, Param("ksize", int, "Odd kernel side, 1–8001 (default: from σ, as OpenCV).",
                                         minimum=1, maximum=MAX_KSIZE, odd=True, metavar="N"), BORDER),
            rules=_gaussian_rules, reference="cv2.GaussianBlur", tolerance=Tolerance(max_abs=1),
-           bench=({"sigma": 2.0},), peer="imgkit.peers:gaussian_blur")
+           bench=({"sigma": 2.0},), peer="imgkit.peers:gaussian_blur", halo=gaussian_halo)
 def gaussian_blur(image, sigma=1.0, *, sigma_y=None, ksize=None, border="reflect101",
                   backend="numba"):
     """Blur with a separable Gaussian kernel, as ``cv2.GaussianBlur``.
@@ -88,7 +110,7 @@ def _delta_floor(sigma):
 
 @operation(params=(Param("ksize", int, "Window side, 1–8001.", minimum=1, maximum=MAX_KSIZE), BORDER),
            reference="cv2.blur", tolerance=Tolerance(max_abs=1), bench=({"ksize": 5},),
-           peer="imgkit.peers:box_blur")
+           peer="imgkit.peers:box_blur", halo=_window_halo)
 def box_blur(image, ksize=3, *, border="reflect101", backend="numba"):
     """Mean over a ``ksize``×``ksize`` window, as ``cv2.blur``; ``ksize`` 1 to 8001.
 
@@ -116,7 +138,7 @@ def _median_dtypes(ksize=3, **_):
 
 @operation(params=(Param("ksize", int, "Odd window side, 1–255.", minimum=1, maximum=MAX_MEDIAN_KSIZE, odd=True),),
            reference="cv2.medianBlur", tolerance=Tolerance(max_abs=0, relative=0.0), dtypes=_median_dtypes,
-           bench=({"ksize": 5},), peer="imgkit.peers:median_blur")
+           bench=({"ksize": 5},), peer="imgkit.peers:median_blur", halo=_window_halo)
 def median_blur(image, ksize=3, *, backend="numba"):
     """Median over a ``ksize``×``ksize`` window, as ``cv2.medianBlur`` (border: replicate).
 
@@ -158,7 +180,7 @@ def _bilateral_rules(diameter, sigma_color, sigma_space, border):
            # identical to OpenCV 5.0 and earlier; 5.1 rounds its weights otherwise: 1 level on a few pixels a million
            goal=Tolerance(max_abs=1),
            dtypes=("uint8", "float32"), bench=({"diameter": 9, "sigma_color": 75.0, "sigma_space": 75.0},),
-           peer="imgkit.peers:bilateral_filter")
+           peer="imgkit.peers:bilateral_filter", halo=_bilateral_halo)
 def bilateral_filter(image, diameter=9, sigma_color=75.0, sigma_space=75.0, *,
                      border="reflect101", backend="numba"):
     """Edge-preserving smoothing (Tomasi & Manduchi 1998), as ``cv2.bilateralFilter``.

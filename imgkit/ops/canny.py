@@ -8,10 +8,19 @@ from ..options import NORMS
 from ..registry import Param, Step, Tolerance, command, operation
 from ..rules import ParameterError, check_number
 from ._checks import as_planes, check_image
-from .blur import MAX_SIGMA
+from .blur import MAX_SIGMA, gaussian_halo
 
 APERTURES = (3, 5, 7)
 AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
+
+
+def _canny_halo(params, dtype):
+    """The rows a result row's edge map reads: the pre-blur's half kernel, the aperture's half
+    and the suppression's neighbours (1). Hysteresis and ``--auto``'s median are global: ``tiles``
+    resolves them apart."""
+    sigma = float(params["sigma"])
+    blur = gaussian_halo({"sigma": sigma, "sigma_y": None, "ksize": None}, "uint8") if sigma > 0 else 0
+    return blur + int(params["aperture"]) // 2 + 1
 
 
 @operation(params=(Param("low", float, "Lower hysteresis threshold on the gradient magnitude (swapped with "
@@ -27,7 +36,7 @@ AUTO_SPREAD = 0.33      # --auto: thresholds (1 ∓ 0.33) × the median
                    Param("l2", bool, "Magnitude sqrt(dx²+dy²) instead of |dx|+|dy|.")),
            reference="cv2.GaussianBlur + cv2.Canny", tolerance=Tolerance(identical=0.999, f1=0.995),
            goal=Tolerance(identical=1.0, f1=1.0), dtypes=("uint8",), channels_kept=False, premultiply=False, binary=True,
-           bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny")
+           bench=({"low": 50, "high": 150, "sigma": 0.0},), peer="imgkit.peers:canny", halo=_canny_halo)
 def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="numba"):
     """Edges found by the Canny detector, as ``cv2.Canny`` after ``cv2.GaussianBlur``.
 
@@ -80,8 +89,7 @@ def canny(image, low=50, high=150, *, sigma=1.0, aperture=3, l2=False, backend="
     sigma, aperture = float(sigma), int(aperture)
     low = None if low is None else float(low)
     high = None if high is None else float(high)
-    image = _colour_channels(image)
-    smoothed = _smooth(image, sigma, backend)
+    smoothed = smooth(image, sigma, backend)
     if low is None or high is None:
         low, high = _auto_from_smoothed(smoothed)
     if backend == "opencv":
@@ -98,8 +106,9 @@ def _colour_channels(image):
     return image
 
 
-def _smooth(image, sigma, backend):
-    """Step 1: the Gaussian pre-blur (none for σ = 0)."""
+def smooth(image, sigma, backend="numba"):
+    """Step 1: the Gaussian pre-blur (none for σ = 0) of the channels Canny reads (no alpha)."""
+    image = _colour_channels(image)
     if sigma == 0:
         return image
     from .blur import gaussian_blur
@@ -116,12 +125,19 @@ def auto_thresholds(image, sigma=1.0):
     """
     check_image(image, dtypes=("uint8",))
     sigma = check_number("sigma", sigma, 0, MAX_SIGMA)
-    return _auto_from_smoothed(_smooth(_colour_channels(image), sigma, "numba"))
+    return _auto_from_smoothed(smooth(image, sigma))
 
 
 def _auto_from_smoothed(smoothed):
     import numpy as np
-    counts = np.cumsum(np.bincount(smoothed.ravel(), minlength=256))
+    return thresholds_from_histogram(np.bincount(smoothed.ravel(), minlength=256))
+
+
+def thresholds_from_histogram(histogram):
+    """``auto_thresholds`` from the 256-bin histogram of the smoothed image (``tiles`` sums it
+    over bands of rows)."""
+    import numpy as np
+    counts = np.cumsum(histogram)
     total = int(counts[-1])
     # numpy.median: the mean of the values at ranks (n−1)//2 and n//2
     lower = int(np.searchsorted(counts, (total - 1) // 2 + 1))

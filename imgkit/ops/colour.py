@@ -19,6 +19,18 @@ THRESHOLD_METHODS = ("binary", "otsu")
 OTSU_DTYPES = ("uint8",)
 
 
+def _pointwise(params, dtype):
+    """A pixel's result is its own value's: no rows above or below."""
+    return 0
+
+
+def _threshold_halo(params, dtype):
+    """Pointwise for a given level; Otsu's level is the whole image's."""
+    if params["method"] == "otsu":
+        raise ValueError("threshold --method otsu takes its level from the whole image's histogram")
+    return 0
+
+
 def _convert_dtypes(to="gray", **_):
     """What ``to`` takes: HSV has no 16-bit conversion in OpenCV; Lab is 8-bit only here."""
     return {"hsv": EIGHT_BIT_AND_FLOAT, "lab": EIGHT_BIT}.get(to, PIXEL_DTYPES)
@@ -27,7 +39,7 @@ def _convert_dtypes(to="gray", **_):
 @operation(params=(Param("to", str, "The colour space of the result.", choices=SPACES, metavar="SPACE"),),
            reference="cv2.cvtColor", tolerance=Tolerance(max_abs=0, relative=1e-6),
            goal=Tolerance(max_abs=0, relative=1e-6), dtypes=_convert_dtypes, channels_kept=False,
-           premultiply=False, bench=({"to": "gray"}, {"to": "hsv"}, {"to": "lab"}, {"to": "ycrcb"}))
+           premultiply=False, bench=({"to": "gray"}, {"to": "hsv"}, {"to": "lab"}, {"to": "ycrcb"}), halo=_pointwise)
 def convert(image, to="gray", *, backend="numba"):
     """The image in colour space ``to``, as ``cv2.cvtColor`` from BGR.
 
@@ -113,6 +125,7 @@ def _threshold_rules(method, value, maximum, invert):
                    Param("invert", bool, "Values above the level become 0, the others --max.")),
            rules=_threshold_rules, reference="cv2.threshold (THRESH_BINARY[_INV], THRESH_OTSU per channel)",
            tolerance=Tolerance(max_abs=0, relative=0.0), dtypes=_threshold_dtypes, premultiply=False, binary=True,
+           halo=_threshold_halo,
            bench=({"method": "binary", "value": 127.0}, {"method": "otsu"}))
 def threshold(image, method="binary", *, value=None, maximum=None, invert=False, backend="numba"):
     """A two-level map, as ``cv2.threshold``: ``maximum`` where a value is above the level, 0

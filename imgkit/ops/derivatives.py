@@ -19,7 +19,16 @@ from ._checks import as_planes, like_input
 SOBEL_KSIZES = (1, 3, 5, 7)
 LAPLACIAN_KSIZES = (1, 3, 5, 7)
 EXACT = Tolerance(max_abs=0, relative=1e-5)     # SPEC §5: identical integer sums, ≤ 1e-5 relative for float32
-DERIVATIVE = dict(tolerance=EXACT, result_dtype="float32", premultiply=False)   # alpha is a channel, as in OpenCV
+
+
+def _aperture_halo(params, dtype):
+    """Half the aperture: Sobel's ``ksize`` (1 is 3 rows tall for dy = 2), 3 for the others."""
+    ksize = params.get("ksize", 3) if params.get("operator", "sobel") == "sobel" else 3
+    return max(int(ksize), 3) // 2
+
+
+DERIVATIVE = dict(tolerance=EXACT, result_dtype="float32", premultiply=False,   # alpha is a channel, as in OpenCV
+                  halo=_aperture_halo)
 
 
 def check_orders(dx, dy, ksize=None):
@@ -174,7 +183,7 @@ def _resolved(operator, ksize, border):
 
 @operation(params=(OPERATOR, SOBEL_KSIZE, L1, BORDER), reference="cv2.magnitude of cv2.Sobel (Scharr, filter2D)",
            tolerance=EXACT, goal=Tolerance(max_abs=0, relative=1e-6), result_dtype="float32", premultiply=False,
-           bench=({"operator": "sobel", "ksize": 3},), peer="imgkit.peers:gradient_magnitude")
+           bench=({"operator": "sobel", "ksize": 3},), peer="imgkit.peers:gradient_magnitude", halo=_aperture_halo)
 def gradient_magnitude(image, *, operator="sobel", ksize=3, l1=False, border="reflect101",
                        backend="numba"):
     """Gradient magnitude ``sqrt(gx² + gy²)`` (or ``|gx| + |gy|`` with ``l1``), per channel.

@@ -49,6 +49,15 @@ def _check_guide_array(name, guide):
     return guide
 
 
+def _guided_halo(params, dtype):
+    """Means of means: 2r rows each way (+ 1: the running column sums read a row past the window,
+    ``kernels.guided._setup``); a guide image is cut in the same bands. Not the fast filter (its
+    grid is the whole image's)."""
+    if int(params["subsample"]) > 1:
+        raise ValueError("guided_filter with subsample > 1: its low-resolution grid is the whole image's")
+    return 2 * int(params["radius"]) + 1
+
+
 @operation(params=(Param("guide", "image", "Guide image, read once (its own depth and channels, whatever --gray); "
                                           "the same size as every input. Default: each input is its own guide.",
                          parse=_check_guide_array),
@@ -66,7 +75,8 @@ def _check_guide_array(name, guide):
            # OpenCV works in float32, imgkit in float64: ≤ 1 on 99.9 % of uint8 values, ≤ 2 everywhere (SPEC §5)
            tolerance=Tolerance(max_abs=2, within_1=0.999), goal=Tolerance(max_abs=2, within_1=0.999),
            premultiply=False,    # alpha is filtered steered by the colour, as OpenCV
-           bench=({"radius": 8, "eps": 0.01}, {"radius": 32, "eps": 0.01}))     # r = 32: the time does not grow
+           bench=({"radius": 8, "eps": 0.01}, {"radius": 32, "eps": 0.01}),     # r = 32: the time does not grow
+           halo=_guided_halo)
 def guided_filter(image, guide=None, *, radius=8, eps=0.01, subsample=1, enhance=None, backend="numba"):
     """Edge-preserving smoothing of ``image`` steered by ``guide``, as ``cv2.ximgproc.guidedFilter``.
 
