@@ -257,12 +257,6 @@ def _output_name(relative, suffix, fmt, formats=None):
 
 # ---------------------------------------------------------------- one task
 
-def image_work(job, settings):
-    """``work(task) -> Result`` for ``run_batch``: ``job`` on each image."""
-    import functools
-    return functools.partial(run_task, job=job, settings=settings)
-
-
 def run_task(task, job, settings):
     """Read, process, encode and atomically write one input; every failure becomes a Result."""
     from . import io

@@ -59,7 +59,7 @@ def untileable(job):
 
 
 def image_work(job, settings, *, client=None, forced=False, shared_fs=False):
-    """``work(task) -> batch.Result`` like ``batch.image_work``: each task in tiles when ``forced``
+    """``work(task) -> batch.Result`` for ``batch.run_batch``: each task in tiles when ``forced``
     (``--tiles``) or when ``large`` says so, otherwise ``batch.run_task``. Tiled tasks run on
     ``client`` (a ``distributed.Client``) when given, else on dask's local threaded scheduler;
     their output is a tiled BigTIFF."""

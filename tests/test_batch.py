@@ -1,5 +1,6 @@
 """The batch engine without the CLI: input expansion, output naming, running tasks on threads."""
 
+import functools
 import time
 
 import numpy as np
@@ -76,7 +77,7 @@ def test_any_number_of_jobs_gives_the_same_results(tmp_path):
     sources = inputs.expand_inputs([str(PHOTOS / name) for name in ("camera.png", "coffee.png", "chelsea.png")])
     job = batch.Job("box_blur", {"ksize": 3})
     settings = batch.Settings()
-    work = batch.image_work(job, settings)
+    work = functools.partial(batch.run_task, job=job, settings=settings)
     for jobs in (1, 2, 3):
         results = batch.run_batch(batch.plan_outputs(sources, str(tmp_path / str(jobs))), work, settings, jobs=jobs)
         assert [r.status for r in results] == ["ok"] * 3

@@ -438,12 +438,53 @@ def _peak_rss():
 
 # ---------------------------------------------------------------- the command line
 
-@pytest.mark.xfail(strict=True, reason="--tiles not wired into the CLI yet (the batch engine's branch)")
-def test_cli_tiles(tmp_path):
+def _imgkit(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "imgkit", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+def _is_tiled_bigtiff(path):
+    with tifffile.TiffFile(path) as tif:
+        return tif.is_bigtiff and tif.pages[0].is_tiled
+
+
+@pytest.mark.parametrize("scheduler", [(), ("--scheduler", "local")], ids=["threads", "local-cluster"])
+def test_cli_tiles(tmp_path, scheduler):
     path = write_tiff(tmp_path / "in.tif", field(50, 60, 3))
     out = tmp_path / "out.tif"
-    run = subprocess.run([sys.executable, "-m", "imgkit", "blur", path, "--sigma", "2", "--tiles", "-o", str(out)],
-                         capture_output=True, text=True)
+    run = _imgkit("blur", path, "--sigma", "2", "--tiles", "-o", out, *scheduler)
     assert run.returncode == 0, run.stderr
+    assert _is_tiled_bigtiff(out)
     assert_identical(cv2.imread(str(out), cv2.IMREAD_UNCHANGED),
                      in_memory(path, batch.Job("gaussian_blur", {"sigma": 2.0})))
+
+
+@pytest.mark.parametrize("args, says", [
+    (("rotate", "--angle", "30"), "rotate"),
+    (("blur", "-o", "{tmp}/out.png"), "give a .tif output"),
+    (("blur", "--format", "png"), "give a .tif output"),
+    (("resize", "--scale", "0.5", "--interp", "cubic"), "cubic"),
+])
+def test_cli_tiles_refuses_what_it_cannot_do_before_reading_anything(tmp_path, args, says):
+    path = write_tiff(tmp_path / "in.tif", field(20, 30))
+    command, *options = [arg.format(tmp=tmp_path) for arg in args]
+    out = [] if "-o" in options else ["-o", f"{tmp_path}/out/"]
+    run = _imgkit(command, path, *options, *out, "--tiles")
+    assert run.returncode == 2 and "--tiles" in run.stderr and says in " ".join(run.stderr.split()), run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "out").exists() and not (tmp_path / "out.png").exists()
+
+
+def test_a_tiff_too_large_for_memory_goes_in_tiles_by_itself(tmp_path, monkeypatch, capsys):
+    """Without --tiles, a TIFF whose pixels exceed the share of memory ``tiles.large`` allows is
+    processed in tiles (here the share is made tiny, so that a small TIFF counts as too large)."""
+    from conftest import run_cli
+    path = write_tiff(tmp_path / "in.tif", field(40, 50))
+    monkeypatch.setattr(tiles, "AUTO_SHARE", 10**12)
+    code, _out, err = run_cli("blur", path, "--sigma", "1.5", "-o", tmp_path / "auto.tif", capsys=capsys)
+    assert code == 0, err
+    assert _is_tiled_bigtiff(tmp_path / "auto.tif")
+    assert_identical(cv2.imread(str(tmp_path / "auto.tif"), cv2.IMREAD_UNCHANGED),
+                     in_memory(path, batch.Job("gaussian_blur", {"sigma": 1.5})))
+    monkeypatch.setattr(tiles, "AUTO_SHARE", 4)
+    code, _out, err = run_cli("blur", path, "--sigma", "1.5", "-o", tmp_path / "whole.tif", capsys=capsys)
+    assert code == 0 and not _is_tiled_bigtiff(tmp_path / "whole.tif")

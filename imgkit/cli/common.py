@@ -310,17 +310,17 @@ def run_plans(plans, *, jobs, quiet, json, fail_fast, work=None, dry_run=False, 
 
 def _placed(plan, work, placement, client, jobs, quiet):
     """How ``plan`` runs: (work, engine, threads) for ``batch.run_batch``. On a cluster each image is
-    a task there (``cluster.engine``), unless in tiles: then each image, one at a time here, is a
-    graph of tile tasks there (``tiles.image_work``)."""
-    from .. import batch
+    a task there (``cluster.engine``), unless in tiles: then each image, one at a time here, is
+    processed in bands there (``tiles.image_work``); with neither, on threads here."""
+    from .. import tiles
     if placement.tiles:
-        from .. import tiles
         return (tiles.image_work(plan.job, plan.settings, client=client, forced=True, shared_fs=placement.shared_fs),
                 None, 1)
     if client is not None and work is None:
         from ..cluster import engine
         return None, engine(client, plan.job, plan.settings, shared_fs=placement.shared_fs, limit=jobs), 1
-    return work or batch.image_work(plan.job, plan.settings), None, _jobs(jobs, plan.tasks, quiet)
+    # here, a TIFF too large for memory goes in tiles by itself (``tiles.large``)
+    return work or tiles.image_work(plan.job, plan.settings), None, _jobs(jobs, plan.tasks, quiet)
 
 
 @contextmanager
