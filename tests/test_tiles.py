@@ -432,8 +432,11 @@ def test_on_a_cluster_every_kind_of_job(tmp_path, shared_fs):
 
 
 def _peak_rss():
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's own peak RSS in bytes: /proc's VmHWM, which starts afresh at exec (getrusage's
+    ru_maxrss carries the parent's peak across fork and exec: a worker spawned by a pytest process
+    that had held a 4K image reported that image)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
 
 
 # ---------------------------------------------------------------- the command line
