@@ -25,7 +25,6 @@ ENVIRONMENT = "IMGKIT_SCHEDULER"
 ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 INLINE_BYTES = 1 << 16  # an input this small goes in its task's message; a larger one is scattered first
 IN_FLIGHT = 8           # inputs in flight at least: each costs a round trip to a worker (~4 ms here)
-CONNECT_TIMEOUT = 10    # seconds to reach the scheduler, and to see a worker there
 RETRIES = 2             # a task that raises (ours report their errors: so, the cluster's own faults) runs again
 ATTEMPTS = 4            # times an input is sent before its loss is its error (each lost with a worker)
 RESEND_PAUSE = 0.5      # seconds, times the attempts so far, before an input whose worker died is sent again
@@ -62,9 +61,12 @@ def _installed(module):
 def session(address):
     """A ``distributed.Client`` of the scheduler at ``address`` with at least one worker, or of a
     ``LocalCluster`` started for the run (``local``: one worker process with a thread per core,
-    which share its loaded kernels as ``-j`` threads do). Raises ClusterError if it cannot be reached."""
+    which share its loaded kernels as ``-j`` threads do). Raises ClusterError if it cannot be
+    reached, or has no worker, within Dask's ``distributed.comm.timeouts.connect`` (which also
+    bounds the client's reconnection to a scheduler lost mid-batch)."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
     for name in ["distributed", *logging.root.manager.loggerDict]:     # its faults are said as the inputs' errors
         if name.startswith("distributed"):
@@ -77,8 +79,9 @@ def session(address):
                                    dashboard_address=None)
             client = Client(cluster)
         else:
-            client = Client(address, timeout=CONNECT_TIMEOUT)
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            timeout = dask.config.get("distributed.comm.timeouts.connect")   # Dask's own setting: 30 s
+            client = Client(address, timeout=timeout)
+            client.wait_for_workers(1, timeout=timeout)
     except (OSError, TimeoutError) as error:
         _close(client, cluster)
         what = "has no worker" if client is not None else "cannot be reached"

@@ -399,7 +399,7 @@ def test_local_cluster_under_a_memory_limit(tmp_path):
     """More bytes of pixels than the worker may hold: bands scattered by the client, results
     streamed to the BigTIFF, identical to the in-memory blur."""
     distributed = pytest.importorskip("distributed")
-    height, width = 24000, 24000                 # 576 MB of uint8 pixels, above the 400 MB limit
+    height, width = 20480, 21000                 # 430 MB of uint8 pixels, above the 400 MB limit
     limit = 400 << 20
     rows = field(256, width, seed=3)
     path = str(tmp_path / "big.tif")

@@ -83,6 +83,7 @@ def bench(
     end_to_end: Annotated[Optional[bool], typer.Option("--end-to-end/--no-end-to-end", help="Also time whole command lines: `imgkit run` of a chain (the first --chain, or resize | blur | canny) over 20 1080p JPEGs against one imgkit process a stage (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     startup: Annotated[Optional[bool], typer.Option("--startup/--no-startup", help="Also time start-up: a warm one-image call against `python -c \"import numpy, cv2, numba\"`, `--help` against a bare Typer app, and each command's first call on an empty Numba cache (default: when neither --op nor --chain narrows the run).", show_default=False)] = None,
     batch: Annotated[Optional[bool], typer.Option("--batch/--no-batch", help="Also time whole batches: `imgkit blur`, `resize` and `canny` over 50 1080p JPEGs against a plain cv2 script and libvips (pyvips, or its CLI) where installed, blur's -j scaling on 200, peak memory over 1,000 images, and with imgkit\\[dask] the same folder on LocalClusters, the cluster's overhead an image and a 20000×20000 blur in tiles against libvips (default: as --startup).", show_default=False)] = None,
+    cluster: Annotated[Optional[bool], typer.Option("--cluster/--no-cluster", help="Also time the Dask paths (imgkit\\[dask]): blur's 50 1080p JPEGs on LocalClusters of 1 and 2 workers against the local engine, the cluster's overhead an image, and a 20000×20000 blur with --tiles against libvips and the image in memory (default: as --batch, where Dask is installed).", show_default=False)] = None,
     markdown: Annotated[Optional[str], typer.Option(metavar="PATH", autocompletion=complete_path, help="Also write the results as Markdown to this file (its directory must exist and be writable: checked before the run).", show_default=False)] = None,
     plot: Annotated[Optional[str], typer.Option(metavar="FILE.png", autocompletion=complete_path, help="Also draw the imgkit / OpenCV ratios as a bar chart in this PNG file (needs matplotlib: pip install 'imgkit\\[plot]'; checked before the run).", show_default=False)] = None,
 ):
@@ -105,6 +106,10 @@ def bench(
     unnarrowed = not ops and (all_ops or not chains)
     startup = unnarrowed if startup is None else startup
     batch = unnarrowed if batch is None else batch
+    from .. import bench_cluster
+    if cluster and not bench_cluster.available():
+        raise typer.BadParameter("needs Dask's distributed scheduler: pip install 'imgkit[dask]'", param_hint="--cluster")
+    cluster = batch and bench_cluster.available() if cluster is None else cluster
     if markdown:
         _check_writable(markdown, "--markdown")
     if plot:
@@ -136,8 +141,7 @@ def bench(
         from .. import bench_batch
         batches = bench_batch.run(on_row=lambda row: console.print(bench_batch.describe(row), markup=False))
     scaled = []
-    from .. import bench_cluster
-    if batch and bench_cluster.available():
+    if cluster:
         scaled = bench_cluster.run(on_row=lambda row: console.print(bench_cluster.describe(row), markup=False))
     table = Table(title="imgkit bench")
     for column in suite.HEADER:
