@@ -70,40 +70,40 @@ def _local_cluster(workers):
 
 def run(on_row=lambda row: None, repeat=3):
     """The sections' rows, each passed to ``on_row`` as it is measured."""
-    from .bench import photo_folder
     rows = []
-
-    def add(row):
-        on_row(row)
-        rows.append(row)
     with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        out = scratch / "out"
-        source = photo_folder(scratch / "photos", RATIO_COUNT)
-        blur = imgkit_line("blur", source, "--sigma", "2", "-o", out, "-q", "--quality", "92")
-        local = _median_wall(blur, out, repeat)
-        add(Row("throughput", f"local engine, default -j ({RATIO_COUNT} 1080p JPEGs)", local, 1.0))
-        flips = [imgkit_line("flip", _tiny_folder(scratch / f"tiny{count}", count), "--axis", "x", "-o", out, "-q")
-                 for count in (1, TINY_COUNT)]
-        alone = [_median_wall(flip + ["-j", "1"], out, repeat) for flip in flips]
-        add(Row("overhead", "local engine, -j 1", alone[1], _per_image(alone), single=alone[0]))
-        for workers in (1, 2):
-            cluster = _local_cluster(workers)
-            try:
-                wall = _median_wall(blur + ["--scheduler", cluster.address], out, repeat)
-                add(Row("throughput", f"--scheduler: LocalCluster, {workers} worker{'s' * (workers > 1)}", wall,
-                        wall / local))
-                if workers == 1:
-                    for shared in (False, True):
-                        more = ["--scheduler", cluster.address] + (["--shared-fs"] if shared else [])
-                        walls = [_median_wall(flip + more, out, repeat) for flip in flips]
-                        add(Row("overhead", f"--scheduler{' --shared-fs' if shared else ''}: LocalCluster, 1 worker",
-                                walls[1], _per_image(walls), single=walls[0]))
-            finally:
-                cluster.close()
-        for row in _tiled(scratch, repeat=1):
-            add(row)
+        for row in _measured(Path(scratch), repeat):
+            on_row(row)
+            rows.append(row)
     return rows
+
+
+def _measured(scratch, repeat):
+    from .bench import photo_folder
+    out = scratch / "out"
+    source = photo_folder(scratch / "photos", RATIO_COUNT)
+    blur = imgkit_line("blur", source, "--sigma", "2", "-o", out, "-q", "--quality", "92")
+    local = _median_wall(blur, out, repeat)
+    yield Row("throughput", f"local engine, default -j ({RATIO_COUNT} 1080p JPEGs)", local, 1.0)
+    flips = [imgkit_line("flip", _tiny_folder(scratch / f"tiny{count}", count), "--axis", "x", "-o", out, "-q")
+             for count in (1, TINY_COUNT)]
+    alone = [_median_wall(flip + ["-j", "1"], out, repeat) for flip in flips]
+    yield Row("overhead", "local engine, -j 1", alone[1], _per_image(alone), single=alone[0])
+    for workers in (1, 2):
+        cluster = _local_cluster(workers)
+        try:
+            wall = _median_wall(blur + ["--scheduler", cluster.address], out, repeat)
+            yield Row("throughput", f"--scheduler: LocalCluster, {workers} worker{'s' * (workers > 1)}", wall,
+                      wall / local)
+            if workers == 1:
+                for shared in (False, True):
+                    more = ["--scheduler", cluster.address] + (["--shared-fs"] if shared else [])
+                    walls = [_median_wall(flip + more, out, repeat) for flip in flips]
+                    yield Row("overhead", f"--scheduler{' --shared-fs' if shared else ''}: LocalCluster, 1 worker",
+                              walls[1], _per_image(walls), single=walls[0])
+        finally:
+            cluster.close()
+    yield from _tiled(scratch, repeat=1)
 
 
 def _per_image(walls):
