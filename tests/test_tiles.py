@@ -20,7 +20,7 @@ from imgkit import batch, io, tiles, tiles_io
 from imgkit.inputs import Source
 from imgkit.tiles_io import write_bigtiff
 
-BANDS = (1, 3, 16, 1000)
+BANDS = (2, 7)            # rows a band: fewer than any halo, and an odd count (1 row: the hypothesis test)
 DTYPES = (np.uint8, np.uint16, np.float32)
 TOP = {np.uint8: 255, np.uint16: 65535, np.float32: 1.0}
 
@@ -255,7 +255,7 @@ def test_nearest_and_integer_area_resize_in_bands(tmp_path, params, dtype, chann
         with pytest.raises(ValueError, match="by linear"):     # IPP's linear, not area
             tiled(path, batch.Job("resize", params, backend=backend), 8)
         return
-    assert_tiles_identical(path, batch.Job("resize", params, backend=backend), bands=(1, 3, 16, 1000))
+    assert_tiles_identical(path, batch.Job("resize", params, backend=backend))
 
 
 @pytest.mark.parametrize("params, words", [({"scale": 0.4, "interp": "area"}, "by area"),
