@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bench_batch import PEAK_RSS, RATIO_COUNT, has_pyvips, measure
+from .bench_batch import RATIO_COUNT, has_pyvips, measure, peak_rss_mb
 from .bench_startup import imgkit_line
 
 TINY_COUNT = 200
@@ -123,7 +123,6 @@ def _tiny_folder(directory, count):
 
 def _tiled(scratch, repeat):
     """The 20000×20000 blur: imgkit in tiles, imgkit in memory, pyvips; wall and peak RSS of each."""
-    import subprocess
     big = _big_tiff(scratch / "big.tif")
     out = scratch / "tiled"
     pixels = str(TILED_SIDE * TILED_SIDE)
@@ -134,13 +133,9 @@ def _tiled(scratch, repeat):
     if has_pyvips():
         lines.append(("libvips: a pyvips script (gaussblur 2, tiled BigTIFF)",
                       [sys.executable, "-c", PYVIPS_TILED, str(big), str(out / "x.tif")]))
-    rows = []
     for what, argv in lines:
         wall = _median_wall(argv, out, repeat)
-        done = subprocess.run([sys.executable, "-c", PEAK_RSS, *map(str, argv)], capture_output=True, text=True)
-        rss = int(done.stdout) / 1024 if done.returncode == 0 else None
-        rows.append(Row("tiles", f"{what}, {TILED_SIDE}×{TILED_SIDE} gray uint8", wall, None, rss))
-    return rows
+        yield Row("tiles", f"{what}, {TILED_SIDE}×{TILED_SIDE} gray uint8", wall, None, peak_rss_mb(argv, out))
 
 
 def _big_tiff(path):
